@@ -1,0 +1,157 @@
+"""Real infrastructure for every test: one Apache Kafka broker and one PostgreSQL cluster per test run.
+
+Order of preference: KAFKA_BOOTSTRAP_SERVERS / FILIERA_TEST_POSTGRES_URL when set; testcontainers when a Docker
+engine answers; otherwise local processes (Kafka from Maven jars, PostgreSQL from Debian's packages).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from deploy.local.kafka import KafkaBroker
+from deploy.local.postgres import PostgresCluster
+
+
+def _docker_engine_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield servers
+    elif _docker_engine_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as container:
+            yield container.get_bootstrap_server()
+    else:
+        broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
+        broker.start()
+        yield broker.bootstrap_servers
+        broker.stop()
+
+
+class _Postgres:
+    """Hands out a fresh database per test from one server."""
+
+    def __init__(self, create: Callable[[str], str]) -> None:
+        self._create = create
+
+    def new_database(self) -> str:
+        return self._create(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Postgres]:
+    if url := os.environ.get("FILIERA_TEST_POSTGRES_URL"):
+        yield _Postgres(lambda name: _create_database_at(url, name))
+    elif _docker_engine_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver="asyncpg") as container:
+            url = container.get_connection_url()
+            yield _Postgres(lambda name: _create_database_at(url, name))
+    else:
+        cluster = PostgresCluster(tmp_path_factory.mktemp("pg-parent") / "data")
+        cluster.start()
+        yield _Postgres(cluster.create_database)
+        cluster.stop()
+
+
+def _create_database_at(url: str, name: str) -> str:
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+
+    async def create() -> None:
+        connection = await asyncpg.connect(
+            host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+            database=parsed.database,
+        )
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.close()
+
+    asyncio.run(create())
+    return parsed.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every service test runs on both databases the code supports."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
+class KafkaReader:
+    """Reads a topic from the beginning as a partner would: a plain aiokafka consumer, none of our code."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    async def read(
+        self, topic: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
+        """Decoded CloudEvents (plus `_key` and `_headers`) read until `until(events)` holds."""
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=self.bootstrap, group_id=f"reader-{uuid.uuid4().hex}",
+            auto_offset_reset="earliest", enable_auto_commit=False,
+        )
+        await consumer.start()
+        events: list[dict[str, Any]] = []
+        try:
+            import asyncio
+
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not until(events):
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise AssertionError(f"gave up on {topic} after {timeout}s with {len(events)} events: "
+                                         f"{[e.get('type') for e in events]}")
+                batches = await consumer.getmany(timeout_ms=int(min(remaining, 1.0) * 1000))
+                for records in batches.values():
+                    for record in records:
+                        events.append(_decode(record))
+        finally:
+            await consumer.stop()
+        return events
+
+
+def _decode(record: Any) -> dict[str, Any]:
+    try:
+        event = json.loads(record.value)
+    except ValueError:
+        event = {"_raw": record.value}
+    event["_key"] = record.key.decode() if record.key else None
+    event["_headers"] = {k: v.decode() for k, v in record.headers}
+    return event
+
+
+@pytest.fixture
+def kafka_reader(kafka_bootstrap: str) -> KafkaReader:
+    return KafkaReader(kafka_bootstrap)
+
+
+@pytest.fixture
+def unique_topic() -> Callable[[str], str]:
+    return lambda prefix: f"{prefix}.{uuid.uuid4().hex[:8]}"
+
+

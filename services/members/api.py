@@ -1,0 +1,350 @@
+"""HTTP routes of the members service. Routes are thin: they check who is calling and call a command or a query."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from services.members import commands, store
+from services.members.domain import Capability, DomainError, MembershipAction, MembershipStatus
+from services.members.identity import KeyRing, person_claims, token_claims
+from services.members.models import (
+    CompanyApplication,
+    CompanyPublic,
+    CompanyUpdate,
+    DirectoryEntry,
+    FeeCreate,
+    FeePublic,
+    GovernanceTermCreate,
+    GovernanceTermEnd,
+    GovernanceTermPublic,
+    MembershipDecision,
+    MembershipStep,
+    Page,
+    PartnerClientCreate,
+    PartnerClientCreated,
+    PasswordChange,
+    PaymentCreate,
+    PersonCreate,
+    PersonPublic,
+    PersonUpdate,
+    TokenResponse,
+)
+from services.members.settings import MembersSettings
+from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
+from shared.unit_of_work import UnitOfWork
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad request"},
+    401: {"description": "Missing, expired or forged token"},
+    403: {"description": "Not allowed"},
+    404: {"description": "Not found"},
+    409: {"description": "Conflicts with the current state"},
+    422: {"description": "Invalid input"},
+}
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    return request.app.state.runtime.unit_of_work()
+
+
+def settings(request: Request) -> MembersSettings:
+    return request.app.state.runtime.settings
+
+
+def key_ring(request: Request) -> KeyRing:
+    return request.app.state.key_ring
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+SettingsDep = Annotated[MembersSettings, Depends(settings)]
+PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
+
+
+async def domain_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    return JSONResponse({"detail": error.message}, status_code=error.status)
+
+
+companies = APIRouter(prefix="/companies", tags=["companies"], responses=ERRORS)
+
+
+@companies.post("/applications", status_code=201, response_model=CompanyPublic,
+                summary="A company applies to join the network (public)")
+async def apply(application: CompanyApplication, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.apply_for_membership(uow, application)
+
+
+@companies.get("", response_model=Page[CompanyPublic], summary="All companies, by membership status (staff)")
+async def list_companies(
+    _staff: StaffPrincipal, uow: UnitOfWorkDep, page: PageNumber = 1, page_size: PageSize = 50,
+    membership_status: Annotated[MembershipStatus | None, Query(alias="status")] = None,
+) -> Any:
+    async with uow:
+        items, total = await store.list_companies(uow.session, membership_status, page, page_size)
+    return Page(items=[CompanyPublic.model_validate(c, from_attributes=True) for c in items], total=total,
+                page=page, page_size=page_size)
+
+
+@companies.get("/{company_id}", response_model=CompanyPublic, summary="One company (staff or its own people)")
+async def get_company(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    ensure_company_access(principal, company_id, write=False)
+    async with uow:
+        return await store.get_company(uow.session, company_id)
+
+
+@companies.patch("/{company_id}", response_model=CompanyPublic, summary="Edit a company (staff or its admins)")
+async def update_company(company_id: str, update: CompanyUpdate, principal: CurrentPrincipal,
+                         uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.update_company(uow, company_id, update, principal)
+
+
+@companies.post("/{company_id}/{action}", response_model=CompanyPublic,
+                summary="Move membership on: approve, reject, suspend, reinstate, withdraw")
+async def change_membership(company_id: str, action: MembershipAction, principal: CurrentPrincipal,
+                            uow: UnitOfWorkDep, decision: MembershipDecision | None = None) -> Any:
+    async with uow:
+        return await commands.change_membership(uow, company_id, action, principal,
+                                                decision.reason if decision else None)
+
+
+@companies.get("/{company_id}/history", response_model=list[MembershipStep],
+               summary="Membership steps: who took them and when")
+async def membership_history(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    ensure_company_access(principal, company_id, write=False)
+    async with uow:
+        await store.get_company(uow.session, company_id)
+        return await store.membership_history(uow.session, company_id)
+
+
+@companies.get("/{company_id}/people", response_model=list[PersonPublic], summary="The company's people")
+async def company_people(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    ensure_company_access(principal, company_id, write=False)
+    async with uow:
+        await store.get_company(uow.session, company_id)
+        return await store.people_of(uow.session, company_id)
+
+
+@companies.post("/{company_id}/people", status_code=201, response_model=PersonPublic,
+                summary="Add a colleague (the company's admins, or staff)")
+async def add_person(company_id: str, data: PersonCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.add_person(uow, company_id, data, principal)
+
+
+def fee_public(fee: Any) -> FeePublic:
+    outstanding = fee.amount_cents - fee.paid_cents
+    return FeePublic(**fee.model_dump(), outstanding_cents=outstanding,
+                     overdue=outstanding > 0 and fee.due_date < date.today())
+
+
+@companies.get("/{company_id}/fees", response_model=list[FeePublic], summary="The company's annual fees")
+async def company_fees(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    ensure_company_access(principal, company_id, write=False)
+    async with uow:
+        await store.get_company(uow.session, company_id)
+        return [fee_public(f) for f in await store.fees_of(uow.session, company_id)]
+
+
+@companies.post("/{company_id}/fees", status_code=201, response_model=FeePublic, summary="Assess a fee (staff)")
+async def assess_fee(company_id: str, data: FeeCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return fee_public(await commands.assess_fee(uow, company_id, data))
+
+
+fees = APIRouter(prefix="/fees", tags=["fees"], responses=ERRORS)
+
+
+@fees.get("/overdue", response_model=list[FeePublic], summary="Fees past their due date and not fully paid (staff)")
+async def overdue_fees(_staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return [fee_public(f) for f in await store.overdue_fees(uow.session, date.today())]
+
+
+@fees.post("/{fee_id}/payments", response_model=FeePublic, summary="Record a payment (staff)")
+async def record_payment(fee_id: str, data: PaymentCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return fee_public(await commands.record_payment(uow, fee_id, data, staff))
+
+
+people = APIRouter(prefix="/people", tags=["people"], responses=ERRORS)
+
+
+@people.post("/staff", status_code=201, response_model=PersonPublic, summary="Add a network staff member (staff)")
+async def add_staff(data: PersonCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.add_person(uow, None, data, staff)
+
+
+@people.get("/me", response_model=PersonPublic, summary="The person behind the token")
+async def me(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await store.get_person(uow.session, principal.subject)
+
+
+@people.put("/me/password", status_code=204, summary="Change one's own password")
+async def change_password(change: PasswordChange, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> None:
+    async with uow:
+        await commands.change_password(uow, principal, change.current_password, change.new_password)
+
+
+@people.get("/{person_id}", response_model=PersonPublic, summary="One person (self, their company's admins, staff)")
+async def get_person(person_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        person = await store.get_person(uow.session, person_id)
+        commands.ensure_person_access(principal, person, write=False)
+        return person
+
+
+@people.patch("/{person_id}", response_model=PersonPublic, summary="Edit a person")
+async def update_person(person_id: str, update: PersonUpdate, principal: CurrentPrincipal,
+                        uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.update_person(uow, person_id, update, principal)
+
+
+@people.get("/{person_id}/export", summary="GDPR: everything held about a person")
+async def export_person(person_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+    async with uow:
+        return await commands.export_person(uow, person_id, principal)
+
+
+@people.post("/{person_id}/erasure", status_code=204, summary="GDPR: erase a person here and in every service")
+async def erase_person(person_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> None:
+    async with uow:
+        await commands.erase_person(uow, person_id, principal)
+
+
+governance = APIRouter(prefix="/governance", tags=["governance"], responses=ERRORS)
+
+
+@governance.get("", response_model=list[GovernanceTermPublic], summary="The network's bodies and who serves (public)")
+async def list_governance(uow: UnitOfWorkDep, on: date | None = None,
+                         include_past: bool = False) -> Any:
+    async with uow:
+        rows = await store.governance_terms(uow.session, None if include_past else (on or date.today()))
+        companies_by_id = {p.company_id: await store.get_company(uow.session, p.company_id)
+                           for _, p in rows if p.company_id}
+    return [
+        GovernanceTermPublic(
+            id=term.id, office=term.office, term_from=term.term_from, term_to=term.term_to,
+            person_name=f"{person.given_name} {person.family_name}",
+            company_name=companies_by_id[person.company_id].legal_name if person.company_id else None,  # type: ignore[union-attr]
+        )
+        for term, person in rows
+    ]
+
+
+@governance.post("", status_code=201, response_model=GovernanceTermCreate, summary="Start a term of office (staff)")
+async def start_term(data: GovernanceTermCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.start_governance_term(uow, data)
+
+
+@governance.post("/{term_id}/end", response_model=GovernanceTermCreate, summary="End a term of office (staff)")
+async def end_term(term_id: str, data: GovernanceTermEnd, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.end_governance_term(uow, term_id, data.term_to)
+
+
+directory = APIRouter(prefix="/directory", tags=["directory"])
+
+
+@directory.get("", response_model=Page[DirectoryEntry],
+               summary="Public B2B directory of the district's active member companies")
+async def search_directory(
+    uow: UnitOfWorkDep,
+    q: Annotated[str | None, Query(max_length=200, description="Free text, Italian or English")] = None,
+    capability: Capability | None = None,
+    ateco: Annotated[str | None, Query(max_length=8, description="Code or prefix, e.g. 15.20")] = None,
+    certification: Annotated[str | None, Query(max_length=100)] = None,
+    market: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO country code")] = None,
+    lang: Annotated[str, Query(pattern="^(it|en)$")] = "it",
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+) -> Any:
+    async with uow:
+        candidates = await store.directory_candidates(uow.session)
+    matches = [c for c in candidates if _directory_match(c, q, capability, ateco, certification, market)]
+    start = (page - 1) * page_size
+    return Page(items=[_directory_entry(c, lang) for c in matches[start:start + page_size]], total=len(matches),
+                page=page, page_size=page_size)
+
+
+def _directory_match(company: Any, q: str | None, capability: Capability | None, ateco: str | None,
+                     certification: str | None, market: str | None) -> bool:
+    codes = [company.ateco_primary, *company.ateco_secondary]
+    if capability and capability not in company.capabilities:
+        return False
+    if ateco and not any(code == ateco or code.startswith(ateco + ".") for code in codes):
+        return False
+    if certification and store.folded(certification) not in [store.folded(c) for c in company.certifications]:
+        return False
+    if market and market.upper() not in company.export_markets:
+        return False
+    if q:
+        haystack = store.folded(" ".join([company.legal_name, company.description_it, company.description_en,
+                                          company.comune, company.frazione or "", *company.capabilities]))
+        return all(word in haystack for word in store.folded(q).split())
+    return True
+
+
+def _directory_entry(company: Any, lang: str) -> DirectoryEntry:
+    description = company.description_en if lang == "en" and company.description_en else company.description_it
+    return DirectoryEntry.model_validate({**company.model_dump(), "description": description})
+
+
+auth = APIRouter(tags=["identity"], responses=ERRORS)
+
+
+@auth.post("/auth/token", response_model=TokenResponse,
+           summary="OAuth2 token: password grant for people, client_credentials for partner systems")
+async def token(
+    uow: UnitOfWorkDep,
+    config: SettingsDep,
+    keys: Annotated[KeyRing, Depends(key_ring)],
+    grant_type: Annotated[str, Form(pattern="^(password|client_credentials)$")],
+    username: Annotated[str | None, Form(max_length=320)] = None,
+    password: Annotated[str | None, Form(max_length=200)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    scope: Annotated[str, Form(max_length=1000)] = "",
+) -> Any:
+    lifetime = timedelta(minutes=config.access_token_minutes)
+    async with uow:
+        if grant_type == "password":
+            if not username or not password:
+                raise HTTPException(status.HTTP_400_BAD_REQUEST, "username and password are required")
+            person = await commands.password_login(uow, username, password, config.login_max_failures,
+                                                   timedelta(minutes=config.login_lockout_minutes))
+            claims = token_claims(person.id, config.jwt_issuer, config.jwt_audience, lifetime, **person_claims(person))
+        else:
+            if not client_id or not client_secret:
+                raise HTTPException(status.HTTP_400_BAD_REQUEST, "client_id and client_secret are required")
+            requested = set(scope.split())
+            client = await commands.partner_login(uow, client_id, client_secret, requested)
+            granted = " ".join(sorted(requested or set(client.scopes)))
+            claims = token_claims(client.id, config.jwt_issuer, config.jwt_audience, lifetime,
+                                  kind="partner", role="partner", scope=granted)
+    return TokenResponse(access_token=keys.sign(claims), expires_in=int(lifetime.total_seconds()))
+
+
+@auth.get("/.well-known/jwks.json", summary="Public keys that verify the platform's access tokens")
+async def jwks(keys: Annotated[KeyRing, Depends(key_ring)]) -> dict[str, Any]:
+    return keys.jwks()
+
+
+@auth.post("/partner-clients", status_code=201, response_model=PartnerClientCreated,
+           summary="Register a partner system for client-credentials tokens (staff)")
+async def register_partner(data: PartnerClientCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.register_partner_client(uow, data, staff)
+
+
+ROUTERS = [auth, companies, fees, people, governance, directory]

@@ -1,0 +1,182 @@
+"""The members service's rules: who may join, how membership moves, what a valid company record is.
+
+Nothing here touches the database or HTTP; routes and the store call these functions and raise what they raise.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.it import codicefiscale, iva
+
+
+class DomainError(ValueError):
+    """A request the rules refuse; `status` is the HTTP status an API should answer with.
+
+    A ValueError, so that pydantic validators calling these rules report them as validation errors.
+    """
+
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+
+
+class MembershipStatus(StrEnum):
+    APPLIED = "applied"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+
+
+class MembershipAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    WITHDRAW = "withdraw"
+
+
+# action -> (states it may start from, state it leads to)
+_TRANSITIONS: dict[MembershipAction, tuple[frozenset[MembershipStatus], MembershipStatus]] = {
+    MembershipAction.APPROVE: (frozenset({MembershipStatus.APPLIED}), MembershipStatus.ACTIVE),
+    MembershipAction.REJECT: (frozenset({MembershipStatus.APPLIED}), MembershipStatus.REJECTED),
+    MembershipAction.SUSPEND: (frozenset({MembershipStatus.ACTIVE}), MembershipStatus.SUSPENDED),
+    MembershipAction.REINSTATE: (frozenset({MembershipStatus.SUSPENDED}), MembershipStatus.ACTIVE),
+    MembershipAction.WITHDRAW: (
+        frozenset({MembershipStatus.APPLIED, MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED}),
+        MembershipStatus.WITHDRAWN,
+    ),
+}
+
+ACTIONS_NEEDING_REASON = {MembershipAction.REJECT, MembershipAction.SUSPEND}
+
+
+def next_status(current: MembershipStatus, action: MembershipAction, reason: str | None) -> MembershipStatus:
+    allowed_from, target = _TRANSITIONS[action]
+    if current not in allowed_from:
+        allowed = ", ".join(sorted(allowed_from))
+        raise Conflict(f"cannot {action} a company that is {current}: only a company that is {allowed} can be")
+    if action in ACTIONS_NEEDING_REASON and not (reason and reason.strip()):
+        raise DomainError(f"a reason is required to {action} a company")
+    return target
+
+
+class Role(StrEnum):
+    NETWORK_ADMIN = "network_admin"
+    COMPANY_ADMIN = "company_admin"
+    COMPANY_MEMBER = "company_member"
+
+
+class Capability(StrEnum):
+    """What a company does, in the district's own terms."""
+
+    FINISHED_SHOES = "finished_shoes"
+    SOLES = "soles"
+    UPPERS = "uppers"
+    PATTERN_MAKING = "pattern_making"
+    LEATHER_CUTTING = "leather_cutting"
+    COMPONENTS = "components"
+    LASTS = "lasts"
+    HEELS = "heels"
+    STITCHING = "stitching"
+    FINISHING = "finishing"
+    DESIGN = "design"
+    PROTOTYPING = "prototyping"
+    LEATHER_GOODS = "leather_goods"
+    MACHINERY = "machinery"
+    LOGISTICS = "logistics"
+
+
+class SizeClass(StrEnum):
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+class GovernanceOffice(StrEnum):
+    PRESIDENT = "president"
+    VICE_PRESIDENT = "vice_president"
+    TECHNICAL_COORDINATOR = "technical_coordinator"
+    COUNCIL_MEMBER = "council_member"
+    ORGANO_COMUNE = "organo_comune"
+
+
+def normalise_partita_iva(value: str) -> str:
+    """The 11 digits of a valid Partita IVA; an `IT` prefix and spaces are accepted."""
+    compact = re.sub(r"\s", "", value).upper().removeprefix("IT")
+    try:
+        return iva.validate(compact)
+    except stdnum_errors.InvalidChecksum as error:
+        raise DomainError(f"Partita IVA {value!r} has a wrong check digit") from error
+    except stdnum_errors.ValidationError as error:
+        raise DomainError(f"Partita IVA {value!r} is not valid: {error.message}") from error
+
+
+def normalise_codice_fiscale(value: str) -> str:
+    """A company's codice fiscale is its 11-digit Partita IVA number or, for some, a 16-character personal code."""
+    compact = re.sub(r"\s", "", value).upper()
+    if compact.isdigit():
+        return normalise_partita_iva(compact)
+    try:
+        return codicefiscale.validate(compact)
+    except stdnum_errors.ValidationError as error:
+        raise DomainError(f"codice fiscale {value!r} is not valid") from error
+
+
+_ATECO = re.compile(r"^\d{2}(\.\d{1,2}(\.\d{1,2})?)?$")
+
+
+def check_ateco(code: str) -> str:
+    """ATECO codes are hierarchical: section digits, then optional groups, e.g. 15, 15.20, 15.20.10."""
+    code = code.strip()
+    if not _ATECO.match(code):
+        raise DomainError(f"ATECO code {code!r} is not valid: expected a form like 15.20.10")
+    return code
+
+
+def size_class(employees: int, turnover_eur: int, balance_sheet_eur: int | None = None) -> SizeClass:
+    """EU SME definition (Recommendation 2003/361/EC): headcount, and turnover or balance sheet total."""
+    if employees < 0 or turnover_eur < 0:
+        raise DomainError("employees and turnover cannot be negative")
+    balance = balance_sheet_eur if balance_sheet_eur is not None else turnover_eur
+
+    def within(limit_turnover: int, limit_balance: int) -> bool:
+        return turnover_eur <= limit_turnover or balance <= limit_balance
+
+    if employees < 10 and within(2_000_000, 2_000_000):
+        return SizeClass.MICRO
+    if employees < 50 and within(10_000_000, 10_000_000):
+        return SizeClass.SMALL
+    if employees < 250 and within(50_000_000, 43_000_000):
+        return SizeClass.MEDIUM
+    return SizeClass.LARGE
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")

@@ -1,0 +1,118 @@
+"""Identity: password hashes (argon2), the RS256 signing keys and their JWKS, access tokens, login throttling."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.members.domain import TooManyAttempts
+from services.members.models import Person, SigningKey
+from shared.auth import ALGORITHM
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown email as slow as one for a known email.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(secret_hash: str | None, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash or _DUMMY_HASH, secret) and secret_hash is not None
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def new_signing_key() -> SigningKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return SigningKey(kid=secrets.token_hex(8), private_pem=pem)
+
+
+class KeyRing:
+    """The service's signing keys, kept in its database so that every replica signs and verifies alike.
+
+    The newest key signs; all are published in the JWKS so tokens signed before a rotation stay valid.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._private: dict[str, Any] = {}
+        self._signing_kid: str | None = None
+
+    async def load(self) -> None:
+        async with self._sessions() as session:
+            keys = (await session.exec(select(SigningKey).order_by(col(SigningKey.created_at)))).all()
+            if not keys:
+                key = new_signing_key()
+                session.add(key)
+                await session.commit()
+                keys = [key]
+        self._private = {
+            k.kid: serialization.load_pem_private_key(k.private_pem.encode(), password=None) for k in keys
+        }
+        self._signing_kid = keys[-1].kid
+
+    async def public_key(self, kid: str) -> Any:
+        if kid not in self._private:
+            await self.load()  # another replica may have rotated
+        private = self._private.get(kid)
+        return private.public_key() if private is not None else None
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        keys = []
+        for kid, private in self._private.items():
+            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+            keys.append({**jwk, "kid": kid, "use": "sig", "alg": ALGORITHM})
+        return {"keys": keys}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        assert self._signing_kid is not None, "KeyRing.load() first"
+        return jwt.encode(claims, self._private[self._signing_kid], algorithm=ALGORITHM,
+                          headers={"kid": self._signing_kid})
+
+
+def token_claims(subject: str, issuer: str, audience: str, lifetime: timedelta, **extra: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"sub": subject, "iss": issuer, "aud": audience, "iat": now, "nbf": now,
+            "exp": now + int(lifetime.total_seconds()), "jti": secrets.token_hex(8),
+            **{k: v for k, v in extra.items() if v is not None}}
+
+
+def person_claims(person: Person) -> dict[str, Any]:
+    return {"kind": "person", "role": person.role.value, "company_id": person.company_id}
+
+
+def check_not_locked(person: Person, now: datetime) -> None:
+    if person.locked_until is not None and person.locked_until > now:
+        seconds = int((person.locked_until - now).total_seconds()) + 1
+        raise TooManyAttempts(f"too many failed logins; try again in {seconds} seconds")
+
+
+def record_failed_login(person: Person, now: datetime, max_failures: int, lockout: timedelta) -> None:
+    """After `max_failures` wrong passwords in a row the account is locked for `lockout`, then counting restarts."""
+    person.failed_logins += 1
+    if person.failed_logins >= max_failures:
+        person.locked_until = now + lockout
+        person.failed_logins = 0
+
+
+def record_successful_login(person: Person) -> None:
+    person.failed_logins = 0
+    person.locked_until = None

@@ -1,0 +1,403 @@
+"""Tables of the members service and the shapes its API accepts and returns (Base -> Create/Update/Public)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, EmailStr, HttpUrl, field_validator, model_validator
+from sqlmodel import Field, SQLModel
+
+from services.members.domain import (
+    Capability,
+    GovernanceOffice,
+    MembershipAction,
+    MembershipStatus,
+    Role,
+    SizeClass,
+    check_ateco,
+    check_password_strength,
+    normalise_codice_fiscale,
+    normalise_partita_iva,
+)
+from shared.columns import json_list, timestamp, utc_now
+
+
+T = TypeVar("T")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# ---- companies -------------------------------------------------------------------------------------------------
+
+
+class CompanyProfileFields(SQLModel):
+    """What a company may edit about itself."""
+
+    legal_name: str = Field(min_length=2, max_length=200)
+    legal_form: str = Field(default="S.r.l.", max_length=50, description="S.r.l., S.p.A., S.n.c., ditta individuale...")
+    ateco_primary: str = Field(max_length=8, description="ATECO 2025 code, e.g. 15.20.10")
+    ateco_secondary: list[str] = json_list()
+    employees: int = Field(ge=0, le=1_000_000)
+    turnover_eur: int = Field(ge=0, le=10**12, description="Annual turnover in euro")
+    balance_sheet_eur: int | None = Field(default=None, ge=0, le=10**12)
+    street: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=10)
+    comune: str = Field(default="Capannori", max_length=100)
+    frazione: str | None = Field(default=None, max_length=100, description="e.g. Segromigno in Monte")
+    province: str = Field(default="LU", min_length=2, max_length=2)
+    region: str = Field(default="Toscana", max_length=50)
+    website: str | None = Field(default=None, max_length=300)
+    capabilities: list[Capability] = json_list()
+    certifications: list[str] = json_list(description="e.g. ISO 9001, ISO 14001, SA8000")
+    export_markets: list[str] = json_list(description="ISO 3166 country codes, e.g. DE, US, JP")
+    languages: list[str] = json_list(description="ISO 639-1 codes the company works in")
+    interests: list[str] = json_list(description="Topics for funding alerts, e.g. sustainability, digitalisation")
+    description_it: str = Field(default="", max_length=5000)
+    description_en: str = Field(default="", max_length=5000)
+    public_listing: bool = Field(default=True, description="Shown in the public B2B directory while active")
+
+    @field_validator("ateco_primary")
+    @classmethod
+    def _ateco_primary(cls, value: str) -> str:
+        return check_ateco(value)
+
+    @field_validator("ateco_secondary")
+    @classmethod
+    def _ateco_secondary(cls, value: list[str]) -> list[str]:
+        return [check_ateco(code) for code in value]
+
+    @field_validator("export_markets")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().upper() for code in value]
+        for code in codes:
+            if len(code) != 2 or not code.isalpha():
+                raise ValueError(f"export market {code!r} is not an ISO 3166 two-letter country code")
+        return codes
+
+    @field_validator("website")
+    @classmethod
+    def _website(cls, value: str | None) -> str | None:
+        return str(HttpUrl(value)) if value else None
+
+
+class CompanyIdentity(SQLModel):
+    partita_iva: str = Field(max_length=13, description="11 digits; an IT prefix is accepted")
+    codice_fiscale: str | None = Field(default=None, max_length=16, description="Defaults to the Partita IVA")
+
+    @field_validator("partita_iva")
+    @classmethod
+    def _partita_iva(cls, value: str) -> str:
+        return normalise_partita_iva(value)
+
+    @field_validator("codice_fiscale")
+    @classmethod
+    def _codice_fiscale(cls, value: str | None) -> str | None:
+        return normalise_codice_fiscale(value) if value else None
+
+
+class Company(CompanyProfileFields, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    partita_iva: str = Field(unique=True, index=True, max_length=11)
+    codice_fiscale: str = Field(max_length=16)
+    status: MembershipStatus = Field(default=MembershipStatus.APPLIED, index=True)
+    size_class: SizeClass
+    created_at: datetime = timestamp(default_factory=utc_now)
+    updated_at: datetime = timestamp(default_factory=utc_now)
+
+
+class ApplicantCreate(SQLModel):
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    email: EmailStr
+    password: str = Field(max_length=200)
+    language: str = Field(default="it", regex="^(it|en)$")
+
+    @field_validator("password")
+    @classmethod
+    def _strong(cls, value: str) -> str:
+        check_password_strength(value)
+        return value
+
+
+class CompanyApplication(CompanyProfileFields, CompanyIdentity):
+    """A company asks to join; its applicant becomes the company's first admin once approved."""
+
+    applicant: ApplicantCreate
+
+
+class CompanyUpdate(SQLModel):
+    """Only the fields sent are changed."""
+
+    legal_name: str | None = Field(default=None, min_length=2, max_length=200)
+    legal_form: str | None = Field(default=None, max_length=50)
+    ateco_primary: str | None = None
+    ateco_secondary: list[str] | None = None
+    employees: int | None = Field(default=None, ge=0, le=1_000_000)
+    turnover_eur: int | None = Field(default=None, ge=0, le=10**12)
+    balance_sheet_eur: int | None = Field(default=None, ge=0, le=10**12)
+    street: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=10)
+    comune: str | None = Field(default=None, max_length=100)
+    frazione: str | None = Field(default=None, max_length=100)
+    province: str | None = Field(default=None, min_length=2, max_length=2)
+    region: str | None = Field(default=None, max_length=50)
+    website: str | None = Field(default=None, max_length=300)
+    capabilities: list[Capability] | None = None
+    certifications: list[str] | None = None
+    export_markets: list[str] | None = None
+    languages: list[str] | None = None
+    interests: list[str] | None = None
+    description_it: str | None = Field(default=None, max_length=5000)
+    description_en: str | None = Field(default=None, max_length=5000)
+    public_listing: bool | None = None
+
+    @model_validator(mode="after")
+    def _validate_like_a_profile(self) -> CompanyUpdate:
+        if self.ateco_primary is not None:
+            self.ateco_primary = check_ateco(self.ateco_primary)
+        if self.ateco_secondary is not None:
+            self.ateco_secondary = [check_ateco(code) for code in self.ateco_secondary]
+        if self.export_markets is not None:
+            self.export_markets = CompanyProfileFields._countries(self.export_markets)
+        if self.website:
+            self.website = CompanyProfileFields._website(self.website)
+        return self
+
+
+class CompanyPublic(CompanyProfileFields):
+    id: str
+    partita_iva: str
+    codice_fiscale: str
+    status: MembershipStatus
+    size_class: SizeClass
+    created_at: datetime
+    updated_at: datetime
+
+
+class DirectoryEntry(SQLModel):
+    """What an international buyer sees: no fiscal or financial details."""
+
+    id: str
+    legal_name: str
+    comune: str
+    frazione: str | None
+    province: str
+    website: str | None
+    size_class: SizeClass
+    ateco_primary: str
+    ateco_secondary: list[str]
+    capabilities: list[Capability]
+    certifications: list[str]
+    export_markets: list[str]
+    languages: list[str]
+    description: str
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class MembershipDecision(SQLModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class MembershipStep(SQLModel, table=True):
+    """One step of a company's membership, with who took it and when."""
+
+    __tablename__ = "membership_step"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    company_id: str = Field(foreign_key="company.id", index=True)
+    action: str = Field(max_length=20, description="applied, or one of the membership actions")
+    from_status: MembershipStatus | None
+    to_status: MembershipStatus
+    actor_id: str | None = Field(description="The person who took the step; none for a public application")
+    reason: str | None = None
+    at: datetime = timestamp(default_factory=utc_now)
+
+
+# ---- people ----------------------------------------------------------------------------------------------------
+
+
+class PersonFields(SQLModel):
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=30)
+    job_title: str | None = Field(default=None, max_length=100)
+    language: str = Field(default="it", regex="^(it|en)$")
+
+
+class Person(PersonFields, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    company_id: str | None = Field(default=None, foreign_key="company.id", index=True)
+    email: str = Field(unique=True, index=True, max_length=320)
+    role: Role
+    password_hash: str | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = timestamp(default=None, nullable=True)
+    created_at: datetime = timestamp(default_factory=utc_now)
+    updated_at: datetime = timestamp(default_factory=utc_now)
+    erased_at: datetime | None = timestamp(default=None, nullable=True)
+
+
+class PersonCreate(PersonFields):
+    email: EmailStr
+    role: Role = Role.COMPANY_MEMBER
+    password: str = Field(max_length=200, description="Initial password (at least 12 characters)")
+
+    @field_validator("password")
+    @classmethod
+    def _strong(cls, value: str) -> str:
+        check_password_strength(value)
+        return value
+
+
+class PersonUpdate(SQLModel):
+    given_name: str | None = Field(default=None, min_length=1, max_length=100)
+    family_name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=30)
+    job_title: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, regex="^(it|en)$")
+    role: Role | None = Field(default=None, description="Only staff and company admins may change roles")
+
+
+class PersonPublic(PersonFields):
+    id: str
+    company_id: str | None
+    email: str
+    role: Role
+    created_at: datetime
+    erased_at: datetime | None
+
+
+class PasswordChange(SQLModel):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+
+    @field_validator("new_password")
+    @classmethod
+    def _strong(cls, value: str) -> str:
+        check_password_strength(value)
+        return value
+
+
+# ---- partner clients and signing keys -------------------------------------------------------------------------
+
+
+class PartnerClient(SQLModel, table=True):
+    __tablename__ = "partner_client"
+
+    id: str = Field(default_factory=new_id, primary_key=True, description="The client_id")
+    name: str = Field(max_length=200)
+    secret_hash: str
+    scopes: list[str] = json_list()
+    created_by: str
+    created_at: datetime = timestamp(default_factory=utc_now)
+
+
+class PartnerClientCreate(SQLModel):
+    name: str = Field(min_length=2, max_length=200, description="e.g. Camera di Commercio di Lucca")
+    scopes: list[str] = Field(default_factory=list, description="e.g. directory:read, events:read, webhooks:manage")
+
+
+class PartnerClientCreated(SQLModel):
+    client_id: str
+    client_secret: str = Field(description="Shown once; store it safely")
+    name: str
+    scopes: list[str]
+
+
+class SigningKey(SQLModel, table=True):
+    __tablename__ = "signing_key"
+
+    kid: str = Field(primary_key=True)
+    private_pem: str
+    created_at: datetime = timestamp(default_factory=utc_now)
+
+
+class TokenResponse(SQLModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+# ---- fees --------------------------------------------------------------------------------------------------
+
+
+class FeeCreate(SQLModel):
+    year: int = Field(ge=2000, le=2100)
+    amount_cents: int = Field(gt=0, le=10**9)
+    due_date: date
+
+
+class Fee(FeeCreate, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    company_id: str = Field(foreign_key="company.id", index=True)
+    paid_cents: int = 0
+    created_at: datetime = timestamp(default_factory=utc_now)
+
+
+class FeePublic(FeeCreate):
+    id: str
+    company_id: str
+    paid_cents: int
+    outstanding_cents: int
+    overdue: bool
+
+
+class PaymentCreate(SQLModel):
+    amount_cents: int = Field(gt=0, le=10**9)
+    paid_on: date
+    method: str = Field(default="bank_transfer", max_length=50)
+
+
+class Payment(PaymentCreate, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    fee_id: str = Field(foreign_key="fee.id", index=True)
+    recorded_by: str
+    recorded_at: datetime = timestamp(default_factory=utc_now)
+
+
+# ---- governance --------------------------------------------------------------------------------------------
+
+
+class GovernanceTermCreate(SQLModel):
+    person_id: str
+    office: GovernanceOffice
+    term_from: date
+    term_to: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GovernanceTermCreate:
+        if self.term_to is not None and self.term_to < self.term_from:
+            raise ValueError("term_to is before term_from")
+        return self
+
+
+class GovernanceTerm(GovernanceTermCreate, table=True):
+    __tablename__ = "governance_term"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    created_at: datetime = timestamp(default_factory=utc_now)
+
+
+class GovernanceTermEnd(SQLModel):
+    term_to: date
+
+
+class GovernanceTermPublic(SQLModel):
+    id: str
+    office: GovernanceOffice
+    term_from: date
+    term_to: date | None
+    person_name: str
+    company_name: str | None

@@ -1,0 +1,15 @@
+"""Settings of the members service: environment variables prefixed MEMBERS_ (see README)."""
+
+from shared.settings import ServiceSettings, service_config
+
+
+class MembersSettings(ServiceSettings):
+    model_config = service_config("MEMBERS_")
+
+    database_url: str = "sqlite+aiosqlite:///.filiera/members.db"
+    access_token_minutes: int = 15
+    # Created at start-up when no network admin exists yet (or use `python -m services.members.cli create-admin`).
+    first_admin_email: str | None = None
+    first_admin_password: str | None = None
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15

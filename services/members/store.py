@@ -1,0 +1,126 @@
+"""Queries over the members database. Writes go through `commands.py`, inside a unit of work."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.members.domain import MembershipStatus, NotFound
+from services.members.models import (
+    Company,
+    Fee,
+    GovernanceTerm,
+    MembershipStep,
+    Payment,
+    Person,
+)
+
+
+async def get_company(session: AsyncSession, company_id: str) -> Company:
+    company = await session.get(Company, company_id)
+    if company is None:
+        raise NotFound(f"no company with id {company_id}")
+    return company
+
+
+async def company_with_partita_iva(session: AsyncSession, partita_iva: str) -> Company | None:
+    return (await session.exec(select(Company).where(Company.partita_iva == partita_iva))).first()
+
+
+async def list_companies(
+    session: AsyncSession, status: MembershipStatus | None, page: int, page_size: int
+) -> tuple[list[Company], int]:
+    query = select(Company)
+    if status is not None:
+        query = query.where(Company.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.exec(query.order_by(col(Company.legal_name)).offset((page - 1) * page_size).limit(page_size))
+    return list(rows.all()), total or 0
+
+
+async def membership_history(session: AsyncSession, company_id: str) -> list[MembershipStep]:
+    query = select(MembershipStep).where(MembershipStep.company_id == company_id).order_by(col(MembershipStep.at))
+    return list((await session.exec(query)).all())
+
+
+async def get_person(session: AsyncSession, person_id: str) -> Person:
+    person = await session.get(Person, person_id)
+    if person is None or person.erased_at is not None:
+        raise NotFound(f"no person with id {person_id}")
+    return person
+
+
+async def person_with_email(session: AsyncSession, email: str) -> Person | None:
+    return (await session.exec(select(Person).where(Person.email == email.lower()))).first()
+
+
+async def people_of(session: AsyncSession, company_id: str) -> list[Person]:
+    query = (
+        select(Person)
+        .where(Person.company_id == company_id, col(Person.erased_at).is_(None))
+        .order_by(col(Person.family_name), col(Person.given_name))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def any_network_admin(session: AsyncSession) -> bool:
+    query = select(Person.id).where(Person.role == "network_admin", col(Person.erased_at).is_(None)).limit(1)
+    return (await session.exec(query)).first() is not None
+
+
+async def fees_of(session: AsyncSession, company_id: str) -> list[Fee]:
+    query = select(Fee).where(Fee.company_id == company_id).order_by(col(Fee.year))
+    return list((await session.exec(query)).all())
+
+
+async def get_fee(session: AsyncSession, fee_id: str) -> Fee:
+    fee = await session.get(Fee, fee_id)
+    if fee is None:
+        raise NotFound(f"no fee with id {fee_id}")
+    return fee
+
+
+async def overdue_fees(session: AsyncSession, today: date) -> list[Fee]:
+    query = (
+        select(Fee)
+        .where(col(Fee.due_date) < today, col(Fee.paid_cents) < col(Fee.amount_cents))
+        .order_by(col(Fee.due_date))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def payments_of(session: AsyncSession, fee_ids: list[str]) -> list[Payment]:
+    return list((await session.exec(select(Payment).where(col(Payment.fee_id).in_(fee_ids)))).all())
+
+
+async def governance_terms(session: AsyncSession, current_on: date | None) -> list[tuple[GovernanceTerm, Person]]:
+    query = select(GovernanceTerm, Person).where(GovernanceTerm.person_id == Person.id)
+    if current_on is not None:
+        query = query.where(
+            col(GovernanceTerm.term_from) <= current_on,
+            (col(GovernanceTerm.term_to).is_(None)) | (col(GovernanceTerm.term_to) >= current_on),
+        )
+    return list((await session.exec(query.order_by(col(GovernanceTerm.office), col(GovernanceTerm.term_from)))).all())
+
+
+async def terms_of(session: AsyncSession, person_id: str) -> list[GovernanceTerm]:
+    return list((await session.exec(select(GovernanceTerm).where(GovernanceTerm.person_id == person_id))).all())
+
+
+async def steps_taken_by(session: AsyncSession, person_id: str) -> list[MembershipStep]:
+    return list((await session.exec(select(MembershipStep).where(MembershipStep.actor_id == person_id))).all())
+
+
+async def directory_candidates(session: AsyncSession) -> list[Company]:
+    """Active companies that chose to be listed. The district has under a thousand, so the finer filters
+    (capabilities, markets, free text in two languages) run in Python, the same on PostgreSQL and SQLite."""
+    query = select(Company).where(Company.status == MembershipStatus.ACTIVE, col(Company.public_listing).is_(True))
+    return list((await session.exec(query.order_by(col(Company.legal_name)))).all())
+
+
+def folded(text: str) -> str:
+    """Lower case without accents, so 'calzatura' finds 'Calzatùra'."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))

@@ -1,0 +1,146 @@
+"""Verifying the platform's access tokens, and role/ownership checks as FastAPI dependencies.
+
+Tokens are RS256 JWTs signed by the members service; every service verifies them itself against the members
+service's JWKS (fetched, cached, and fetched again when an unknown key id shows up). The algorithm is fixed, so a
+token cannot choose `none` or HS256.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, Protocol
+
+import httpx
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
+
+ALGORITHM = "RS256"
+
+NETWORK_ADMIN = "network_admin"
+COMPANY_ADMIN = "company_admin"
+COMPANY_MEMBER = "company_member"
+PARTNER = "partner"
+
+
+class Principal(BaseModel):
+    """Who is calling: a person (with a role and maybe a company) or a partner system (with scopes)."""
+
+    subject: str
+    kind: Literal["person", "partner"]
+    role: str
+    company_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == NETWORK_ADMIN
+
+
+class KeySource(Protocol):
+    async def public_key(self, kid: str) -> Any: ...
+
+
+class JwksKeySource:
+    """Public keys from a JWKS URL; an unknown `kid` triggers one refetch at most every 30 s."""
+
+    def __init__(self, url: str, min_refetch_seconds: float = 30.0) -> None:
+        self._url = url
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._min_refetch = min_refetch_seconds
+        self._lock = asyncio.Lock()
+
+    async def public_key(self, kid: str) -> Any:
+        if kid not in self._keys:
+            async with self._lock:
+                if kid not in self._keys and time.monotonic() - self._fetched_at > self._min_refetch:
+                    await self._fetch()
+        return self._keys.get(kid)
+
+    async def _fetch(self) -> None:
+        self._fetched_at = time.monotonic()
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(self._url)
+            response.raise_for_status()
+        self._keys = {k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM).key for k in response.json()["keys"]}
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySource, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid", "")
+            key = await self._keys.public_key(kid)
+            if key is None:
+                raise _unauthorized("token signed with an unknown key")
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise _unauthorized("token expired") from error
+        except jwt.PyJWTError as error:
+            raise _unauthorized(f"invalid token: {error}") from error
+        return Principal(
+            subject=claims["sub"],
+            kind=claims.get("kind", "person"),
+            role=claims.get("role", ""),
+            company_id=claims.get("company_id"),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+        )
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+async def current_principal(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    if not token:
+        raise _unauthorized("missing bearer token")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(token)
+
+
+async def optional_principal(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+    return await current_principal(request, token) if token else None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"requires role {' or '.join(roles)}")
+        return principal
+
+    return check
+
+
+StaffPrincipal = Annotated[Principal, Depends(require_role(NETWORK_ADMIN))]
+
+
+def ensure_company_access(principal: Principal, company_id: str, *, write: bool) -> None:
+    """Staff reach every company; a company's people reach their own (only its admins may change it)."""
+    if principal.is_staff:
+        return
+    if principal.company_id != company_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="you may only act on your own company")
+    if write and principal.role != COMPANY_ADMIN:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only the company's admins may change it")

@@ -1,0 +1,40 @@
+"""Column types every service's tables use, so PostgreSQL and SQLite store and return the same values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware on PostgreSQL; SQLite keeps no zone, so values read back are marked UTC again."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use datetime.now(UTC)")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def timestamp(**field_kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **field_kwargs)  # type: ignore[call-overload]
+
+
+def json_list(**field_kwargs: Any) -> Any:
+    """A list of strings (capabilities, ATECO codes, ...) stored as JSON on both databases."""
+    return Field(default_factory=list, sa_type=JSON, **field_kwargs)  # type: ignore[call-overload]

@@ -1,0 +1,92 @@
+"""HTTP pieces every service mounts: health, readiness, metrics, contracts (AsyncAPI and event schemas),
+and the middleware that carries the correlation id."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from shared.envelope import IntegrationEvent
+from shared.logs import correlation_id
+from shared.metrics import HTTP_REQUESTS
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+ReadinessCheck = Callable[[], Awaitable[str | None]]  # returns what is missing, or None when fine
+
+
+class CorrelationMiddleware(BaseHTTPMiddleware):
+    """Takes the gateway's X-Request-ID (or makes one), puts it in logs, outbox headers and the response."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        request_id = request.headers.get(REQUEST_ID_HEADER) or str(uuid.uuid4())
+        token = correlation_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        route = request.scope.get("route")
+        HTTP_REQUESTS.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+def operations_router(checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz", summary="Database and Kafka are reachable", responses={503: {"description": "Not ready"}})
+    async def readyz() -> JSONResponse:
+        missing = {name: problem for name, check in checks.items() if (problem := await check())}
+        body = {"status": "not ready" if missing else "ready", "missing": missing}
+        return JSONResponse(body, status_code=503 if missing else 200)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi.json", summary="AsyncAPI 3.0 document of the topics this service publishes and reads")
+    async def asyncapi_document() -> Response:
+        return Response(asyncapi(), media_type="application/json")
+
+    return router
+
+
+def event_schemas_router(events: Iterable[type[IntegrationEvent]]) -> APIRouter:
+    """One JSON Schema per event type (the CloudEvent's `data`), for partners to validate against."""
+    by_type = {event.event_type: event for event in events}
+    router = APIRouter(prefix="/events/schemas", tags=["contracts"])
+
+    @router.get("", summary="Event types this service publishes, with their topics")
+    async def list_event_types() -> list[dict[str, str]]:
+        return [
+            {"type": t, "topic": e.topic, "schema": f"/events/schemas/{t}.json"} for t, e in sorted(by_type.items())
+        ]
+
+    @router.get("/{event_type}.json", summary="JSON Schema of one event type's data",
+                responses={404: {"description": "Unknown event type"}})
+    async def event_schema(event_type: str) -> dict[str, object]:
+        if event_type not in by_type:
+            raise HTTPException(404, detail=f"unknown event type {event_type!r}")
+        schema = by_type[event_type].model_json_schema()
+        schema["$id"] = f"/events/schemas/{event_type}.json"
+        schema["title"] = event_type
+        return schema
+
+    return router
+
+
+def install_common(app: FastAPI) -> None:
+    app.add_middleware(CorrelationMiddleware)

@@ -1,0 +1,83 @@
+"""Kafka wiring: the FastStream broker, connected in the background so a service starts while Kafka is away."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka.structs import RecordMetadata
+from faststream.kafka import KafkaBroker
+
+from shared.envelope import IntegrationEvent
+
+log = logging.getLogger(__name__)
+
+
+def create_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        # Every acknowledged event is on all in-sync replicas, and retries never duplicate or reorder it.
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=10_000,
+        logger=logging.getLogger(f"{client_id}.kafka"),
+    )
+
+
+def document_publishers(broker: KafkaBroker, events: Iterable[type[IntegrationEvent]]) -> None:
+    """Declare each public topic and its event types, so they appear in the service's AsyncAPI document.
+
+    The outbox relay does the publishing; these publishers exist for the contract.
+    """
+    by_topic: dict[str, list[type[IntegrationEvent]]] = {}
+    for event in events:
+        by_topic.setdefault(event.topic, []).append(event)
+    for topic, topic_events in by_topic.items():
+        names = ", ".join(e.event_type for e in topic_events)
+        payload = topic_events[0] if len(topic_events) == 1 else _union(topic_events)
+        broker.publisher(topic, title=f"{topic}:publish", description=f"CloudEvents of type {names}", schema=payload)
+
+
+def _union(events: list[type[IntegrationEvent]]) -> object:
+    from typing import Union
+
+    return Union[tuple(events)]  # noqa: UP007 - a runtime union of the topic's event models
+
+
+class BrokerConnection:
+    """Starts the broker, retrying until Kafka answers; `connected` tells the relay and /readyz."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self.broker = broker
+        self.connected = False
+
+    async def connect_forever(self, retry_every: float = 2.0) -> None:
+        while not self.connected:
+            try:
+                await self.broker.start()
+                self.connected = True
+                log.info("connected to Kafka")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("Kafka not reachable yet (%s); retrying in %.0fs", error, retry_every)
+                await self._stop_quietly()
+                await asyncio.sleep(retry_every)
+
+    async def _stop_quietly(self) -> None:
+        try:
+            await self.broker.stop()
+        except Exception:
+            log.debug("stopping a half-started broker failed", exc_info=True)
+
+    async def send(
+        self, topic: str, key: bytes, value: bytes, headers: dict[str, str]
+    ) -> asyncio.Future[RecordMetadata]:
+        return await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+
+    async def close(self) -> None:
+        if self.connected:
+            await self.broker.stop()
+        self.connected = False

@@ -1,0 +1,138 @@
+"""What every service is made of at run time, built in one place: the database, the Kafka broker, the outbox
+relay, token verification, consumers, and the FastAPI app with its lifespan.
+
+A service's `app.py` creates one `ServiceRuntime`, adds its routes and consumers, and calls `create_app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from faststream.specification import AsyncAPI
+from sqlalchemy import text
+
+from shared.auth import JwksKeySource, KeySource, TokenVerifier
+from shared.consumer import EventHandler, IdempotentConsumer, subscribe
+from shared.db import create_engine, session_factory
+from shared.envelope import IntegrationEvent
+from shared.http import event_schemas_router, install_common, operations_router
+from shared.kafka import BrokerConnection, create_broker, document_publishers
+from shared.leader import LeaderLock
+from shared.logs import configure_logging
+from shared.migrations import upgrade_to_head
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        migrations_dir: Path,
+        events: Iterable[type[IntegrationEvent]],
+        key_source: KeySource | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.migrations_dir = migrations_dir
+        self.events = list(events)
+        self.engine = create_engine(settings.database_url)
+        self.sessions = session_factory(self.engine)
+        self.broker = create_broker(settings.kafka_bootstrap_servers, client_id=name)
+        self.kafka = BrokerConnection(self.broker)
+        self.relay_leader = LeaderLock(self.engine, f"{name}.outbox-relay")
+        self.relay = OutboxRelay(
+            self.sessions, self.kafka.send, self.relay_leader, settings.outbox_poll_interval_seconds
+        )
+        self.token_verifier = TokenVerifier(
+            key_source or JwksKeySource(settings.jwks_url), settings.jwt_issuer, settings.jwt_audience
+        )
+        document_publishers(self.broker, self.events)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._after_start: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def source(self) -> str:
+        return f"/filiera/{self.name}"
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.relay, self.source)
+
+    def consume(self, topic: str, consumer_name: str, handler: EventHandler, description: str = "") -> None:
+        consumer = IdempotentConsumer(
+            consumer_name, handler, self.unit_of_work, self.broker, self.settings.consumer_max_attempts
+        )
+        subscribe(self.broker, topic, consumer, description)
+
+    def after_start(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run `step` once the database is migrated (seeding, loading keys...)."""
+        self._after_start.append(step)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(upgrade_to_head, self.migrations_dir, self.settings.database_url)
+        for step in self._after_start:
+            await step()
+        self._tasks = [
+            asyncio.create_task(self.kafka.connect_forever(), name=f"{self.name}-kafka"),
+            asyncio.create_task(self.relay.run(lambda: self.kafka.connected), name=f"{self.name}-relay"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.kafka.close()
+        await self.relay_leader.release()
+        await self.engine.dispose()
+
+    async def database_problem(self) -> str | None:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return f"database unreachable: {type(error).__name__}"
+        return None
+
+    async def kafka_problem(self) -> str | None:
+        if not self.kafka.connected:
+            return "not connected to Kafka yet"
+        if not await self.broker.ping(timeout=2.0):
+            return "Kafka does not answer"
+        return None
+
+    def asyncapi_json(self) -> str:
+        spec = AsyncAPI(self.broker, title=f"Filiera {self.name}", version="1.0.0", schema_version="3.0.0")
+        return spec.to_specification().to_json()
+
+    def create_app(self, title: str, description: str, routers: Iterable[APIRouter]) -> FastAPI:
+        configure_logging(self.name, self.settings.log_level)
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+        app.state.runtime = self
+        app.state.token_verifier = self.token_verifier
+        install_common(app)
+        checks = {"database": self.database_problem, "kafka": self.kafka_problem}
+        app.include_router(operations_router(checks, self.asyncapi_json))
+        app.include_router(event_schemas_router(self.events))
+        for router in routers:
+            app.include_router(router)
+        return app

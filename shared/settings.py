@@ -1,0 +1,24 @@
+"""Settings every service reads from its environment, each under its own prefix (MEMBERS_, EVENTS_, ...)."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Subclass per service with `model_config = service_config("MEMBERS_")`; nothing else reads os.environ."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///.filiera/service.db"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    log_level: str = "INFO"
+    # Where tokens come from: the members service signs them, every service verifies them.
+    jwt_issuer: str = "filiera-members"
+    jwt_audience: str = "filiera"
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    # The relay is woken right after each commit; the poll only catches what other replicas wrote.
+    outbox_poll_interval_seconds: float = 1.0
+    consumer_max_attempts: int = 3
+
+
+def service_config(env_prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=env_prefix, extra="ignore")

@@ -1,0 +1,43 @@
+"""A unit of work: one database transaction holding a change and the events that announce it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.envelope import IntegrationEvent
+from shared.outbox import OutboxRelay, outbox_row
+
+
+class UnitOfWork:
+    """`async with uow: ...; uow.publish(event); await uow.commit()` — uncommitted work is rolled back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay, source: str) -> None:
+        self._sessions = sessions
+        self._relay = relay
+        self._source = source
+        self._published = False
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self._published = False
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def publish(self, *events: IntegrationEvent) -> None:
+        for event in events:
+            self.session.add(outbox_row(event, self._source))
+            self._published = True
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._published:
+            self._relay.wake()
+            self._published = False
