@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,10 +69,13 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Postgres]:
             url = container.get_connection_url()
             yield _Postgres(lambda name: _create_database_at(url, name))
     else:
-        cluster = PostgresCluster(tmp_path_factory.mktemp("pg-parent") / "data")
+        # Not under pytest's temp dir: that is private to root, and the cluster runs as the postgres user.
+        parent = Path(tempfile.mkdtemp(prefix="filiera-pg-"))
+        cluster = PostgresCluster(parent / "data")
         cluster.start()
         yield _Postgres(cluster.create_database)
         cluster.stop()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _create_database_at(url: str, name: str) -> str:

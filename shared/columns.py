@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
@@ -38,3 +39,9 @@ def timestamp(**field_kwargs: Any) -> Any:
 def json_list(**field_kwargs: Any) -> Any:
     """A list of strings (capabilities, ATECO codes, ...) stored as JSON on both databases."""
     return Field(default_factory=list, sa_type=JSON, **field_kwargs)  # type: ignore[call-overload]
+
+
+def enum_column(enum: type[StrEnum], **field_kwargs: Any) -> Any:
+    """An enum stored as its readable value ('applied'), as VARCHAR: no database enum types to migrate."""
+    column_type = Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+    return Field(sa_type=column_type, **field_kwargs)  # type: ignore[call-overload]

@@ -28,7 +28,9 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.session.rollback()
+        # close() alone discards uncommitted work; an explicit rollback would also expire what a read loaded.
+        if exc_type is not None:
+            await self.session.rollback()
         await self.session.close()
 
     def publish(self, *events: IntegrationEvent) -> None:

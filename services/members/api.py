@@ -22,7 +22,7 @@ from services.members.models import (
     GovernanceTermEnd,
     GovernanceTermPublic,
     MembershipDecision,
-    MembershipStep,
+    MembershipStepPublic,
     Page,
     PartnerClientCreate,
     PartnerClientCreated,
@@ -114,7 +114,7 @@ async def change_membership(company_id: str, action: MembershipAction, principal
                                                 decision.reason if decision else None)
 
 
-@companies.get("/{company_id}/history", response_model=list[MembershipStep],
+@companies.get("/{company_id}/history", response_model=list[MembershipStepPublic],
                summary="Membership steps: who took them and when")
 async def membership_history(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     ensure_company_access(principal, company_id, write=False)

@@ -21,7 +21,7 @@ from services.members.domain import (
     normalise_codice_fiscale,
     normalise_partita_iva,
 )
-from shared.columns import json_list, timestamp, utc_now
+from shared.columns import enum_column, json_list, timestamp, utc_now
 
 
 T = TypeVar("T")
@@ -104,8 +104,8 @@ class Company(CompanyProfileFields, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     partita_iva: str = Field(unique=True, index=True, max_length=11)
     codice_fiscale: str = Field(max_length=16)
-    status: MembershipStatus = Field(default=MembershipStatus.APPLIED, index=True)
-    size_class: SizeClass
+    status: MembershipStatus = enum_column(MembershipStatus, default=MembershipStatus.APPLIED, index=True)
+    size_class: SizeClass = enum_column(SizeClass)
     created_at: datetime = timestamp(default_factory=utc_now)
     updated_at: datetime = timestamp(default_factory=utc_now)
 
@@ -209,19 +209,22 @@ class MembershipDecision(SQLModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class MembershipStep(SQLModel, table=True):
+class MembershipStepPublic(SQLModel):
     """One step of a company's membership, with who took it and when."""
 
-    __tablename__ = "membership_step"
-
-    id: str = Field(default_factory=new_id, primary_key=True)
     company_id: str = Field(foreign_key="company.id", index=True)
     action: str = Field(max_length=20, description="applied, or one of the membership actions")
-    from_status: MembershipStatus | None
-    to_status: MembershipStatus
+    from_status: MembershipStatus | None = enum_column(MembershipStatus, nullable=True)
+    to_status: MembershipStatus = enum_column(MembershipStatus)
     actor_id: str | None = Field(description="The person who took the step; none for a public application")
     reason: str | None = None
     at: datetime = timestamp(default_factory=utc_now)
+
+
+class MembershipStep(MembershipStepPublic, table=True):
+    __tablename__ = "membership_step"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
 
 
 # ---- people ----------------------------------------------------------------------------------------------------
@@ -239,7 +242,7 @@ class Person(PersonFields, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     company_id: str | None = Field(default=None, foreign_key="company.id", index=True)
     email: str = Field(unique=True, index=True, max_length=320)
-    role: Role
+    role: Role = enum_column(Role)
     password_hash: str | None = None
     failed_logins: int = 0
     locked_until: datetime | None = timestamp(default=None, nullable=True)
@@ -385,6 +388,7 @@ class GovernanceTermCreate(SQLModel):
 class GovernanceTerm(GovernanceTermCreate, table=True):
     __tablename__ = "governance_term"
 
+    office: GovernanceOffice = enum_column(GovernanceOffice)
     id: str = Field(default_factory=new_id, primary_key=True)
     person_id: str = Field(foreign_key="person.id", index=True)
     created_at: datetime = timestamp(default_factory=utc_now)

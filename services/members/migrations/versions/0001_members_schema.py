@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 05:43:58.933036
+Create Date: 2026-11-25 05:46:25.062133
 """
 from typing import Sequence, Union
 
@@ -46,8 +46,8 @@ def upgrade() -> None:
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('partita_iva', sqlmodel.sql.sqltypes.AutoString(length=11), nullable=False),
     sa.Column('codice_fiscale', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('status', sa.Enum('APPLIED', 'ACTIVE', 'REJECTED', 'SUSPENDED', 'WITHDRAWN', name='membershipstatus', native_enum=False), nullable=False),
-    sa.Column('size_class', sa.Enum('MICRO', 'SMALL', 'MEDIUM', 'LARGE', name='sizeclass', native_enum=False), nullable=False),
+    sa.Column('status', sa.Enum('applied', 'active', 'rejected', 'suspended', 'withdrawn', name='membershipstatus', native_enum=False, length=40), nullable=False),
+    sa.Column('size_class', sa.Enum('micro', 'small', 'medium', 'large', name='sizeclass', native_enum=False, length=40), nullable=False),
     sa.Column('created_at', shared.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', shared.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -110,8 +110,8 @@ def upgrade() -> None:
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('company_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('from_status', sa.Enum('APPLIED', 'ACTIVE', 'REJECTED', 'SUSPENDED', 'WITHDRAWN', name='membershipstatus', native_enum=False), nullable=True),
-    sa.Column('to_status', sa.Enum('APPLIED', 'ACTIVE', 'REJECTED', 'SUSPENDED', 'WITHDRAWN', name='membershipstatus', native_enum=False), nullable=False),
+    sa.Column('from_status', sa.Enum('applied', 'active', 'rejected', 'suspended', 'withdrawn', name='membershipstatus', native_enum=False, length=40), nullable=True),
+    sa.Column('to_status', sa.Enum('applied', 'active', 'rejected', 'suspended', 'withdrawn', name='membershipstatus', native_enum=False, length=40), nullable=False),
     sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('at', shared.columns.UTCDateTime(timezone=True), nullable=False),
@@ -130,7 +130,7 @@ def upgrade() -> None:
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('company_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('role', sa.Enum('NETWORK_ADMIN', 'COMPANY_ADMIN', 'COMPANY_MEMBER', name='role', native_enum=False), nullable=False),
+    sa.Column('role', sa.Enum('network_admin', 'company_admin', 'company_member', name='role', native_enum=False, length=40), nullable=False),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
     sa.Column('locked_until', shared.columns.UTCDateTime(timezone=True), nullable=True),
@@ -145,7 +145,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_email'), ['email'], unique=True)
 
     op.create_table('governance_term',
-    sa.Column('office', sa.Enum('PRESIDENT', 'VICE_PRESIDENT', 'TECHNICAL_COORDINATOR', 'COUNCIL_MEMBER', 'ORGANO_COMUNE', name='governanceoffice', native_enum=False), nullable=False),
+    sa.Column('office', sa.Enum('president', 'vice_president', 'technical_coordinator', 'council_member', 'organo_comune', name='governanceoffice', native_enum=False, length=40), nullable=False),
     sa.Column('term_from', sa.Date(), nullable=False),
     sa.Column('term_to', sa.Date(), nullable=True),
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
