@@ -105,15 +105,6 @@ async def update_company(company_id: str, update: CompanyUpdate, principal: Curr
         return await commands.update_company(uow, company_id, update, principal)
 
 
-@companies.post("/{company_id}/{action}", response_model=CompanyPublic,
-                summary="Move membership on: approve, reject, suspend, reinstate, withdraw")
-async def change_membership(company_id: str, action: MembershipAction, principal: CurrentPrincipal,
-                            uow: UnitOfWorkDep, decision: MembershipDecision | None = None) -> Any:
-    async with uow:
-        return await commands.change_membership(uow, company_id, action, principal,
-                                                decision.reason if decision else None)
-
-
 @companies.get("/{company_id}/history", response_model=list[MembershipStepPublic],
                summary="Membership steps: who took them and when")
 async def membership_history(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
@@ -156,6 +147,16 @@ async def company_fees(company_id: str, principal: CurrentPrincipal, uow: UnitOf
 async def assess_fee(company_id: str, data: FeeCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return fee_public(await commands.assess_fee(uow, company_id, data))
+
+
+# Registered last, so that /people and /fees are not taken for actions.
+@companies.post("/{company_id}/{action}", response_model=CompanyPublic,
+                summary="Move membership on: approve, reject, suspend, reinstate, withdraw")
+async def change_membership(company_id: str, action: MembershipAction, principal: CurrentPrincipal,
+                            uow: UnitOfWorkDep, decision: MembershipDecision | None = None) -> Any:
+    async with uow:
+        return await commands.change_membership(uow, company_id, action, principal,
+                                                decision.reason if decision else None)
 
 
 fees = APIRouter(prefix="/fees", tags=["fees"], responses=ERRORS)
