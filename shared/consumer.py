@@ -151,7 +151,9 @@ def subscribe(
 
 
 def _as_faststream_handler(consumer: IdempotentConsumer) -> Callable[[KafkaMessage], Awaitable[None]]:
-    async def handle(body: bytes, message: KafkaMessage) -> None:
+    # No body parameter (KafkaMessage comes from FastStream's context): FastStream would decode and validate a
+    # body itself, and a bad one would never reach the consumer, which is where it becomes a dead letter.
+    async def handle(message: KafkaMessage) -> None:
         await consumer(message)
 
     handle.__name__ = consumer.name.replace("-", "_").replace(".", "_")

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
 
@@ -59,9 +60,7 @@ class BrokerConnection:
                 await self.broker.start()
                 self.connected = True
                 log.info("connected to Kafka")
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
+            except (KafkaError, OSError, TimeoutError) as error:
                 log.warning("Kafka not reachable yet (%s); retrying in %.0fs", error, retry_every)
                 await self._stop_quietly()
                 await asyncio.sleep(retry_every)

@@ -112,6 +112,17 @@ class KafkaBroker:
 
     def start(self, timeout: float = 90.0) -> str:
         """Start the broker (formatting its storage the first time) and wait until it serves requests."""
+        self._launch()
+        asyncio.run(self._wait_ready(timeout))
+        return self.bootstrap_servers
+
+    async def start_async(self, timeout: float = 90.0) -> str:
+        """`start`, from inside a running event loop."""
+        self._launch()
+        await self._wait_ready(timeout)
+        return self.bootstrap_servers
+
+    def _launch(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
         self._format_storage(config)
@@ -119,8 +130,6 @@ class KafkaBroker:
         self.process = subprocess.Popen(
             self._java("kafka.Kafka", str(config)), stdout=log_file, stderr=subprocess.STDOUT
         )
-        asyncio.run(self._wait_ready(timeout))
-        return self.bootstrap_servers
 
     async def _wait_ready(self, timeout: float) -> None:
         # aiokafka logs every refused connection while the broker boots; that is expected here.

@@ -1,0 +1,154 @@
+"""The shared consumer's promises, against the real broker and a real database:
+a redelivered event has one effect; a poison message goes to `<topic>.dlq` with its reason and the partition
+moves on; offsets are committed once the effect is durable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+from sqlmodel import SQLModel, func, select
+
+from conftest import KafkaReader
+from shared.consumer import IdempotentConsumer, ProcessedEvent, subscribe
+from shared.db import create_engine, session_factory
+from shared.envelope import CloudEvent, IntegrationEvent
+from shared.kafka import BrokerConnection, create_broker
+from shared.leader import LeaderLock
+from shared.outbox import OutboxMessage, OutboxRelay
+from shared.unit_of_work import UnitOfWork
+
+
+class Acknowledged(IntegrationEvent):
+    """The handler's effect: one outbox row per handled event, so effects can be counted."""
+
+    event_type: ClassVar[str] = "test.order.acknowledged"
+    topic: ClassVar[str] = "test.acknowledgements.v1"
+    key_field: ClassVar[str] = "order_id"
+    order_id: str
+
+
+class Harness:
+    def __init__(self, topic: str, group: str, sessions, unit_of_work: Callable[[], UnitOfWork]) -> None:  # type: ignore[no-untyped-def]
+        self.topic = topic
+        self.group = group
+        self.sessions = sessions
+        self.unit_of_work = unit_of_work
+
+    async def effects(self) -> int:
+        async with self.sessions() as session:
+            return await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+    async def handled(self) -> int:
+        async with self.sessions() as session:
+            return await session.scalar(select(func.count()).select_from(ProcessedEvent)) or 0
+
+
+async def handle_order(uow: UnitOfWork, event: CloudEvent) -> None:
+    if event.data.get("explode"):
+        raise ValueError(f"order {event.subject} cannot be acknowledged")
+    uow.publish(Acknowledged(order_id=event.subject or ""))
+
+
+@pytest.fixture
+async def harness(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Harness]:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all,
+                                  tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
+    sessions = session_factory(engine)
+    broker = create_broker(kafka_bootstrap, client_id="consumer-test")
+    connection = BrokerConnection(broker)
+    # The relay is never run: the effect rows stay in the outbox, where the test counts them.
+    relay = OutboxRelay(sessions, connection.send, LeaderLock(engine, "test"))
+    topic = f"test.orders.{uuid.uuid4().hex[:8]}"
+    group = f"orders-{uuid.uuid4().hex[:8]}"
+
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(sessions, relay, "/test")
+
+    subscribe(broker, topic, IdempotentConsumer(group, handle_order, unit_of_work, broker, max_attempts=3,
+                                                retry_delay=0.01))
+    await connection.connect_forever()
+    yield Harness(topic, group, sessions, unit_of_work)
+    await connection.close()
+    await engine.dispose()
+
+
+def order_event(order_id: str, **data: object) -> CloudEvent:
+    return CloudEvent(id=str(uuid.uuid4()), source="/test", type="test.order.placed", subject=order_id,
+                      time=datetime.now(UTC), data={"order_id": order_id, **data})
+
+
+async def send(bootstrap: str, topic: str, *values: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value, key=b"same-partition")
+    finally:
+        await producer.stop()
+
+
+async def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():  # type: ignore[misc]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+async def test_an_event_delivered_twice_has_one_effect(harness: Harness, kafka_bootstrap: str) -> None:
+    event = order_event("order-1").model_dump_json().encode()
+    closing = order_event("order-2").model_dump_json().encode()
+    await send(kafka_bootstrap, harness.topic, event, event, closing)
+
+    async def three_handled() -> bool:
+        return await harness.handled() == 2 and await committed_offset(kafka_bootstrap, harness) == 3
+
+    await wait_for(three_handled)
+    assert await harness.effects() == 2
+
+
+async def test_poison_messages_are_dead_lettered_with_a_reason_and_the_partition_moves_on(
+    harness: Harness, kafka_bootstrap: str, kafka_reader: KafkaReader
+) -> None:
+    await send(kafka_bootstrap, harness.topic,
+               b"this is not json",
+               json.dumps({"id": "x", "type": "no.source"}).encode(),
+               order_event("order-boom", explode=True).model_dump_json().encode(),
+               order_event("order-fine").model_dump_json().encode())
+
+    dead = await kafka_reader.read(f"{harness.topic}.dlq", lambda evs: len(evs) == 3)
+    reasons = [d["_headers"]["dlq_reason"] for d in dead]
+    assert reasons[0].startswith("not a CloudEvent")
+    assert reasons[1].startswith("not a CloudEvent")
+    assert reasons[2] == "ValueError: order order-boom cannot be acknowledged"
+    assert dead[0]["_raw"] == b"this is not json"
+    assert [d["_headers"]["dlq_original_offset"] for d in dead] == ["0", "1", "2"]
+    assert all(d["_headers"]["dlq_consumer"] == harness.group for d in dead)
+
+    async def all_four_committed() -> bool:
+        return await committed_offset(kafka_bootstrap, harness) == 4
+
+    await wait_for(all_four_committed)
+    assert await harness.effects() == 1  # only order-fine; the failing handler's attempts left nothing behind
+
+
+async def committed_offset(bootstrap: str, harness: Harness) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(harness.group)
+    finally:
+        await admin.close()
+    return sum(meta.offset for tp, meta in offsets.items() if isinstance(tp, TopicPartition)
+               and tp.topic == harness.topic)
