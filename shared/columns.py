@@ -36,9 +36,24 @@ def timestamp(**field_kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **field_kwargs)  # type: ignore[call-overload]
 
 
-def json_list(**field_kwargs: Any) -> Any:
-    """A list of strings (capabilities, ATECO codes, ...) stored as JSON on both databases."""
-    return Field(default_factory=list, sa_type=JSON, **field_kwargs)  # type: ignore[call-overload]
+class _EnumList(TypeDecorator[list[Any]]):
+    """A JSON list whose items are read back as members of `enum`, as the model declares them."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_result_value(self, value: list[str] | None, dialect: Any) -> list[Any] | None:
+        return [self.enum(item) for item in value] if value is not None else None
+
+
+def json_list(enum: type[StrEnum] | None = None, **field_kwargs: Any) -> Any:
+    """A list of strings (ATECO codes, markets...) or of `enum` members, stored as JSON on both databases."""
+    column_type = _EnumList(enum) if enum is not None else JSON
+    return Field(default_factory=list, sa_type=column_type, **field_kwargs)  # type: ignore[call-overload]
 
 
 def enum_column(enum: type[StrEnum], **field_kwargs: Any) -> Any:

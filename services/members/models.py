@@ -51,7 +51,7 @@ class CompanyProfileFields(SQLModel):
     province: str = Field(default="LU", min_length=2, max_length=2)
     region: str = Field(default="Toscana", max_length=50)
     website: str | None = Field(default=None, max_length=300)
-    capabilities: list[Capability] = json_list()
+    capabilities: list[Capability] = json_list(Capability)
     certifications: list[str] = json_list(description="e.g. ISO 9001, ISO 14001, SA8000")
     export_markets: list[str] = json_list(description="ISO 3166 country codes, e.g. DE, US, JP")
     languages: list[str] = json_list(description="ISO 639-1 codes the company works in")
