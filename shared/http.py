@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.routing import Match
 
 from shared.envelope import IntegrationEvent
 from shared.logs import correlation_id
@@ -88,5 +89,14 @@ def event_schemas_router(events: Iterable[type[IntegrationEvent]]) -> APIRouter:
     return router
 
 
+async def method_not_allowed(request: Request, _error: Exception) -> JSONResponse:
+    """Starlette's 405 names only the first route that matched the path; HTTP wants every allowed method."""
+    allowed = sorted({method for route in request.app.router.routes
+                      if route.matches(request.scope)[0] != Match.NONE for method in getattr(route, "methods", ())})
+    return JSONResponse({"detail": f"{request.method} is not allowed here; use {', '.join(allowed)}"},
+                        status_code=405, headers={"Allow": ", ".join(allowed)})
+
+
 def install_common(app: FastAPI) -> None:
     app.add_middleware(CorrelationMiddleware)
+    app.add_exception_handler(405, method_not_allowed)

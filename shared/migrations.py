@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import Connection, MetaData, text
+from sqlalchemy import JSON, Connection, MetaData, text
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.db import is_sqlite
@@ -42,7 +44,8 @@ def run_alembic_env(metadata: MetaData) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     assert url is not None
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=is_sqlite(url))
+        context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=is_sqlite(url),
+                          render_item=_render_item)
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -59,7 +62,15 @@ async def _run_online(url: str, metadata: MetaData) -> None:
     await engine.dispose()
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Enum lists are plain JSON in the database; their enum only matters when Python reads them back."""
+    if type_ == "type" and isinstance(obj, TypeDecorator) and obj.impl_instance.__class__ is JSON:
+        return "sa.JSON()"
+    return False
+
+
 def _migrate(connection: Connection, metadata: MetaData, sqlite: bool) -> None:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite)
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite,
+                      render_item=_render_item)
     with context.begin_transaction():
         context.run_migrations()

@@ -47,11 +47,11 @@ def _random_cluster_id() -> str:
 class KafkaBroker:
     """One KRaft node on loopback with its data in `data_dir`."""
 
-    def __init__(self, data_dir: Path, heap: str = "512m") -> None:
+    def __init__(self, data_dir: Path, heap: str = "512m", port: int | None = None) -> None:
         self.data_dir = data_dir
         self.heap = heap
-        self.port = free_port()
-        self.controller_port = free_port()
+        self.port = port or free_port()
+        self.controller_port = free_port() if port is None else port + 1
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -9,7 +10,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import JSONResponse
 
 from services.members import commands, store
-from services.members.domain import Capability, DomainError, MembershipAction, MembershipStatus
+from services.members.domain import (
+    ACTIONS_NEEDING_REASON,
+    Capability,
+    DomainError,
+    MembershipAction,
+    MembershipStatus,
+    Role,
+)
 from services.members.identity import KeyRing, person_claims, token_claims
 from services.members.models import (
     CompanyApplication,
@@ -22,6 +30,7 @@ from services.members.models import (
     GovernanceTermEnd,
     GovernanceTermPublic,
     MembershipDecision,
+    ReasonedMembershipDecision,
     MembershipStepPublic,
     Page,
     PartnerClientCreate,
@@ -31,6 +40,7 @@ from services.members.models import (
     PersonCreate,
     PersonPublic,
     PersonUpdate,
+    StaffCreate,
     TokenResponse,
 )
 from services.members.settings import MembersSettings
@@ -149,14 +159,37 @@ async def assess_fee(company_id: str, data: FeeCreate, _staff: StaffPrincipal, u
         return fee_public(await commands.assess_fee(uow, company_id, data))
 
 
-# Registered last, so that /people and /fees are not taken for actions.
-@companies.post("/{company_id}/{action}", response_model=CompanyPublic,
-                summary="Move membership on: approve, reject, suspend, reinstate, withdraw")
-async def change_membership(company_id: str, action: MembershipAction, principal: CurrentPrincipal,
-                            uow: UnitOfWorkDep, decision: MembershipDecision | None = None) -> Any:
-    async with uow:
-        return await commands.change_membership(uow, company_id, action, principal,
-                                                decision.reason if decision else None)
+def _membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]:
+    async def change_membership(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep,
+                                decision: MembershipDecision | None = None) -> Any:
+        async with uow:
+            reason = decision.reason if decision else None
+            return await commands.change_membership(uow, company_id, action, principal, reason)
+
+    return change_membership
+
+
+def _reasoned_membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]:
+    async def change_membership(company_id: str, decision: ReasonedMembershipDecision, principal: CurrentPrincipal,
+                                uow: UnitOfWorkDep) -> Any:
+        async with uow:
+            return await commands.change_membership(uow, company_id, action, principal, decision.reason)
+
+    return change_membership
+
+
+def _register_membership_action(action: MembershipAction) -> None:
+    """One route per action (POST /companies/{id}/approve, ...): each documented, none shadowing another path."""
+    reasoned = action in ACTIONS_NEEDING_REASON
+    route = _reasoned_membership_route(action) if reasoned else _membership_route(action)
+    companies.add_api_route(f"/{{company_id}}/{action.value}", route, methods=["POST"],
+                            response_model=CompanyPublic, name=f"{action.value}_company",
+                            summary=f"{action.value.capitalize()} a company's membership"
+                                    + (" (a reason is required)" if reasoned else ""))
+
+
+for _action in MembershipAction:
+    _register_membership_action(_action)
 
 
 fees = APIRouter(prefix="/fees", tags=["fees"], responses=ERRORS)
@@ -178,9 +211,9 @@ people = APIRouter(prefix="/people", tags=["people"], responses=ERRORS)
 
 
 @people.post("/staff", status_code=201, response_model=PersonPublic, summary="Add a network staff member (staff)")
-async def add_staff(data: PersonCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def add_staff(data: StaffCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.add_person(uow, None, data, staff)
+        return await commands.add_person(uow, None, PersonCreate(**data.model_dump(), role=Role.NETWORK_ADMIN), staff)
 
 
 @people.get("/me", response_model=PersonPublic, summary="The person behind the token")
@@ -226,10 +259,19 @@ governance = APIRouter(prefix="/governance", tags=["governance"], responses=ERRO
 
 
 @governance.get("", response_model=list[GovernanceTermPublic], summary="The network's bodies and who serves (public)")
-async def list_governance(uow: UnitOfWorkDep, on: date | None = None,
-                         include_past: bool = False) -> Any:
+async def list_governance(
+    uow: UnitOfWorkDep,
+    # A string checked by hand: as a `date`, pydantic would also take `on=0` as 1970-01-01.
+    on: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="A date, YYYY-MM-DD",
+                                    json_schema_extra={"format": "date"})] = None,
+    include_past: bool = False,
+) -> Any:
+    try:
+        day = date.fromisoformat(on) if on else date.today()
+    except ValueError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"'on' is not a date: {error}") from error
     async with uow:
-        rows = await store.governance_terms(uow.session, None if include_past else (on or date.today()))
+        rows = await store.governance_terms(uow.session, None if include_past else day)
         companies_by_id = {p.company_id: await store.get_company(uow.session, p.company_id)
                            for _, p in rows if p.company_id}
     return [

@@ -177,9 +177,9 @@ def _check_may_grant(actor: Principal, role: Role, company_id: str | None) -> No
         if not actor.is_staff:
             raise Forbidden("only network staff may create or promote network staff")
         if company_id is not None:
-            raise DomainError("network staff do not belong to a member company")
+            raise Conflict("network staff do not belong to a member company")
     elif company_id is None:
-        raise DomainError(f"a {role} belongs to a member company")
+        raise Conflict(f"a {role} belongs to a member company, and this person belongs to none")
 
 
 async def add_person(uow: UnitOfWork, company_id: str | None, data: PersonCreate, actor: Principal) -> Person:

@@ -88,6 +88,13 @@ class Role(StrEnum):
     COMPANY_MEMBER = "company_member"
 
 
+class Language(StrEnum):
+    """Languages the platform writes to people in."""
+
+    IT = "it"
+    EN = "en"
+
+
 class Capability(StrEnum):
     """What a company does, in the district's own terms."""
 
@@ -145,14 +152,22 @@ def normalise_codice_fiscale(value: str) -> str:
         raise DomainError(f"codice fiscale {value!r} is not valid") from error
 
 
-_ATECO = re.compile(r"^\d{2}(\.\d{1,2}(\.\d{1,2})?)?$")
+ATECO_PATTERN = r"^[0-9]{2}(\.[0-9]{1,2}(\.[0-9]{1,2})?)?$"
 
 
 def check_ateco(code: str) -> str:
     """ATECO codes are hierarchical: section digits, then optional groups, e.g. 15, 15.20, 15.20.10."""
     code = code.strip()
-    if not _ATECO.match(code):
+    if not re.match(ATECO_PATTERN, code):
         raise DomainError(f"ATECO code {code!r} is not valid: expected a form like 15.20.10")
+    return code
+
+
+def check_country(code: str) -> str:
+    """Export markets are ISO 3166-1 alpha-2 country codes, kept upper case."""
+    code = code.strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise DomainError(f"export market {code!r} is not an ISO 3166 two-letter country code")
     return code
 
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, EmailStr, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, EmailStr, StringConstraints, WithJsonSchema, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from services.members.domain import (
+    ATECO_PATTERN,
+    MIN_PASSWORD_LENGTH,
     Capability,
     GovernanceOffice,
+    Language,
     MembershipAction,
     MembershipStatus,
     Role,
     SizeClass,
     check_ateco,
+    check_country,
     check_password_strength,
     normalise_codice_fiscale,
     normalise_partita_iva,
@@ -25,6 +29,12 @@ from shared.columns import enum_column, json_list, timestamp, utc_now
 
 
 T = TypeVar("T")
+# The domain's rule validates (with its own message); the JSON Schema tells clients the same rule up front.
+AtecoCode = Annotated[str, AfterValidator(check_ateco),
+                      WithJsonSchema({"type": "string", "pattern": ATECO_PATTERN, "examples": ["15.20.10"]})]
+WebsiteUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+\.[^\s/?#]+(/\S*)?$", max_length=300)]
+CountryCode = Annotated[str, AfterValidator(check_country),
+                        WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$", "examples": ["DE"]})]
 
 
 def new_id() -> str:
@@ -39,8 +49,8 @@ class CompanyProfileFields(SQLModel):
 
     legal_name: str = Field(min_length=2, max_length=200)
     legal_form: str = Field(default="S.r.l.", max_length=50, description="S.r.l., S.p.A., S.n.c., ditta individuale...")
-    ateco_primary: str = Field(max_length=8, description="ATECO 2025 code, e.g. 15.20.10")
-    ateco_secondary: list[str] = json_list()
+    ateco_primary: AtecoCode = Field(max_length=8, description="ATECO 2025 code, e.g. 15.20.10")
+    ateco_secondary: list[AtecoCode] = json_list()
     employees: int = Field(ge=0, le=1_000_000)
     turnover_eur: int = Field(ge=0, le=10**12, description="Annual turnover in euro")
     balance_sheet_eur: int | None = Field(default=None, ge=0, le=10**12)
@@ -50,44 +60,22 @@ class CompanyProfileFields(SQLModel):
     frazione: str | None = Field(default=None, max_length=100, description="e.g. Segromigno in Monte")
     province: str = Field(default="LU", min_length=2, max_length=2)
     region: str = Field(default="Toscana", max_length=50)
-    website: str | None = Field(default=None, max_length=300)
+    website: WebsiteUrl | None = Field(default=None, max_length=300)
     capabilities: list[Capability] = json_list(Capability)
     certifications: list[str] = json_list(description="e.g. ISO 9001, ISO 14001, SA8000")
-    export_markets: list[str] = json_list(description="ISO 3166 country codes, e.g. DE, US, JP")
+    export_markets: list[CountryCode] = json_list(description="ISO 3166 country codes, e.g. DE, US, JP")
     languages: list[str] = json_list(description="ISO 639-1 codes the company works in")
     interests: list[str] = json_list(description="Topics for funding alerts, e.g. sustainability, digitalisation")
     description_it: str = Field(default="", max_length=5000)
     description_en: str = Field(default="", max_length=5000)
     public_listing: bool = Field(default=True, description="Shown in the public B2B directory while active")
 
-    @field_validator("ateco_primary")
-    @classmethod
-    def _ateco_primary(cls, value: str) -> str:
-        return check_ateco(value)
-
-    @field_validator("ateco_secondary")
-    @classmethod
-    def _ateco_secondary(cls, value: list[str]) -> list[str]:
-        return [check_ateco(code) for code in value]
-
-    @field_validator("export_markets")
-    @classmethod
-    def _countries(cls, value: list[str]) -> list[str]:
-        codes = [code.strip().upper() for code in value]
-        for code in codes:
-            if len(code) != 2 or not code.isalpha():
-                raise ValueError(f"export market {code!r} is not an ISO 3166 two-letter country code")
-        return codes
-
-    @field_validator("website")
-    @classmethod
-    def _website(cls, value: str | None) -> str | None:
-        return str(HttpUrl(value)) if value else None
-
 
 class CompanyIdentity(SQLModel):
-    partita_iva: str = Field(max_length=13, description="11 digits; an IT prefix is accepted")
-    codice_fiscale: str | None = Field(default=None, max_length=16, description="Defaults to the Partita IVA")
+    partita_iva: Annotated[str, StringConstraints(pattern=r"^(IT|it)?[0-9]{11}$")] = Field(
+        description="11 digits; an IT prefix is accepted")
+    codice_fiscale: Annotated[str, StringConstraints(pattern=r"^([0-9]{11}|[A-Za-z0-9]{16})$")] | None = Field(
+        default=None, description="Defaults to the Partita IVA")
 
     @field_validator("partita_iva")
     @classmethod
@@ -114,8 +102,8 @@ class ApplicantCreate(SQLModel):
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
     email: EmailStr
-    password: str = Field(max_length=200)
-    language: str = Field(default="it", regex="^(it|en)$")
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    language: Language = enum_column(Language, default=Language.IT)
 
     @field_validator("password")
     @classmethod
@@ -135,8 +123,8 @@ class CompanyUpdate(SQLModel):
 
     legal_name: str | None = Field(default=None, min_length=2, max_length=200)
     legal_form: str | None = Field(default=None, max_length=50)
-    ateco_primary: str | None = None
-    ateco_secondary: list[str] | None = None
+    ateco_primary: AtecoCode | None = None
+    ateco_secondary: list[AtecoCode] | None = None
     employees: int | None = Field(default=None, ge=0, le=1_000_000)
     turnover_eur: int | None = Field(default=None, ge=0, le=10**12)
     balance_sheet_eur: int | None = Field(default=None, ge=0, le=10**12)
@@ -146,27 +134,15 @@ class CompanyUpdate(SQLModel):
     frazione: str | None = Field(default=None, max_length=100)
     province: str | None = Field(default=None, min_length=2, max_length=2)
     region: str | None = Field(default=None, max_length=50)
-    website: str | None = Field(default=None, max_length=300)
+    website: WebsiteUrl | None = None
     capabilities: list[Capability] | None = None
     certifications: list[str] | None = None
-    export_markets: list[str] | None = None
+    export_markets: list[CountryCode] | None = None
     languages: list[str] | None = None
     interests: list[str] | None = None
     description_it: str | None = Field(default=None, max_length=5000)
     description_en: str | None = Field(default=None, max_length=5000)
     public_listing: bool | None = None
-
-    @model_validator(mode="after")
-    def _validate_like_a_profile(self) -> CompanyUpdate:
-        if self.ateco_primary is not None:
-            self.ateco_primary = check_ateco(self.ateco_primary)
-        if self.ateco_secondary is not None:
-            self.ateco_secondary = [check_ateco(code) for code in self.ateco_secondary]
-        if self.export_markets is not None:
-            self.export_markets = CompanyProfileFields._countries(self.export_markets)
-        if self.website:
-            self.website = CompanyProfileFields._website(self.website)
-        return self
 
 
 class CompanyPublic(CompanyProfileFields):
@@ -209,6 +185,12 @@ class MembershipDecision(SQLModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class ReasonedMembershipDecision(SQLModel):
+    """Rejections and suspensions say why: the company is told."""
+
+    reason: Annotated[str, StringConstraints(pattern=r"\S", max_length=2000)]
+
+
 class MembershipStepPublic(SQLModel):
     """One step of a company's membership, with who took it and when."""
 
@@ -235,7 +217,7 @@ class PersonFields(SQLModel):
     family_name: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=30)
     job_title: str | None = Field(default=None, max_length=100)
-    language: str = Field(default="it", regex="^(it|en)$")
+    language: Language = enum_column(Language, default=Language.IT)
 
 
 class Person(PersonFields, table=True):
@@ -254,7 +236,8 @@ class Person(PersonFields, table=True):
 class PersonCreate(PersonFields):
     email: EmailStr
     role: Role = Role.COMPANY_MEMBER
-    password: str = Field(max_length=200, description="Initial password (at least 12 characters)")
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200,
+                          description="Initial password (at least 12 characters)")
 
     @field_validator("password")
     @classmethod
@@ -263,12 +246,19 @@ class PersonCreate(PersonFields):
         return value
 
 
+class StaffCreate(PersonFields):
+    """A network staff member (role network_admin)."""
+
+    email: EmailStr
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200, description="Initial password")
+
+
 class PersonUpdate(SQLModel):
     given_name: str | None = Field(default=None, min_length=1, max_length=100)
     family_name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=30)
     job_title: str | None = Field(default=None, max_length=100)
-    language: str | None = Field(default=None, regex="^(it|en)$")
+    language: Language | None = None
     role: Role | None = Field(default=None, description="Only staff and company admins may change roles")
 
 
@@ -283,7 +273,7 @@ class PersonPublic(PersonFields):
 
 class PasswordChange(SQLModel):
     current_password: str = Field(max_length=200)
-    new_password: str = Field(max_length=200)
+    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
 
     @field_validator("new_password")
     @classmethod

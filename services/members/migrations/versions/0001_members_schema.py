@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 05:46:25.062133
+Create Date: 2026-11-25 06:20:28.616961
 """
 from typing import Sequence, Union
 
@@ -107,7 +107,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_fee_company_id'), ['company_id'], unique=False)
 
     op.create_table('membership_step',
-    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('company_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('from_status', sa.Enum('applied', 'active', 'rejected', 'suspended', 'withdrawn', name='membershipstatus', native_enum=False, length=40), nullable=True),
@@ -115,6 +114,7 @@ def upgrade() -> None:
     sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('at', shared.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['company.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -126,7 +126,7 @@ def upgrade() -> None:
     sa.Column('family_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
     sa.Column('job_title', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('language', sa.Enum('it', 'en', name='language', native_enum=False, length=40), nullable=False),
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('company_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),

@@ -1,0 +1,144 @@
+"""`./filiera run`: Kafka and every service on this machine, SQLite per service, until Ctrl-C.
+
+Data lives in .filiera/ and survives restarts. Set KAFKA_BOOTSTRAP_SERVERS to use a broker you already run, or a
+service's <PREFIX>DATABASE_URL (e.g. MEMBERS_DATABASE_URL=postgresql+asyncpg://...) to use PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from deploy.local.kafka import KafkaBroker
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / ".filiera"
+DEMO_ADMIN_EMAIL = "admin@example.com"
+DEMO_ADMIN_PASSWORD = "filiera-admin-2026"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    app_factory: str
+    port: int
+    env_prefix: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+SERVICES = [
+    Service("members", "services.members.app:create_app", 8001, "MEMBERS_"),
+]
+MEMBERS = SERVICES[0]
+
+
+def say(message: str) -> None:
+    print(f"\033[1;34m==> {message}\033[0m", flush=True)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def start_kafka() -> tuple[str, KafkaBroker | None]:
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        say(f"using the Kafka broker at {servers}")
+        return servers, None
+    broker = KafkaBroker(DATA / "kafka", port=9092 if port_is_free(9092) and port_is_free(9093) else None)
+    say(f"starting Apache Kafka (KRaft, single node) on {broker.bootstrap_servers}; log in {DATA / 'kafka'}")
+    broker.start()
+    return broker.bootstrap_servers, broker
+
+
+def service_environment(service: Service, kafka: str) -> dict[str, str]:
+    prefix = service.env_prefix
+    env = {
+        f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
+        f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka,
+        f"{prefix}JWKS_URL": f"{MEMBERS.url}/.well-known/jwks.json",
+    }
+    if service is MEMBERS:
+        env["MEMBERS_FIRST_ADMIN_EMAIL"] = DEMO_ADMIN_EMAIL
+        env["MEMBERS_FIRST_ADMIN_PASSWORD"] = DEMO_ADMIN_PASSWORD
+    return {**env, **os.environ}  # what the user set wins
+
+
+def start_service(service: Service, kafka: str) -> subprocess.Popen[bytes]:
+    say(f"starting {service.name} on {service.url} (log in {DATA / (service.name + '.log')})")
+    log = open(DATA / f"{service.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", service.app_factory, "--host", "127.0.0.1",
+         "--port", str(service.port), "--no-access-log"],
+        cwd=ROOT, env=service_environment(service, kafka), stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(service: Service, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{service.name} exited; see {DATA / (service.name + '.log')}")
+        try:
+            if httpx.get(f"{service.url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{service.name} not ready after {timeout}s; see {DATA / (service.name + '.log')}")
+
+
+def main() -> None:
+    DATA.mkdir(exist_ok=True)
+    kafka, broker = start_kafka()
+    processes: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        say("stopping")
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if broker is not None:
+            broker.stop()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        for service in SERVICES:
+            processes.append(start_service(service, kafka))
+            wait_ready(service, processes[-1])
+        say("Filiera is running. Ctrl-C stops everything.")
+        for service in SERVICES:
+            print(f"  {service.name:<14} {service.url}/docs   (AsyncAPI: {service.url}/asyncapi.json)")
+        print(f"  Kafka          {kafka}")
+        print(f"  staff login    {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}  (POST {MEMBERS.url}/auth/token)")
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        raise SystemExit("a service exited; see its log in .filiera/")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    main()
