@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.envelope import IntegrationEvent
 from shared.logs import correlation_id
@@ -22,23 +23,35 @@ REQUEST_ID_HEADER = "X-Request-ID"
 ReadinessCheck = Callable[[], Awaitable[str | None]]  # returns what is missing, or None when fine
 
 
-class CorrelationMiddleware(BaseHTTPMiddleware):
-    """Takes the gateway's X-Request-ID (or makes one), puts it in logs, outbox headers and the response."""
+class CorrelationMiddleware:
+    """Takes the gateway's X-Request-ID (or makes one), puts it in logs, outbox headers and the response,
+    and times the request. Plain ASGI: Starlette's BaseHTTPMiddleware costs a task and a stream per request."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        request_id = request.headers.get(REQUEST_ID_HEADER) or str(uuid.uuid4())
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get(REQUEST_ID_HEADER) or str(uuid.uuid4())
         token = correlation_id.set(request_id)
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_request_id)
         finally:
             correlation_id.reset(token)
-        route = request.scope.get("route")
-        HTTP_REQUESTS.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
 
 
 def operations_router(checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str]) -> APIRouter:

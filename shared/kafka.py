@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
@@ -48,16 +49,29 @@ def _union(events: list[type[IntegrationEvent]]) -> object:
 
 
 class BrokerConnection:
-    """Starts the broker, retrying until Kafka answers; `connected` tells the relay and /readyz."""
+    """Starts the broker (subscribers, dead letters) and the relay's producer, retrying until Kafka answers;
+    `connected` tells the relay and /readyz.
 
-    def __init__(self, broker: KafkaBroker) -> None:
+    The relay sends raw records through a plain aiokafka producer: it needs no FastStream middleware per record,
+    and that path is the outbox's latency.
+    """
+
+    def __init__(self, broker: KafkaBroker, bootstrap_servers: str, client_id: str) -> None:
         self.broker = broker
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
         self.connected = False
 
     async def connect_forever(self, retry_every: float = 2.0) -> None:
         while not self.connected:
             try:
                 await self.broker.start()
+                self._producer = AIOKafkaProducer(
+                    bootstrap_servers=self._bootstrap_servers, client_id=f"{self._client_id}-outbox",
+                    acks="all", enable_idempotence=True, request_timeout_ms=10_000,
+                )
+                await self._producer.start()
                 self.connected = True
                 log.info("connected to Kafka")
             except (KafkaError, OSError, TimeoutError) as error:
@@ -67,16 +81,20 @@ class BrokerConnection:
 
     async def _stop_quietly(self) -> None:
         try:
-            await self.broker.stop()
+            await self.close()
         except Exception:
-            log.debug("stopping a half-started broker failed", exc_info=True)
+            log.debug("stopping a half-started connection failed", exc_info=True)
 
     async def send(
         self, topic: str, key: bytes, value: bytes, headers: dict[str, str]
     ) -> asyncio.Future[RecordMetadata]:
-        return await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+        assert self._producer is not None, "send() before connect_forever()"
+        return await self._producer.send(topic, value, key=key,
+                                         headers=[(name, text.encode()) for name, text in headers.items()])
 
     async def close(self) -> None:
-        if self.connected:
-            await self.broker.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        await self.broker.stop()
         self.connected = False

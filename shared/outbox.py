@@ -74,77 +74,111 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._wakeup = asyncio.Event()
+        self._in_flight: set[int] = set()
+        self._settling: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wakeup.set()
 
+    def stop(self) -> None:
+        """Ask `run` to return after its current pass: cancelling it inside a database call can wedge the driver."""
+        self._stopping = True
+        self._wakeup.set()
+
     async def run(self, ready: Callable[[], bool]) -> None:
-        """Relay until cancelled; `ready` says whether the Kafka producer is connected."""
+        """Relay until `stop()`; `ready` says whether the Kafka producer is connected."""
         backoff = self._poll_interval
-        while True:
+        while not self._stopping:
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
             except TimeoutError:
                 pass
+            woken = self._wakeup.is_set()
             self._wakeup.clear()
+            if self._stopping:
+                return
             try:
                 if not ready() or not await self._leader.ensure():
                     continue
                 while await self.publish_pending() == self._batch_size:
                     pass
+                if not woken:  # on the timer only: counting is a query we need not make after every commit
+                    await self._report_backlog()
                 backoff = self._poll_interval
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 # Kafka or the database is away: the rows stay pending and the next pass retries them.
                 log.exception("outbox relay pass failed; retrying")
                 backoff = min(backoff * 2, 10.0)
 
     async def publish_pending(self) -> int:
-        async with self._sessions() as session:
-            rows = (
-                await session.exec(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxMessage.id)  # type: ignore[arg-type]
-                    .limit(self._batch_size)
-                )
-            ).all()
-            await session.commit()
-        if not rows:
-            OUTBOX_BACKLOG.set(0)
-            return 0
-        sent_ids = await self._send_in_order(rows)
-        await self._mark_sent(sent_ids)
-        if len(sent_ids) < len(rows):
-            raise RuntimeError(f"{len(rows) - len(sent_ids)} of {len(rows)} outbox rows not published")
-        return len(rows)
+        """Hand the pending rows to the producer, in id order, and return how many.
 
-    async def _send_in_order(self, rows: list[OutboxMessage]) -> list[int]:
-        """Send every row before awaiting any acknowledgement; return the ids Kafka acknowledged."""
+        Acknowledgements and marking rows sent finish in the background, so the next pass does not wait for
+        them: that wait would be every event's latency under load. Rows in flight are excluded by id rather than
+        by a cursor, because transactions commit out of id order and a cursor would skip a late lower id.
+        """
+        rows = await self._pending_rows()
+        if not rows:
+            return 0
         futures = []
         for row in rows:
-            headers = json.loads(row.headers)
-            futures.append(await self._send(row.topic, row.key.encode(), row.payload.encode(), headers))
+            futures.append(await self._send(row.topic, row.key.encode(), row.payload.encode(), json.loads(row.headers)))
+            self._in_flight.add(row.id)  # type: ignore[arg-type]
+        settling = asyncio.create_task(self._settle(rows, futures))
+        self._settling.add(settling)
+        settling.add_done_callback(self._settling.discard)
+        return len(rows)
+
+    async def _pending_rows(self) -> list[OutboxMessage]:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
+            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            .limit(self._batch_size)
+        )
+        if self._in_flight:
+            query = query.where(OutboxMessage.id.not_in(self._in_flight))  # type: ignore[union-attr]
+        async with self._sessions() as session:
+            rows = (await session.exec(query)).all()
+            await session.commit()
+        return list(rows)
+
+    async def _settle(self, rows: list[OutboxMessage], futures: list[asyncio.Future[RecordMetadata]]) -> None:
+        """Mark what Kafka acknowledged; what it did not stays pending and goes again on a later pass."""
         results = await asyncio.gather(*futures, return_exceptions=True)
         now = datetime.now(UTC)
-        sent = []
+        sent: list[int] = []
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning("outbox row %s not published: %r", row.id, result)
                 continue
-            sent.append(row.id)
+            sent.append(row.id)  # type: ignore[arg-type]
             OUTBOX_PUBLISHED.labels(row.topic).inc()
             OUTBOX_RELAY_LATENCY.observe((now - row.created_at).total_seconds())
-        return sent  # type: ignore[return-value]
+        try:
+            await self._mark_sent(sent)
+        except Exception:
+            # They reach Kafka again later; consumers drop the repeat by event id.
+            log.exception("could not mark %d published outbox rows", len(sent))
+        finally:
+            self._in_flight.difference_update(row.id for row in rows)
+
+    async def drain(self) -> None:
+        """Wait for the acknowledgements of what was already handed to the producer (tests, shutdown)."""
+        while self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
 
     async def _mark_sent(self, ids: list[int]) -> None:
         async with self._sessions() as session:
             await session.exec(
                 update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(sent_at=datetime.now(UTC))  # type: ignore[union-attr,call-overload]
             )
+            await session.commit()
+
+    async def _report_backlog(self) -> None:
+        async with self._sessions() as session:
             backlog = await session.scalar(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
             )
-            await session.commit()
         OUTBOX_BACKLOG.set(backlog or 0)

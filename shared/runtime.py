@@ -48,7 +48,7 @@ class ServiceRuntime:
         self.engine = create_engine(settings.database_url)
         self.sessions = session_factory(self.engine)
         self.broker = create_broker(settings.kafka_bootstrap_servers, client_id=name)
-        self.kafka = BrokerConnection(self.broker)
+        self.kafka = BrokerConnection(self.broker, settings.kafka_bootstrap_servers, name)
         self.relay_leader = LeaderLock(self.engine, f"{name}.outbox-relay")
         self.relay = OutboxRelay(
             self.sessions, self.kafka.send, self.relay_leader, settings.outbox_poll_interval_seconds
@@ -87,14 +87,28 @@ class ServiceRuntime:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.kafka.close()
-        await self.relay_leader.release()
+        """Stop the relay between passes, wait for acknowledgements in flight, then close connections.
+
+        Every wait is bounded: a service that cannot reach Kafka or its database must still stop. Rows whose
+        acknowledgement does not come in time stay pending and go out after the restart.
+        """
+        kafka_task, relay_task = self._tasks
+        kafka_task.cancel()
+        self.relay.stop()
+        await self._bounded("stopping the outbox relay", asyncio.gather(kafka_task, relay_task,
+                                                                         return_exceptions=True))
+        if self.kafka.connected:
+            await self._bounded("waiting for Kafka acknowledgements", self.relay.drain())
+        await self._bounded("closing the Kafka connection", self.kafka.close())
+        await self._bounded("releasing relay leadership", self.relay_leader.release())
         await self.engine.dispose()
+
+    @staticmethod
+    async def _bounded(step: str, awaitable: Awaitable[object], seconds: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(awaitable, timeout=seconds)
+        except TimeoutError:
+            log.warning("gave up %s after %.0f s", step, seconds)
 
     async def database_problem(self) -> str | None:
         try:

@@ -66,7 +66,7 @@ async def harness(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Harn
                                   tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
     sessions = session_factory(engine)
     broker = create_broker(kafka_bootstrap, client_id="consumer-test")
-    connection = BrokerConnection(broker)
+    connection = BrokerConnection(broker, kafka_bootstrap, "consumer-test")
     # The relay is never run: the effect rows stay in the outbox, where the test counts them.
     relay = OutboxRelay(sessions, connection.send, LeaderLock(engine, "test"))
     topic = f"test.orders.{uuid.uuid4().hex[:8]}"

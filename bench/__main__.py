@@ -1,0 +1,6 @@
+"""`./filiera bench`: every benchmark, figures printed and written to bench/results/."""
+
+from bench import members_writes
+
+if __name__ == "__main__":
+    members_writes.main()
