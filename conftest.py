@@ -6,6 +6,7 @@ engine answers; otherwise local processes (Kafka from Maven jars, PostgreSQL fro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -15,8 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy.engine import make_url
 
 from deploy.local.kafka import KafkaBroker
 from deploy.local.postgres import PostgresCluster
@@ -79,11 +82,6 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Postgres]:
 
 
 def _create_database_at(url: str, name: str) -> str:
-    import asyncio
-
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
 
     async def create() -> None:
@@ -123,8 +121,6 @@ class KafkaReader:
         await consumer.start()
         events: list[dict[str, Any]] = []
         try:
-            import asyncio
-
             deadline = asyncio.get_running_loop().time() + timeout
             while not until(events):
                 remaining = deadline - asyncio.get_running_loop().time()

@@ -155,6 +155,18 @@ async def measure_at(url: str, bootstrap: str, work: Path, staff: dict[str, str]
     }
 
 
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"members not ready at {url} after {timeout}s")
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="filiera-bench-"))
     postgres = PostgresCluster(work / "pg")
@@ -171,20 +183,8 @@ def main() -> None:
                               cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        profiler = None
-        if profile_to := os.environ.get("FILIERA_BENCH_PROFILE"):  # collapsed stacks of the server, for py-spy users
-            profiler = subprocess.Popen(["py-spy", "record", "--format", "raw", "-o", profile_to, "--pid",
-                                         str(server.pid), "--duration", str(DURATION_SECONDS * 2 + 10), "--rate", "200"])
+        wait_ready(url)
         runs = asyncio.run(measure(url, broker.bootstrap_servers, work))
-        if profiler is not None:
-            profiler.wait()
         result = {"runs": runs, "members_peak_rss_mb": round(peak_rss_mb(server.pid), 1),
                   "machine": f"{os.cpu_count()} cores, loopback, PostgreSQL {postgres.bin.parent.name}, Kafka 4.1.1"}
     finally:

@@ -65,7 +65,7 @@ class ServiceRuntime:
         return f"/filiera/{self.name}"
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.relay, self.source)
+        return UnitOfWork(self.sessions, self.source, self.relay.wake)
 
     def consume(self, topic: str, consumer_name: str, handler: EventHandler, description: str = "") -> None:
         consumer = IdempotentConsumer(

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.envelope import IntegrationEvent
-from shared.outbox import OutboxRelay, outbox_row
+from shared.outbox import outbox_row
 
 
 class UnitOfWork:
     """`async with uow: ...; uow.publish(event); await uow.commit()` — uncommitted work is rolled back."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay, source: str) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], source: str, events_committed: Callable[[], None]
+    ) -> None:
+        """`events_committed` is called after a commit that wrote outbox rows: the relay's wake-up."""
         self._sessions = sessions
-        self._relay = relay
         self._source = source
+        self._events_committed = events_committed
         self._published = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -41,5 +45,5 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.session.commit()
         if self._published:
-            self._relay.wake()
+            self._events_committed()
             self._published = False

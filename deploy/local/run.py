@@ -2,6 +2,8 @@
 
 Data lives in .filiera/ and survives restarts. Set KAFKA_BOOTSTRAP_SERVERS to use a broker you already run, or a
 service's <PREFIX>DATABASE_URL (e.g. MEMBERS_DATABASE_URL=postgresql+asyncpg://...) to use PostgreSQL.
+FILIERA_DATA_DIR moves the data elsewhere; FILIERA_PORT_BASE (8001) is the first service's port, the next
+service takes the next port.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import httpx
 from deploy.local.kafka import KafkaBroker
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / ".filiera"
+DATA = Path(os.environ.get("FILIERA_DATA_DIR", ROOT / ".filiera"))
+PORT_BASE = int(os.environ.get("FILIERA_PORT_BASE", "8001"))
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "filiera-admin-2026"
 
@@ -38,7 +41,7 @@ class Service:
 
 
 SERVICES = [
-    Service("members", "services.members.app:create_app", 8001, "MEMBERS_"),
+    Service("members", "services.members.app:create_app", PORT_BASE, "MEMBERS_"),
 ]
 MEMBERS = SERVICES[0]
 

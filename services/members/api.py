@@ -45,6 +45,7 @@ from services.members.models import (
 )
 from services.members.settings import MembersSettings
 from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
+from shared.ids import Id
 from shared.unit_of_work import UnitOfWork
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -101,40 +102,40 @@ async def list_companies(
                 page=page, page_size=page_size)
 
 
-@companies.get("/{company_id}", response_model=CompanyPublic, summary="One company (staff or its own people)")
-async def get_company(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+@companies.get("/{company_id:id}", response_model=CompanyPublic, summary="One company (staff or its own people)")
+async def get_company(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     ensure_company_access(principal, company_id, write=False)
     async with uow:
         return await store.get_company(uow.session, company_id)
 
 
-@companies.patch("/{company_id}", response_model=CompanyPublic, summary="Edit a company (staff or its admins)")
-async def update_company(company_id: str, update: CompanyUpdate, principal: CurrentPrincipal,
+@companies.patch("/{company_id:id}", response_model=CompanyPublic, summary="Edit a company (staff or its admins)")
+async def update_company(company_id: Id, update: CompanyUpdate, principal: CurrentPrincipal,
                          uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.update_company(uow, company_id, update, principal)
 
 
-@companies.get("/{company_id}/history", response_model=list[MembershipStepPublic],
+@companies.get("/{company_id:id}/history", response_model=list[MembershipStepPublic],
                summary="Membership steps: who took them and when")
-async def membership_history(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+async def membership_history(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     ensure_company_access(principal, company_id, write=False)
     async with uow:
         await store.get_company(uow.session, company_id)
         return await store.membership_history(uow.session, company_id)
 
 
-@companies.get("/{company_id}/people", response_model=list[PersonPublic], summary="The company's people")
-async def company_people(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+@companies.get("/{company_id:id}/people", response_model=list[PersonPublic], summary="The company's people")
+async def company_people(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     ensure_company_access(principal, company_id, write=False)
     async with uow:
         await store.get_company(uow.session, company_id)
         return await store.people_of(uow.session, company_id)
 
 
-@companies.post("/{company_id}/people", status_code=201, response_model=PersonPublic,
+@companies.post("/{company_id:id}/people", status_code=201, response_model=PersonPublic,
                 summary="Add a colleague (the company's admins, or staff)")
-async def add_person(company_id: str, data: PersonCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+async def add_person(company_id: Id, data: PersonCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.add_person(uow, company_id, data, principal)
 
@@ -145,22 +146,22 @@ def fee_public(fee: Any) -> FeePublic:
                      overdue=outstanding > 0 and fee.due_date < date.today())
 
 
-@companies.get("/{company_id}/fees", response_model=list[FeePublic], summary="The company's annual fees")
-async def company_fees(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+@companies.get("/{company_id:id}/fees", response_model=list[FeePublic], summary="The company's annual fees")
+async def company_fees(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     ensure_company_access(principal, company_id, write=False)
     async with uow:
         await store.get_company(uow.session, company_id)
         return [fee_public(f) for f in await store.fees_of(uow.session, company_id)]
 
 
-@companies.post("/{company_id}/fees", status_code=201, response_model=FeePublic, summary="Assess a fee (staff)")
-async def assess_fee(company_id: str, data: FeeCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+@companies.post("/{company_id:id}/fees", status_code=201, response_model=FeePublic, summary="Assess a fee (staff)")
+async def assess_fee(company_id: Id, data: FeeCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return fee_public(await commands.assess_fee(uow, company_id, data))
 
 
 def _membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]:
-    async def change_membership(company_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep,
+    async def change_membership(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep,
                                 decision: MembershipDecision | None = None) -> Any:
         async with uow:
             reason = decision.reason if decision else None
@@ -170,7 +171,7 @@ def _membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]
 
 
 def _reasoned_membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]:
-    async def change_membership(company_id: str, decision: ReasonedMembershipDecision, principal: CurrentPrincipal,
+    async def change_membership(company_id: Id, decision: ReasonedMembershipDecision, principal: CurrentPrincipal,
                                 uow: UnitOfWorkDep) -> Any:
         async with uow:
             return await commands.change_membership(uow, company_id, action, principal, decision.reason)
@@ -182,7 +183,7 @@ def _register_membership_action(action: MembershipAction) -> None:
     """One route per action (POST /companies/{id}/approve, ...): each documented, none shadowing another path."""
     reasoned = action in ACTIONS_NEEDING_REASON
     route = _reasoned_membership_route(action) if reasoned else _membership_route(action)
-    companies.add_api_route(f"/{{company_id}}/{action.value}", route, methods=["POST"],
+    companies.add_api_route(f"/{{company_id:id}}/{action.value}", route, methods=["POST"],
                             response_model=CompanyPublic, name=f"{action.value}_company",
                             summary=f"{action.value.capitalize()} a company's membership"
                                     + (" (a reason is required)" if reasoned else ""))
@@ -201,8 +202,8 @@ async def overdue_fees(_staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
         return [fee_public(f) for f in await store.overdue_fees(uow.session, date.today())]
 
 
-@fees.post("/{fee_id}/payments", response_model=FeePublic, summary="Record a payment (staff)")
-async def record_payment(fee_id: str, data: PaymentCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+@fees.post("/{fee_id:id}/payments", response_model=FeePublic, summary="Record a payment (staff)")
+async def record_payment(fee_id: Id, data: PaymentCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return fee_public(await commands.record_payment(uow, fee_id, data, staff))
 
@@ -228,29 +229,29 @@ async def change_password(change: PasswordChange, principal: CurrentPrincipal, u
         await commands.change_password(uow, principal, change.current_password, change.new_password)
 
 
-@people.get("/{person_id}", response_model=PersonPublic, summary="One person (self, their company's admins, staff)")
-async def get_person(person_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+@people.get("/{person_id:id}", response_model=PersonPublic, summary="One person (self, their company's admins, staff)")
+async def get_person(person_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         person = await store.get_person(uow.session, person_id)
         commands.ensure_person_access(principal, person, write=False)
         return person
 
 
-@people.patch("/{person_id}", response_model=PersonPublic, summary="Edit a person")
-async def update_person(person_id: str, update: PersonUpdate, principal: CurrentPrincipal,
+@people.patch("/{person_id:id}", response_model=PersonPublic, summary="Edit a person")
+async def update_person(person_id: Id, update: PersonUpdate, principal: CurrentPrincipal,
                         uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.update_person(uow, person_id, update, principal)
 
 
-@people.get("/{person_id}/export", summary="GDPR: everything held about a person")
-async def export_person(person_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+@people.get("/{person_id:id}/export", summary="GDPR: everything held about a person")
+async def export_person(person_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     async with uow:
         return await commands.export_person(uow, person_id, principal)
 
 
-@people.post("/{person_id}/erasure", status_code=204, summary="GDPR: erase a person here and in every service")
-async def erase_person(person_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> None:
+@people.post("/{person_id:id}/erasure", status_code=204, summary="GDPR: erase a person here and in every service")
+async def erase_person(person_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> None:
     async with uow:
         await commands.erase_person(uow, person_id, principal)
 
@@ -290,8 +291,8 @@ async def start_term(data: GovernanceTermCreate, _staff: StaffPrincipal, uow: Un
         return await commands.start_governance_term(uow, data)
 
 
-@governance.post("/{term_id}/end", response_model=GovernanceTermCreate, summary="End a term of office (staff)")
-async def end_term(term_id: str, data: GovernanceTermEnd, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+@governance.post("/{term_id:id}/end", response_model=GovernanceTermCreate, summary="End a term of office (staff)")
+async def end_term(term_id: Id, data: GovernanceTermEnd, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.end_governance_term(uow, term_id, data.term_to)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, ClassVar, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, EmailStr, StringConstraints, WithJsonSchema, field_validator, model_validator
 from sqlmodel import Field, SQLModel
@@ -26,6 +25,8 @@ from services.members.domain import (
     normalise_partita_iva,
 )
 from shared.columns import enum_column, json_list, timestamp, utc_now
+from shared.ids import Id, new_id
+from shared.text import Line, Paragraph, PartialUpdate
 
 
 T = TypeVar("T")
@@ -37,37 +38,33 @@ CountryCode = Annotated[str, AfterValidator(check_country),
                         WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$", "examples": ["DE"]})]
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 # ---- companies -------------------------------------------------------------------------------------------------
 
 
 class CompanyProfileFields(SQLModel):
     """What a company may edit about itself."""
 
-    legal_name: str = Field(min_length=2, max_length=200)
-    legal_form: str = Field(default="S.r.l.", max_length=50, description="S.r.l., S.p.A., S.n.c., ditta individuale...")
+    legal_name: Line = Field(min_length=2, max_length=200)
+    legal_form: Line = Field(default="S.r.l.", max_length=50, description="S.r.l., S.p.A., S.n.c., ditta individuale...")
     ateco_primary: AtecoCode = Field(max_length=8, description="ATECO 2025 code, e.g. 15.20.10")
     ateco_secondary: list[AtecoCode] = json_list()
     employees: int = Field(ge=0, le=1_000_000)
     turnover_eur: int = Field(ge=0, le=10**12, description="Annual turnover in euro")
     balance_sheet_eur: int | None = Field(default=None, ge=0, le=10**12)
-    street: str = Field(default="", max_length=200)
-    postal_code: str = Field(default="", max_length=10)
-    comune: str = Field(default="Capannori", max_length=100)
-    frazione: str | None = Field(default=None, max_length=100, description="e.g. Segromigno in Monte")
-    province: str = Field(default="LU", min_length=2, max_length=2)
-    region: str = Field(default="Toscana", max_length=50)
+    street: Line = Field(default="", max_length=200)
+    postal_code: Line = Field(default="", max_length=10)
+    comune: Line = Field(default="Capannori", max_length=100)
+    frazione: Line | None = Field(default=None, max_length=100, description="e.g. Segromigno in Monte")
+    province: Line = Field(default="LU", min_length=2, max_length=2)
+    region: Line = Field(default="Toscana", max_length=50)
     website: WebsiteUrl | None = Field(default=None, max_length=300)
     capabilities: list[Capability] = json_list(Capability)
-    certifications: list[str] = json_list(description="e.g. ISO 9001, ISO 14001, SA8000")
+    certifications: list[Line] = json_list(description="e.g. ISO 9001, ISO 14001, SA8000")
     export_markets: list[CountryCode] = json_list(description="ISO 3166 country codes, e.g. DE, US, JP")
     languages: list[str] = json_list(description="ISO 639-1 codes the company works in")
-    interests: list[str] = json_list(description="Topics for funding alerts, e.g. sustainability, digitalisation")
-    description_it: str = Field(default="", max_length=5000)
-    description_en: str = Field(default="", max_length=5000)
+    interests: list[Line] = json_list(description="Topics for funding alerts, e.g. sustainability, digitalisation")
+    description_it: Paragraph = Field(default="", max_length=5000)
+    description_en: Paragraph = Field(default="", max_length=5000)
     public_listing: bool = Field(default=True, description="Shown in the public B2B directory while active")
 
 
@@ -99,8 +96,8 @@ class Company(CompanyProfileFields, table=True):
 
 
 class ApplicantCreate(SQLModel):
-    given_name: str = Field(min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
+    given_name: Line = Field(min_length=1, max_length=100)
+    family_name: Line = Field(min_length=1, max_length=100)
     email: EmailStr
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
     language: Language = enum_column(Language, default=Language.IT)
@@ -118,30 +115,32 @@ class CompanyApplication(CompanyProfileFields, CompanyIdentity):
     applicant: ApplicantCreate
 
 
-class CompanyUpdate(SQLModel):
+class CompanyUpdate(PartialUpdate):
     """Only the fields sent are changed."""
 
-    legal_name: str | None = Field(default=None, min_length=2, max_length=200)
-    legal_form: str | None = Field(default=None, max_length=50)
+    clearable: ClassVar[frozenset[str]] = frozenset({"balance_sheet_eur", "frazione", "website"})
+
+    legal_name: Line | None = Field(default=None, min_length=2, max_length=200)
+    legal_form: Line | None = Field(default=None, max_length=50)
     ateco_primary: AtecoCode | None = None
     ateco_secondary: list[AtecoCode] | None = None
     employees: int | None = Field(default=None, ge=0, le=1_000_000)
     turnover_eur: int | None = Field(default=None, ge=0, le=10**12)
     balance_sheet_eur: int | None = Field(default=None, ge=0, le=10**12)
-    street: str | None = Field(default=None, max_length=200)
-    postal_code: str | None = Field(default=None, max_length=10)
-    comune: str | None = Field(default=None, max_length=100)
-    frazione: str | None = Field(default=None, max_length=100)
-    province: str | None = Field(default=None, min_length=2, max_length=2)
-    region: str | None = Field(default=None, max_length=50)
+    street: Line | None = Field(default=None, max_length=200)
+    postal_code: Line | None = Field(default=None, max_length=10)
+    comune: Line | None = Field(default=None, max_length=100)
+    frazione: Line | None = Field(default=None, max_length=100)
+    province: Line | None = Field(default=None, min_length=2, max_length=2)
+    region: Line | None = Field(default=None, max_length=50)
     website: WebsiteUrl | None = None
     capabilities: list[Capability] | None = None
-    certifications: list[str] | None = None
+    certifications: list[Line] | None = None
     export_markets: list[CountryCode] | None = None
     languages: list[str] | None = None
-    interests: list[str] | None = None
-    description_it: str | None = Field(default=None, max_length=5000)
-    description_en: str | None = Field(default=None, max_length=5000)
+    interests: list[Line] | None = None
+    description_it: Paragraph | None = Field(default=None, max_length=5000)
+    description_en: Paragraph | None = Field(default=None, max_length=5000)
     public_listing: bool | None = None
 
 
@@ -182,13 +181,16 @@ class Page(BaseModel, Generic[T]):
 
 
 class MembershipDecision(SQLModel):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Paragraph | None = Field(default=None, max_length=2000)
 
 
 class ReasonedMembershipDecision(SQLModel):
     """Rejections and suspensions say why: the company is told."""
 
-    reason: Annotated[str, StringConstraints(pattern=r"\S", max_length=2000)]
+    # A Paragraph with at least one visible character.
+    reason: Annotated[str, StringConstraints(
+        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
+        max_length=2000)]
 
 
 class MembershipStepPublic(SQLModel):
@@ -213,10 +215,10 @@ class MembershipStep(MembershipStepPublic, table=True):
 
 
 class PersonFields(SQLModel):
-    given_name: str = Field(min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=30)
-    job_title: str | None = Field(default=None, max_length=100)
+    given_name: Line = Field(min_length=1, max_length=100)
+    family_name: Line = Field(min_length=1, max_length=100)
+    phone: Line | None = Field(default=None, max_length=30)
+    job_title: Line | None = Field(default=None, max_length=100)
     language: Language = enum_column(Language, default=Language.IT)
 
 
@@ -253,11 +255,13 @@ class StaffCreate(PersonFields):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200, description="Initial password")
 
 
-class PersonUpdate(SQLModel):
-    given_name: str | None = Field(default=None, min_length=1, max_length=100)
-    family_name: str | None = Field(default=None, min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=30)
-    job_title: str | None = Field(default=None, max_length=100)
+class PersonUpdate(PartialUpdate):
+    clearable: ClassVar[frozenset[str]] = frozenset({"phone", "job_title"})
+
+    given_name: Line | None = Field(default=None, min_length=1, max_length=100)
+    family_name: Line | None = Field(default=None, min_length=1, max_length=100)
+    phone: Line | None = Field(default=None, max_length=30)
+    job_title: Line | None = Field(default=None, max_length=100)
     language: Language | None = None
     role: Role | None = Field(default=None, description="Only staff and company admins may change roles")
 
@@ -297,8 +301,8 @@ class PartnerClient(SQLModel, table=True):
 
 
 class PartnerClientCreate(SQLModel):
-    name: str = Field(min_length=2, max_length=200, description="e.g. Camera di Commercio di Lucca")
-    scopes: list[str] = Field(default_factory=list, description="e.g. directory:read, events:read, webhooks:manage")
+    name: Line = Field(min_length=2, max_length=200, description="e.g. Camera di Commercio di Lucca")
+    scopes: list[Line] = Field(default_factory=list, description="e.g. directory:read, events:read, webhooks:manage")
 
 
 class PartnerClientCreated(SQLModel):
@@ -349,7 +353,7 @@ class FeePublic(FeeCreate):
 class PaymentCreate(SQLModel):
     amount_cents: int = Field(gt=0, le=10**9)
     paid_on: date
-    method: str = Field(default="bank_transfer", max_length=50)
+    method: Line = Field(default="bank_transfer", max_length=50)
 
 
 class Payment(PaymentCreate, table=True):
@@ -363,7 +367,7 @@ class Payment(PaymentCreate, table=True):
 
 
 class GovernanceTermCreate(SQLModel):
-    person_id: str
+    person_id: Id
     office: GovernanceOffice
     term_from: date
     term_to: date | None = None

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
 from sqlmodel import SQLModel, func, select
 
@@ -73,7 +73,7 @@ async def harness(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Harn
     group = f"orders-{uuid.uuid4().hex[:8]}"
 
     def unit_of_work() -> UnitOfWork:
-        return UnitOfWork(sessions, relay, "/test")
+        return UnitOfWork(sessions, "/test", relay.wake)
 
     subscribe(broker, topic, IdempotentConsumer(group, handle_order, unit_of_work, broker, max_attempts=3,
                                                 retry_delay=0.01))
@@ -88,12 +88,13 @@ def order_event(order_id: str, **data: object) -> CloudEvent:
                       time=datetime.now(UTC), data={"order_id": order_id, **data})
 
 
-async def send(bootstrap: str, topic: str, *values: bytes) -> None:
+async def send(bootstrap: str, topic: str, *values: bytes, key: Callable[[int], bytes] = lambda _: b"one") -> None:
+    """Send `values` in order; by default under one key, so they land in one partition."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        for value in values:
-            await producer.send_and_wait(topic, value, key=b"same-partition")
+        for index, value in enumerate(values):
+            await producer.send_and_wait(topic, value, key=key(index))
     finally:
         await producer.stop()
 
@@ -152,3 +153,72 @@ async def committed_offset(bootstrap: str, harness: Harness) -> int:
         await admin.close()
     return sum(meta.offset for tp, meta in offsets.items() if isinstance(tp, TopicPartition)
                and tp.topic == harness.topic)
+
+
+async def test_two_replicas_share_a_topics_partitions_and_each_event_has_one_effect(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    """Two processes of one service (here two brokers over one database) in one consumer group."""
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all,
+                                  tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
+    sessions = session_factory(engine)
+    topic, group = f"test.orders.{uuid.uuid4().hex[:8]}", f"orders-{uuid.uuid4().hex[:8]}"
+    await create_topic(kafka_bootstrap, topic, partitions=2)
+    handled_by: dict[str, int] = {"a": 0, "b": 0}
+    replicas = [await start_replica(name, kafka_bootstrap, topic, group, sessions, handled_by) for name in handled_by]
+    try:
+        await wait_for(lambda: group_members(kafka_bootstrap, group, expected=2))
+        orders = [order_event(f"order-{index}").model_dump_json().encode() for index in range(40)]
+        await send(kafka_bootstrap, topic, *orders, key=lambda index: f"order-{index}".encode())
+
+        harness = Harness(topic, group, sessions, lambda: UnitOfWork(sessions, "/test", lambda: None))
+        await wait_for(lambda: _equals(harness.effects(), 40))
+        assert handled_by["a"] > 0 and handled_by["b"] > 0, handled_by
+        assert handled_by["a"] + handled_by["b"] == 40
+    finally:
+        for replica in replicas:
+            await replica.close()
+        await engine.dispose()
+
+
+async def _equals(count: Awaitable[int], expected: int) -> bool:
+    return await count == expected
+
+
+async def start_replica(
+    name: str, bootstrap: str, topic: str, group: str, sessions, handled_by: dict[str, int]  # type: ignore[no-untyped-def]
+) -> BrokerConnection:
+    async def handle_and_count(uow: UnitOfWork, event: CloudEvent) -> None:
+        await handle_order(uow, event)
+        handled_by[name] += 1
+
+    broker = create_broker(bootstrap, client_id=f"replica-{name}")
+    consumer = IdempotentConsumer(group, handle_and_count, lambda: UnitOfWork(sessions, "/test", lambda: None),
+                                  broker, max_attempts=3)
+    subscribe(broker, topic, consumer)
+    connection = BrokerConnection(broker, bootstrap, f"replica-{name}")
+    await connection.connect_forever()
+    return connection
+
+
+async def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
+async def group_members(bootstrap: str, group: str, expected: int) -> bool:
+    """True once the group is stable with `expected` members, so that each holds a partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    _error, _group, state, _protocol_type, _protocol, members, *_ = response.groups[0]
+    return state == "Stable" and len(members) == expected

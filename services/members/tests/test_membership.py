@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from typing import Any
 
 from conftest import KafkaReader
@@ -147,9 +149,10 @@ async def test_a_company_admin_may_withdraw_their_own_company(members: MembersAp
 
 
 async def test_a_missing_company_is_a_404(members: MembersApi) -> None:
-    response = await members.client.get("/companies/does-not-exist", headers=await members.staff())
+    unknown = str(uuid.uuid4())
+    response = await members.client.get(f"/companies/{unknown}", headers=await members.staff())
     assert response.status_code == 404
-    assert response.json()["detail"] == "no company with id does-not-exist"
+    assert response.json()["detail"] == f"no company with id {unknown}"
 
 
 async def test_staff_list_applications_by_status(members: MembersApi) -> None:
@@ -158,3 +161,23 @@ async def test_staff_list_applications_by_status(members: MembersApi) -> None:
     applied = await members.client.get("/companies", params={"status": "applied"}, headers=await members.staff())
     assert applied.json()["total"] == 1
     assert applied.json()["items"][0]["status"] == "applied"
+
+
+async def test_text_with_control_characters_and_malformed_ids_are_refused(members: MembersApi) -> None:
+    refused = await members.client.post("/companies/applications",
+                                        json=application("01234560462", "a@example.com", legal_name="Tomaie\x00srl"))
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "legal_name"]
+    malformed = await members.client.get("/companies/abc%00def", headers=await members.staff())
+    assert malformed.status_code == 404
+
+
+async def test_null_clears_an_optional_field_and_is_refused_for_a_required_one(members: MembersApi) -> None:
+    company, admin = await members.active_company("owner@example.com", frazione="Lammari")
+    cleared = await members.client.patch(f"/companies/{company['id']}", headers=admin, json={"frazione": None})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["frazione"] is None
+
+    refused = await members.client.patch(f"/companies/{company['id']}", headers=admin, json={"legal_name": None})
+    assert refused.status_code == 422
+    assert "legal_name cannot be null" in refused.json()["detail"][0]["msg"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from conftest import KafkaReader
 from deploy.local.kafka import KafkaBroker
@@ -62,3 +65,57 @@ async def test_writes_made_while_kafka_is_down_are_published_when_it_returns(
     assert {e["subject"] for e in events} == expected
     assert len({e["id"] for e in events}) == len(events)
     assert (await members.client.get("/readyz")).status_code == 200
+
+
+async def test_two_replicas_on_one_database_publish_each_event_once_and_the_survivor_takes_over(
+    postgres: Any, kafka_bootstrap: str
+) -> None:
+    """Both replicas run a relay; the advisory lock lets one publish at a time. (PostgreSQL only: SQLite is the
+    embedded store of a single process.)"""
+    database_url = postgres.new_database()
+    async with members_replica(database_url, kafka_bootstrap) as first, \
+            members_replica(database_url, kafka_bootstrap) as second:
+        applied = []
+        for index, partita_iva in enumerate(PARTITE_IVA[:4]):
+            replica = (first, second)[index % 2]
+            response = await replica.client.post("/companies/applications",
+                                                 json=application(partita_iva, f"r{index}@example.com"))
+            assert response.status_code == 201, response.text
+            applied.append(response.json()["id"])
+        await first.stop()
+        late = await second.client.post("/companies/applications",
+                                        json=application(PARTITE_IVA[4], "late@example.com"))
+        applied.append(late.json()["id"])
+
+        events = await KafkaReader(kafka_bootstrap).read(
+            "members.companies.v1", lambda evs: {e["subject"] for e in evs} >= set(applied), timeout=30
+        )
+    mine = [e for e in events if e["subject"] in applied]
+    assert sorted(e["subject"] for e in mine) == sorted(applied)  # each exactly once
+
+
+class MembersReplica:
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient, lifespan: AbstractAsyncContextManager[None]) -> None:
+        self.app, self.client, self._lifespan = app, client, lifespan
+        self.stopped = False
+
+    async def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            await self._lifespan.__aexit__(None, None, None)
+
+
+@asynccontextmanager
+async def members_replica(database_url: str, kafka_bootstrap: str) -> AsyncIterator[MembersReplica]:
+    settings = MembersSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                               first_admin_email=ADMIN_EMAIL, first_admin_password=ADMIN_PASSWORD,
+                               outbox_poll_interval_seconds=0.3)
+    app = create_app(settings)
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client:
+        replica = MembersReplica(app, client, lifespan)
+        try:
+            yield replica
+        finally:
+            await replica.stop()

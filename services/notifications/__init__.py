@@ -1,0 +1,1 @@
+"""Email, in-app inbox and signed webhooks to partner systems; preferences and digests."""

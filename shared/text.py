@@ -1,0 +1,47 @@
+"""Text that people type, and the partial updates they send: stated in the JSON Schema so clients know the rule before they send.
+
+PostgreSQL cannot store a NUL character, and control characters in a name are never meant; refusing them at the
+edge gives the sender a 422 that says so, instead of a failed insert.
+"""
+
+from typing import Annotated, ClassVar, Self
+
+from pydantic import BaseModel, GetJsonSchemaHandler, StringConstraints, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+# A name, a title, a code: one line, no control characters.
+Line = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
+# A description or a reason: line breaks and tabs allowed, other control characters not.
+Paragraph = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+
+
+class PartialUpdate(BaseModel):
+    """A PATCH body: only the fields sent change. Sending null clears a field where the entity allows no value
+    (those named in `clearable`) and is refused elsewhere, with a message rather than a failed insert."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _null_only_where_clearable(self) -> Self:
+        refused = sorted(name for name in self.model_fields_set
+                         if getattr(self, name) is None and name not in self.clearable)
+        if refused:
+            raise ValueError(f"{', '.join(refused)} cannot be null: leave the field out to keep its value")
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The schema tells clients the same rule: null is offered only for the clearable fields."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, field_schema in schema.get("properties", {}).items():
+            if name in cls.clearable or "anyOf" not in field_schema:
+                continue
+            options = [option for option in field_schema.pop("anyOf") if option != {"type": "null"}]
+            if field_schema.get("default", "") is None:
+                del field_schema["default"]  # left out means unchanged, not null
+            if len(options) == 1:
+                field_schema.update(options[0])
+            else:
+                field_schema["anyOf"] = options
+        return schema

@@ -1,0 +1,90 @@
+"""The README's first command: `./filiera run` starts Kafka and the services on SQLite, a newcomer uses the
+platform, Ctrl-C stops everything, and the data is still there on the next start."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from conftest import KafkaReader
+from deploy.local.ports import free_port
+from deploy.local.run import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, ROOT
+from services.members.tests.conftest import PARTITE_IVA, application
+
+
+class LocalPlatform:
+    def __init__(self, process: subprocess.Popen[str], members_url: str) -> None:
+        self.process = process
+        self.members_url = members_url
+        self.output: list[str] = []
+        threading.Thread(target=self._collect_output, daemon=True).start()
+
+    def _collect_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def wait_until_running(self, timeout: float = 240) -> str:
+        """The Kafka bootstrap address, once the runner says everything is up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "".join(self.output)
+            if match := re.search(r"^  Kafka +(\S+)$", "".join(self.output), re.MULTILINE):
+                return match.group(1)
+            time.sleep(0.5)
+        raise AssertionError(f"not running after {timeout}s:\n{''.join(self.output)}")
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+@contextmanager
+def local_platform(data_dir: Path, port_base: int) -> Iterator[LocalPlatform]:
+    env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
+    env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base))
+    process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield LocalPlatform(process, f"http://127.0.0.1:{port_base}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    port_base = free_port()
+    with local_platform(tmp_path, port_base) as platform:
+        kafka = platform.wait_until_running()
+        async with httpx.AsyncClient(base_url=platform.members_url) as members:
+            applied = await members.post("/companies/applications",
+                                         json=application(PARTITE_IVA[0], "nuova@example.com"))
+            assert applied.status_code == 201, applied.text
+            company_id = applied.json()["id"]
+        events = await KafkaReader(kafka).read("members.companies.v1",
+                                               lambda evs: any(e.get("subject") == company_id for e in evs))
+        assert events[-1]["type"] == "members.company.applied"
+        assert platform.interrupt() == 0
+    assert (tmp_path / "members.db").exists()
+
+    with local_platform(tmp_path, port_base) as platform:
+        platform.wait_until_running()
+        async with httpx.AsyncClient(base_url=platform.members_url) as members:
+            login = await members.post("/auth/token", data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL,
+                                                            "password": DEMO_ADMIN_PASSWORD})
+            staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            company = await members.get(f"/companies/{company_id}", headers=staff)
+            assert company.status_code == 200
+            assert company.json()["status"] == "applied"
+        assert platform.interrupt() == 0
