@@ -20,6 +20,7 @@ from shared.auth import JwksKeySource, KeySource, TokenVerifier
 from shared.consumer import EventHandler, IdempotentConsumer, subscribe
 from shared.db import create_engine, session_factory
 from shared.envelope import IntegrationEvent
+from shared.errors import DomainError, domain_error_handler
 from shared.http import event_schemas_router, install_common, operations_router
 from shared.kafka import BrokerConnection, create_broker, document_publishers
 from shared.leader import LeaderLock
@@ -59,6 +60,8 @@ class ServiceRuntime:
         document_publishers(self.broker, self.events)
         self._tasks: list[asyncio.Task[None]] = []
         self._after_start: list[Callable[[], Awaitable[None]]] = []
+        self._jobs: list[tuple[float, LeaderLock, Callable[[], Awaitable[None]]]] = []
+        self._stopping = asyncio.Event()
 
     @property
     def source(self) -> str:
@@ -77,6 +80,21 @@ class ServiceRuntime:
         """Run `step` once the database is migrated (seeding, loading keys...)."""
         self._after_start.append(step)
 
+    def every(self, seconds: float, job_name: str, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job` every `seconds`, on one replica at a time. A job must still be safe to run twice (mark its
+        work done in the transaction that does it): leadership can change hands between two runs."""
+        self._jobs.append((seconds, LeaderLock(self.engine, f"{self.name}.{job_name}"), job))
+
+    async def _run_periodically(self, seconds: float, leader: LeaderLock, job: Callable[[], Awaitable[None]]) -> None:
+        while not self._stopping.is_set():
+            try:
+                if await leader.ensure():
+                    await job()
+            except Exception:
+                log.exception("periodic job failed; it runs again in %s s", seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
     async def start(self) -> None:
         await asyncio.to_thread(upgrade_to_head, self.migrations_dir, self.settings.database_url)
         for step in self._after_start:
@@ -84,6 +102,7 @@ class ServiceRuntime:
         self._tasks = [
             asyncio.create_task(self.kafka.connect_forever(), name=f"{self.name}-kafka"),
             asyncio.create_task(self.relay.run(lambda: self.kafka.connected), name=f"{self.name}-relay"),
+            *(asyncio.create_task(self._run_periodically(*job)) for job in self._jobs),
         ]
 
     async def stop(self) -> None:
@@ -92,15 +111,16 @@ class ServiceRuntime:
         Every wait is bounded: a service that cannot reach Kafka or its database must still stop. Rows whose
         acknowledgement does not come in time stay pending and go out after the restart.
         """
-        kafka_task, relay_task = self._tasks
+        kafka_task, *_ = self._tasks
         kafka_task.cancel()
         self.relay.stop()
-        await self._bounded("stopping the outbox relay", asyncio.gather(kafka_task, relay_task,
-                                                                         return_exceptions=True))
+        self._stopping.set()
+        await self._bounded("stopping the relay and periodic jobs", asyncio.gather(*self._tasks, return_exceptions=True))
         if self.kafka.connected:
             await self._bounded("waiting for Kafka acknowledgements", self.relay.drain())
         await self._bounded("closing the Kafka connection", self.kafka.close())
-        await self._bounded("releasing relay leadership", self.relay_leader.release())
+        for leader in [self.relay_leader, *(leader for _, leader, _ in self._jobs)]:
+            await self._bounded("releasing leadership", leader.release())
         await self.engine.dispose()
 
     @staticmethod
@@ -144,6 +164,7 @@ class ServiceRuntime:
         app.state.runtime = self
         app.state.token_verifier = self.token_verifier
         install_common(app)
+        app.add_exception_handler(DomainError, domain_error_handler)
         checks = {"database": self.database_problem, "kafka": self.kafka_problem}
         app.include_router(operations_router(checks, self.asyncapi_json))
         app.include_router(event_schemas_router(self.events))

@@ -14,6 +14,8 @@ from pydantic_core import CoreSchema
 Line = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
 # A description or a reason: line breaks and tabs allowed, other control characters not.
 Paragraph = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+# A web address people can open: a website, an online event's link.
+WebUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+\.[^\s/?#]+(/\S*)?$", max_length=300)]
 
 
 class PartialUpdate(BaseModel):

@@ -7,13 +7,11 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
 
 from services.members import commands, store
 from services.members.domain import (
     ACTIONS_NEEDING_REASON,
     Capability,
-    DomainError,
     MembershipAction,
     MembershipStatus,
     Role,
@@ -32,7 +30,6 @@ from services.members.models import (
     MembershipDecision,
     ReasonedMembershipDecision,
     MembershipStepPublic,
-    Page,
     PartnerClientCreate,
     PartnerClientCreated,
     PasswordChange,
@@ -44,23 +41,9 @@ from services.members.models import (
     TokenResponse,
 )
 from services.members.settings import MembersSettings
+from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
 from shared.ids import Id
-from shared.unit_of_work import UnitOfWork
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Bad request"},
-    401: {"description": "Missing, expired or forged token"},
-    403: {"description": "Not allowed"},
-    404: {"description": "Not found"},
-    409: {"description": "Conflicts with the current state"},
-    422: {"description": "Invalid input"},
-}
-
-
-def unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.runtime.unit_of_work()
-
 
 def settings(request: Request) -> MembersSettings:
     return request.app.state.runtime.settings
@@ -70,15 +53,7 @@ def key_ring(request: Request) -> KeyRing:
     return request.app.state.key_ring
 
 
-UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 SettingsDep = Annotated[MembersSettings, Depends(settings)]
-PageNumber = Annotated[int, Query(ge=1, le=10_000)]
-PageSize = Annotated[int, Query(ge=1, le=100)]
-
-
-async def domain_error_handler(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, DomainError)
-    return JSONResponse({"detail": error.message}, status_code=error.status)
 
 
 companies = APIRouter(prefix="/companies", tags=["companies"], responses=ERRORS)

@@ -8,8 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.members import commands
-from services.members.api import ROUTERS, domain_error_handler
-from services.members.domain import DomainError
+from services.members.api import ROUTERS
 from services.members.events import PUBLISHED_EVENTS
 from services.members.identity import KeyRing
 from services.members.settings import MembersSettings
@@ -41,7 +40,6 @@ def create_app(settings: MembersSettings | None = None) -> FastAPI:
         "the public B2B directory, and identity (login, JWKS).",
         ROUTERS,
     )
-    app.add_exception_handler(DomainError, domain_error_handler)
 
     async def prepare_identity() -> None:
         keys.ring = KeyRing(runtime.sessions)

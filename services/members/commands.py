@@ -11,10 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from services.members import store
 from services.members.domain import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    NotFound,
     MembershipAction,
     MembershipStatus,
     Role,
@@ -67,6 +63,7 @@ from services.members.models import (
 )
 from shared.auth import Principal, ensure_company_access
 from shared.columns import utc_now
+from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.unit_of_work import UnitOfWork
 
 _MEMBERSHIP_EVENTS: dict[MembershipAction, type[CompanyEvent]] = {

@@ -11,34 +11,7 @@ from enum import StrEnum
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
 
-
-class DomainError(ValueError):
-    """A request the rules refuse; `status` is the HTTP status an API should answer with.
-
-    A ValueError, so that pydantic validators calling these rules report them as validation errors.
-    """
-
-    status = 422
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Conflict(DomainError):
-    status = 409
-
-
-class NotFound(DomainError):
-    status = 404
-
-
-class Forbidden(DomainError):
-    status = 403
-
-
-class TooManyAttempts(DomainError):
-    status = 429
+from shared.errors import Conflict, DomainError
 
 
 class MembershipStatus(StrEnum):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.members.domain import TooManyAttempts
+from shared.errors import TooManyAttempts
 from services.members.models import Person, SigningKey
 from shared.auth import ALGORITHM
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, ClassVar, Generic, TypeVar
+from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, EmailStr, StringConstraints, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, EmailStr, StringConstraints, WithJsonSchema, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from services.members.domain import (
@@ -14,7 +14,6 @@ from services.members.domain import (
     Capability,
     GovernanceOffice,
     Language,
-    MembershipAction,
     MembershipStatus,
     Role,
     SizeClass,
@@ -26,14 +25,12 @@ from services.members.domain import (
 )
 from shared.columns import enum_column, json_list, timestamp, utc_now
 from shared.ids import Id, new_id
-from shared.text import Line, Paragraph, PartialUpdate
+from shared.text import Line, Paragraph, PartialUpdate, WebUrl
 
 
-T = TypeVar("T")
 # The domain's rule validates (with its own message); the JSON Schema tells clients the same rule up front.
 AtecoCode = Annotated[str, AfterValidator(check_ateco),
                       WithJsonSchema({"type": "string", "pattern": ATECO_PATTERN, "examples": ["15.20.10"]})]
-WebsiteUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+\.[^\s/?#]+(/\S*)?$", max_length=300)]
 CountryCode = Annotated[str, AfterValidator(check_country),
                         WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$", "examples": ["DE"]})]
 
@@ -57,7 +54,7 @@ class CompanyProfileFields(SQLModel):
     frazione: Line | None = Field(default=None, max_length=100, description="e.g. Segromigno in Monte")
     province: Line = Field(default="LU", min_length=2, max_length=2)
     region: Line = Field(default="Toscana", max_length=50)
-    website: WebsiteUrl | None = Field(default=None, max_length=300)
+    website: WebUrl | None = Field(default=None, max_length=300)
     capabilities: list[Capability] = json_list(Capability)
     certifications: list[Line] = json_list(description="e.g. ISO 9001, ISO 14001, SA8000")
     export_markets: list[CountryCode] = json_list(description="ISO 3166 country codes, e.g. DE, US, JP")
@@ -133,7 +130,7 @@ class CompanyUpdate(PartialUpdate):
     frazione: Line | None = Field(default=None, max_length=100)
     province: Line | None = Field(default=None, min_length=2, max_length=2)
     region: Line | None = Field(default=None, max_length=50)
-    website: WebsiteUrl | None = None
+    website: WebUrl | None = None
     capabilities: list[Capability] | None = None
     certifications: list[Line] | None = None
     export_markets: list[CountryCode] | None = None
@@ -171,13 +168,6 @@ class DirectoryEntry(SQLModel):
     export_markets: list[str]
     languages: list[str]
     description: str
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    page_size: int
 
 
 class MembershipDecision(SQLModel):

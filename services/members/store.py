@@ -8,7 +8,8 @@ from datetime import date
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.members.domain import MembershipStatus, NotFound
+from services.members.domain import MembershipStatus
+from shared.errors import NotFound
 from services.members.models import (
     Company,
     Fee,

@@ -3,8 +3,6 @@
 import pytest
 
 from services.members.domain import (
-    Conflict,
-    DomainError,
     MembershipAction,
     MembershipStatus,
     SizeClass,
@@ -13,6 +11,7 @@ from services.members.domain import (
     normalise_partita_iva,
     size_class,
 )
+from shared.errors import Conflict, DomainError
 
 
 class TestPartitaIva:

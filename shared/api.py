@@ -1,0 +1,37 @@
+"""What every service's routes use: the unit of work per request, pagination, the documented error answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+
+from shared.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad request"},
+    401: {"description": "Missing, expired or forged token"},
+    403: {"description": "Not allowed"},
+    404: {"description": "Not found"},
+    409: {"description": "Conflicts with the current state"},
+    422: {"description": "Invalid input"},
+}
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    return request.app.state.runtime.unit_of_work()
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
