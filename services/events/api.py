@@ -1,0 +1,321 @@
+"""HTTP routes of the events service. Routes are thin: they check who is calling and call a command or a query."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from services.events import calendars, commands, store
+from services.events.domain import EventAction, EventStatus, EventType, RegistrationStatus
+from services.events.models import (
+    CheckIn,
+    CheckInResult,
+    Event,
+    EventCreate,
+    EventPublic,
+    EventUpdate,
+    FeedbackCreate,
+    FeedbackSummary,
+    Registration,
+    RegistrationCreated,
+    RegistrationPublic,
+    RegistrationRequest,
+    RejectionReason,
+)
+from services.events.settings import EventsSettings
+from shared.api import ERRORS, UnitOfWorkDep
+from shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
+from shared.errors import Forbidden, NotFound
+from shared.ids import Id
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def settings(request: Request) -> EventsSettings:
+    return request.app.state.runtime.settings
+
+
+SettingsDep = Annotated[EventsSettings, Depends(settings)]
+# Check-in codes and feed secrets come from secrets.token_urlsafe.
+UrlSafeSecret = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ICS = "text/calendar; charset=utf-8"
+
+
+async def event_public(session: AsyncSession, event: Event) -> EventPublic:
+    counts = await store.count_by_status(session, event.id)
+    return EventPublic.model_validate({
+        **event.model_dump(), "seats_left": max(0, event.capacity - store.seats_held(counts)),
+        "waiting": counts.get(RegistrationStatus.WAITLISTED, 0),
+    })
+
+
+async def registration_public(session: AsyncSession, registration: Registration) -> RegistrationPublic:
+    position = await store.waitlist_position(session, registration)
+    return RegistrationPublic.model_validate({**registration.model_dump(), "waitlist_position": position})
+
+
+def _visible(event: Event, principal: Principal | None) -> bool:
+    """Drafts are seen by their organisers only."""
+    if event.status != EventStatus.DRAFT:
+        return True
+    if principal is None:
+        return False
+    try:
+        commands.ensure_organiser(principal, event)
+    except Forbidden:
+        return False
+    return True
+
+
+async def _ensure_registrant_or_organiser(session: AsyncSession, registration: Registration,
+                                          principal: Principal) -> None:
+    if registration.person_id != principal.subject:
+        commands.ensure_organiser(principal, await store.get_event(session, registration.event_id))
+
+
+# ---- events ----------------------------------------------------------------------------------------------------
+
+events = APIRouter(prefix="/events", tags=["events"], responses=ERRORS)
+
+
+@events.post("", status_code=201, response_model=EventPublic,
+             summary="Create an event, as a draft (staff, or a member company's admins for their company)")
+async def create_event(data: EventCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await event_public(uow.session, await commands.create_event(uow, data, principal))
+
+
+@events.get("", response_model=list[EventPublic], summary="Published events, soonest first (public)")
+async def list_events(
+    uow: UnitOfWorkDep,
+    event_type: Annotated[EventType | None, Query(alias="type")] = None,
+    starting_after: Annotated[datetime | None, Query(alias="from", description="ISO date-time")] = None,
+    include_past: bool = False,
+) -> Any:
+    statuses = [EventStatus.PUBLISHED, EventStatus.COMPLETED] if include_past else [EventStatus.PUBLISHED]
+    async with uow:
+        found = await store.list_events(uow.session, statuses, event_type, starting_after)
+        return [await event_public(uow.session, event) for event in found]
+
+
+@events.get("/{event_id:id}", response_model=EventPublic, summary="One event (drafts: organisers only)")
+async def get_event(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        event = await store.get_event(uow.session, event_id)
+        if not _visible(event, principal):
+            raise NotFound(f"no event with id {event_id}")
+        return await event_public(uow.session, event)
+
+
+@events.patch("/{event_id:id}", response_model=EventPublic,
+              summary="Edit an event; confirmed registrations are kept (organisers)")
+async def update_event(event_id: Id, update: EventUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep,
+                       config: SettingsDep) -> Any:
+    async with uow:
+        event = await commands.update_event(uow, event_id, update, principal, config.offer_hours)
+        return await event_public(uow.session, event)
+
+
+def _status_route(action: EventAction) -> None:
+    @events.post(f"/{{event_id:id}}/{action}", response_model=EventPublic, name=f"{action}_event",
+                 summary=f"{action.capitalize()} the event (organisers)")
+    async def change_status(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+        async with uow:
+            event = await commands.change_event_status(uow, event_id, action, principal)
+            return await event_public(uow.session, event)
+
+
+for _action in EventAction:
+    _status_route(_action)
+
+
+@events.get("/{event_id:id}.ics", response_class=Response, summary="The event as an iCalendar file",
+            responses={200: {"content": {ICS: {}}}})
+async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep, config: SettingsDep) -> Response:
+    async with uow:
+        event = await store.get_event(uow.session, event_id)
+    if not _visible(event, principal):
+        raise NotFound(f"no event with id {event_id}")
+    body = calendars.calendar_of([event], event.title_it, config.public_url)
+    return Response(body, media_type=ICS, headers={"Content-Disposition": f'attachment; filename="{event.id}.ics"'})
+
+
+@events.post("/{event_id:id}/registrations", status_code=201, response_model=RegistrationCreated,
+             summary="Register: a seat while seats remain, else the waitlist (members with a token; guests on "
+                     "public events without one)")
+async def register(event_id: Id, request: RegistrationRequest, principal: OptionalPrincipal,
+                   uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        registration = await commands.register(uow, event_id, principal, request.guest)
+        public = await registration_public(uow.session, registration)
+        return RegistrationCreated.model_validate({**public.model_dump(),
+                                                   "checkin_token": registration.checkin_token})
+
+
+@events.get("/{event_id:id}/registrations", response_model=list[RegistrationPublic],
+            summary="Everyone registered, in order of arrival (organisers)")
+async def event_registrations(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        commands.ensure_organiser(principal, await store.get_event(uow.session, event_id))
+        registrations = await store.registrations_of_event(uow.session, event_id)
+        waiting = [r.id for r in registrations if r.status == RegistrationStatus.WAITLISTED]
+        return [RegistrationPublic.model_validate({
+            **r.model_dump(), "waitlist_position": waiting.index(r.id) + 1 if r.id in waiting else None})
+            for r in registrations]
+
+
+@events.get("/{event_id:id}/attendance.csv", response_class=Response, summary="Attendance list (organisers)",
+            responses={200: {"content": {"text/csv": {}}}})
+async def attendance_csv(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Response:
+    async with uow:
+        event = await store.get_event(uow.session, event_id)
+        commands.ensure_organiser(principal, event)
+        registrations = await store.registrations_of_event(uow.session, event_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "company_id", "guest_company", "status", "checked_in_at", "price_due_cents"])
+    for r in registrations:
+        if r.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED):
+            writer.writerow([r.name, r.email or "", r.company_id or "", r.guest_company or "", r.status,
+                             r.checked_in_at.isoformat() if r.checked_in_at else "", r.price_due_cents])
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="attendance-{event_id}.csv"'})
+
+
+@events.post("/{event_id:id}/feedback", status_code=201, summary="Rate the event 1-5 and comment, once (attendees)")
+async def leave_feedback(event_id: Id, data: FeedbackCreate, principal: CurrentPrincipal,
+                         uow: UnitOfWorkDep) -> dict[str, str]:
+    async with uow:
+        feedback = await commands.leave_feedback(uow, event_id, principal, data)
+        return {"id": feedback.id}
+
+
+@events.get("/{event_id:id}/feedback", response_model=FeedbackSummary, summary="Feedback summary (organisers)")
+async def feedback_summary(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        commands.ensure_organiser(principal, await store.get_event(uow.session, event_id))
+        feedback = await store.feedback_of_event(uow.session, event_id)
+        attendees = sum(1 for r in await store.registrations_of_event(uow.session, event_id) if r.checked_in_at)
+    ratings = {score: sum(1 for f in feedback if f.rating == score) for score in range(1, 6)}
+    return FeedbackSummary(responses=len(feedback), attendees=attendees, ratings=ratings,
+                           average_rating=round(sum(f.rating for f in feedback) / len(feedback), 2) if feedback else None,
+                           comments=[f.comment for f in feedback if f.comment])
+
+
+# ---- registrations ---------------------------------------------------------------------------------------------
+
+registrations = APIRouter(prefix="/registrations", tags=["registrations"], responses=ERRORS)
+
+
+@registrations.get("/{registration_id:id}", response_model=RegistrationPublic,
+                   summary="One registration (the registrant or the organisers)")
+async def get_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        registration = await store.get_registration(uow.session, registration_id)
+        await _ensure_registrant_or_organiser(uow.session, registration, principal)
+        return await registration_public(uow.session, registration)
+
+
+@registrations.post("/{registration_id:id}/cancel", response_model=RegistrationPublic,
+                    summary="Cancel (the registrant until the deadline, or the organisers); a freed seat is offered "
+                            "to the first on the waitlist")
+async def cancel_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep,
+                              config: SettingsDep) -> Any:
+    async with uow:
+        registration = await commands.cancel_registration(uow, registration_id, principal, config.offer_hours)
+        return await registration_public(uow.session, registration)
+
+
+@registrations.post("/{registration_id:id}/accept-offer", response_model=RegistrationPublic,
+                    summary="Take the seat offered from the waitlist, before the offer lapses")
+async def accept_offer(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        registration = await commands.accept_offer(uow, registration_id, principal)
+        return await registration_public(uow.session, registration)
+
+
+@registrations.post("/{registration_id:id}/approve", response_model=RegistrationPublic,
+                    summary="Approve a registration waiting for approval (organisers)")
+async def approve_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        registration = await commands.decide_registration(uow, registration_id, principal, rejection_reason=None)
+        return await registration_public(uow.session, registration)
+
+
+@registrations.post("/{registration_id:id}/reject", response_model=RegistrationPublic,
+                    summary="Reject a registration waiting for approval, saying why (organisers)")
+async def reject_registration(registration_id: Id, decision: RejectionReason, principal: CurrentPrincipal,
+                              uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        registration = await commands.decide_registration(uow, registration_id, principal, decision.reason)
+        return await registration_public(uow.session, registration)
+
+
+# ---- check-in and calendars ------------------------------------------------------------------------------------
+
+doors = APIRouter(tags=["check-in and calendars"], responses=ERRORS)
+
+
+@doors.post("/check-in", response_model=CheckInResult,
+            summary="Check someone in by the code of their QR (organisers); a second scan is a 409 with the time")
+async def check_in(scan: CheckIn, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        return await commands.check_in(uow, scan.token, principal)
+
+
+@doors.get("/qr/{token}.svg", response_class=Response, summary="The QR code of a check-in code, to show at the door",
+           responses={200: {"content": {"image/svg+xml": {}}}})
+async def qr_code(token: UrlSafeSecret, uow: UnitOfWorkDep) -> Response:
+    async with uow:
+        await store.registration_by_token(uow.session, token)
+    image = io.BytesIO()
+    segno.make_qr(token, error="m").save(image, kind="svg", scale=8, border=2)
+    return Response(image.getvalue(), media_type="image/svg+xml")
+
+
+@doors.get("/calendar.ics", response_class=Response, summary="Subscribable feed of all published events",
+           responses={200: {"content": {ICS: {}}}})
+async def public_calendar(uow: UnitOfWorkDep, config: SettingsDep) -> Response:
+    async with uow:
+        found = await store.list_events(uow.session, [EventStatus.PUBLISHED, EventStatus.CANCELLED,
+                                                      EventStatus.COMPLETED], None, None)
+    return Response(calendars.calendar_of(found, "Filiera — eventi del distretto", config.public_url), media_type=ICS)
+
+
+class CalendarLink(BaseModel):
+    url: str
+
+
+@doors.get("/me/calendar", response_model=CalendarLink,
+           summary="The address of one's private 'my events' feed (keep it secret: it needs no login)")
+async def my_calendar_link(principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep) -> Any:
+    async with uow:
+        feed = await commands.calendar_feed_for(uow, principal.subject)
+    return CalendarLink(url=f"{config.public_url}/calendar/{feed.secret}.ics")
+
+
+@doors.get("/me/registrations", response_model=list[RegistrationPublic], summary="One's own registrations")
+async def my_registrations(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    async with uow:
+        mine = await store.registrations_of_person(uow.session, principal.subject)
+        return [await registration_public(uow.session, r) for r in mine]
+
+
+@doors.get("/calendar/{secret}.ics", response_class=Response, summary="A person's private feed of their events",
+           responses={200: {"content": {ICS: {}}}})
+async def private_calendar(secret: UrlSafeSecret, uow: UnitOfWorkDep, config: SettingsDep) -> Response:
+    async with uow:
+        feed = await store.calendar_feed_by_secret(uow.session, secret)
+        mine = [r for r in await store.registrations_of_person(uow.session, feed.person_id)
+                if r.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)]
+        found = await store.events_by_id(uow.session, {r.event_id for r in mine})
+    return Response(calendars.calendar_of(found.values(), "Filiera — i miei eventi", config.public_url),
+                    media_type=ICS)
+
+
+ROUTERS = [events, registrations, doors]

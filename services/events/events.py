@@ -1,0 +1,129 @@
+"""The facts the events service publishes. Event facts carry the event as it now is; registration facts carry
+the registration, so the notifications service can write to the person without calling us."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from services.events.domain import Audience, EventStatus, EventType, RegistrationStatus
+from shared.envelope import IntegrationEvent
+
+EVENTS_TOPIC = "events.events.v1"
+REGISTRATIONS_TOPIC = "events.registrations.v1"
+
+
+class EventSummary(BaseModel):
+    id: str
+    title_it: str
+    title_en: str
+    event_type: EventType
+    status: EventStatus
+    audience: Audience
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    venue: str
+    online_url: str | None
+    organiser_company_id: str | None
+    capacity: int
+    tags: list[str]
+
+
+class EventFact(IntegrationEvent):
+    topic: ClassVar[str] = EVENTS_TOPIC
+    key_field: ClassVar[str] = "event_id"
+
+    event_id: str
+    event: EventSummary
+
+
+class EventPublished(EventFact):
+    event_type: ClassVar[str] = "events.event.published"
+
+
+class EventUpdated(EventFact):
+    event_type: ClassVar[str] = "events.event.updated"
+    changed: list[str]
+
+
+class EventCancelled(EventFact):
+    event_type: ClassVar[str] = "events.event.cancelled"
+
+
+class EventCompleted(EventFact):
+    event_type: ClassVar[str] = "events.event.completed"
+
+
+class EventStartingSoon(EventFact):
+    """Sent once, about a day before the start, for the notifications service to remind registrants."""
+
+    event_type: ClassVar[str] = "events.event.starting_soon"
+
+
+class RegistrationSummary(BaseModel):
+    id: str
+    event_id: str
+    person_id: str | None
+    company_id: str | None
+    name: str
+    email: str | None
+    status: RegistrationStatus
+    price_due_cents: int
+    offer_expires_at: datetime | None
+    checked_in_at: datetime | None
+
+
+class RegistrationFact(IntegrationEvent):
+    topic: ClassVar[str] = REGISTRATIONS_TOPIC
+    # Keyed by event, so one event's seats are told in the order they were given.
+    key_field: ClassVar[str] = "event_id"
+
+    event_id: str
+    registration_id: str
+    registration: RegistrationSummary
+
+
+class RegistrationConfirmed(RegistrationFact):
+    event_type: ClassVar[str] = "events.registration.confirmed"
+
+
+class RegistrationWaitlisted(RegistrationFact):
+    event_type: ClassVar[str] = "events.registration.waitlisted"
+    position: int
+
+
+class RegistrationOffered(RegistrationFact):
+    """A seat freed up: the registrant may take it until `registration.offer_expires_at`."""
+
+    event_type: ClassVar[str] = "events.registration.offered"
+
+
+class RegistrationPromoted(RegistrationFact):
+    event_type: ClassVar[str] = "events.registration.promoted"
+
+
+class RegistrationCancelled(RegistrationFact):
+    event_type: ClassVar[str] = "events.registration.cancelled"
+
+
+class RegistrationRejected(RegistrationFact):
+    event_type: ClassVar[str] = "events.registration.rejected"
+    reason: str
+
+
+class RegistrationLapsed(RegistrationFact):
+    event_type: ClassVar[str] = "events.registration.lapsed"
+
+
+class RegistrationCheckedIn(RegistrationFact):
+    event_type: ClassVar[str] = "events.registration.checked_in"
+
+
+PUBLISHED_EVENTS: list[type[IntegrationEvent]] = [
+    EventPublished, EventUpdated, EventCancelled, EventCompleted, EventStartingSoon,
+    RegistrationConfirmed, RegistrationWaitlisted, RegistrationOffered, RegistrationPromoted,
+    RegistrationCancelled, RegistrationRejected, RegistrationLapsed, RegistrationCheckedIn,
+]

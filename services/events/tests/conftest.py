@@ -1,0 +1,144 @@
+"""An events service per test, on a real database (PostgreSQL and SQLite) and the real Kafka broker.
+
+Tokens are signed here with a key of the test's own (the members service is not running); the members service's
+facts are published to its topics exactly as it publishes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from services.events import store
+from services.events.app import create_app
+from services.events.settings import EventsSettings
+from shared.envelope import CloudEvent
+
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class TestKeys:
+    async def public_key(self, kid: str) -> Any:
+        return SIGNING_KEY.public_key() if kid == "test" else None
+
+
+def bearer(person_id: str, role: str = "company_member", company_id: str | None = None) -> dict[str, str]:
+    now = datetime.now(UTC)
+    claims = {"sub": person_id, "iss": "filiera-members", "aud": "filiera", "iat": now,
+              "exp": now + timedelta(minutes=15), "kind": "person", "role": role}
+    if company_id:
+        claims["company_id"] = company_id
+    token = jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": "test"})
+    return {"Authorization": f"Bearer {token}"}
+
+
+STAFF = bearer(str(uuid.uuid4()), role="network_admin")
+
+
+def event_body(**overrides: Any) -> dict[str, Any]:
+    starts = datetime.now(UTC) + timedelta(days=10)
+    body: dict[str, Any] = {
+        "title_it": "Corso di modellistica 3D", "title_en": "3D pattern making course",
+        "description_it": "Modellazione digitale della calzatura.", "event_type": "training",
+        "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=4)).isoformat(),
+        "capacity": 20, "price_member_cents": 0, "price_other_cents": 15000, "audience": "members",
+        "tags": ["digitale"],
+    }
+    body.update(overrides)
+    return body
+
+
+class Member:
+    """A person of a member company, as the events service knows them."""
+
+    def __init__(self, company_id: str, person_id: str, role: str = "company_member") -> None:
+        self.company_id = company_id
+        self.id = person_id
+        self.headers = bearer(person_id, role=role, company_id=company_id)
+
+
+class EventsApi:
+    def __init__(self, client: httpx.AsyncClient, app: Any, kafka_bootstrap: str) -> None:
+        self.client = client
+        self.app = app
+        self.kafka_bootstrap = kafka_bootstrap
+
+    async def published_event(self, headers: dict[str, str] = STAFF, **overrides: Any) -> dict[str, Any]:
+        created = await self.client.post("/events", headers=headers, json=event_body(**overrides))
+        assert created.status_code == 201, created.text
+        published = await self.client.post(f"/events/{created.json()['id']}/publish", headers=headers)
+        assert published.status_code == 200, published.text
+        return published.json()
+
+    async def tell_members_fact(self, topic: str, event_type: str, subject: str, data: dict[str, Any]) -> None:
+        fact = CloudEvent(id=str(uuid.uuid4()), source="/filiera/members", type=event_type, subject=subject,
+                          time=datetime.now(UTC), data=data)
+        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, fact.model_dump_json().encode(), key=subject.encode())
+        finally:
+            await producer.stop()
+
+    async def company(self, status: str = "active", legal_name: str = "Suolificio Il Castagno S.r.l.") -> str:
+        company_id = str(uuid.uuid4())
+        await self.set_company_status(company_id, status, legal_name)
+        return company_id
+
+    async def set_company_status(self, company_id: str, status: str, legal_name: str = "Suolificio S.r.l.") -> None:
+        await self.tell_members_fact("members.companies.v1", f"members.company.{status}", company_id,
+                                     {"company_id": company_id, "company": {"id": company_id, "legal_name": legal_name,
+                                                                            "status": status}})
+        await self.until(lambda session: _company_status_is(session, company_id, status))
+
+    async def member(self, company_id: str | None = None, role: str = "company_member",
+                     name: tuple[str, str] = ("Giulia", "Bertolucci")) -> Member:
+        company_id = company_id or await self.company()
+        person_id = str(uuid.uuid4())
+        await self.tell_members_fact("members.people.v1", "members.person.joined", person_id, {
+            "person_id": person_id, "person": {"id": person_id, "company_id": company_id, "given_name": name[0],
+                                               "family_name": name[1], "email": f"{person_id[:8]}@example.com"}})
+        await self.until(lambda session: _person_known(session, person_id))
+        return Member(company_id, person_id, role)
+
+    async def until(self, condition: Any, timeout: float = 30) -> None:
+        """Wait until the service's own database shows what a consumed fact should have done."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            async with self.app.state.runtime.sessions() as session:
+                if await condition(session):
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the events service did not apply the fact in time")
+            await asyncio.sleep(0.1)
+
+
+async def _company_status_is(session: Any, company_id: str, status: str) -> bool:
+    company = await store.member_company(session, company_id)
+    return company is not None and company.status == status
+
+
+async def _person_known(session: Any, person_id: str) -> bool:
+    return await store.member_person(session, person_id) is not None
+
+
+def events_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) -> EventsSettings:
+    return EventsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                          outbox_poll_interval_seconds=0.5, scheduler_interval_seconds=0.5, **overrides)
+
+
+@pytest.fixture
+async def events(database_url: str, kafka_bootstrap: str) -> AsyncIterator[EventsApi]:
+    app = create_app(events_settings(database_url, kafka_bootstrap), key_source=TestKeys())
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://events") as client:
+            yield EventsApi(client, app, kafka_bootstrap)
