@@ -118,11 +118,22 @@ class EventUpdate(PartialUpdate):
 
 
 class EventPublic(EventFields):
+    """Times are given in the event's own time zone, with their offset."""
+
     id: str
     organiser_company_id: str | None
     status: EventStatus
     seats_left: int
     waiting: int
+
+    @model_validator(mode="after")
+    def _times_shown_in_the_event_zone(self) -> EventPublic:
+        zone = ZoneInfo(self.time_zone)
+        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
+                     "cancellation_deadline"):
+            if (value := getattr(self, name)) is not None:
+                setattr(self, name, value.astimezone(zone))
+        return self
 
 
 # ---- registrations ---------------------------------------------------------------------------------------------

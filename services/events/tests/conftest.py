@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -136,9 +137,23 @@ def events_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) -
                           outbox_poll_interval_seconds=0.5, scheduler_interval_seconds=0.5, **overrides)
 
 
-@pytest.fixture
-async def events(database_url: str, kafka_bootstrap: str) -> AsyncIterator[EventsApi]:
-    app = create_app(events_settings(database_url, kafka_bootstrap), key_source=TestKeys())
+@asynccontextmanager
+async def events_service(database_url: str, kafka_bootstrap: str, **settings: Any) -> AsyncIterator[EventsApi]:
+    app = create_app(events_settings(database_url, kafka_bootstrap, **settings), key_source=TestKeys())
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://events") as client:
             yield EventsApi(client, app, kafka_bootstrap)
+
+
+@pytest.fixture
+async def events(database_url: str, kafka_bootstrap: str) -> AsyncIterator[EventsApi]:
+    async with events_service(database_url, kafka_bootstrap) as api:
+        yield api
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.2)
