@@ -10,9 +10,12 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,8 @@ from aiokafka import AIOKafkaConsumer
 from sqlalchemy.engine import make_url
 
 from deploy.local.kafka import KafkaBroker
+from deploy.local.ports import free_port
+from deploy.local.processes import ROOT, start_service, wait_ready
 from deploy.local.postgres import PostgresCluster
 
 
@@ -156,3 +161,28 @@ def unique_topic() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}.{uuid.uuid4().hex[:8]}"
 
 
+
+
+def run_schemathesis(openapi_url: str, token: str) -> subprocess.CompletedProcess[str]:
+    """Schemathesis against a live service, authenticated, with every check (exceptions: schemathesis.toml)."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "st"), "--config-file", str(ROOT / "schemathesis.toml"), "run",
+         openapi_url, "--checks", "all", "--max-examples", "25", "--seed", "20261125",
+         "-H", f"Authorization: Bearer {token}"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+
+
+@contextmanager
+def service_process(app_factory: str, env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """A service in its own uvicorn process, ready; yields its base URL."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        process = start_service(app_factory, port, {**os.environ, **env}, log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url, process, timeout=60)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

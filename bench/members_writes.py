@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -28,6 +26,7 @@ from stdnum import luhn
 
 from deploy.local.kafka import KafkaBroker
 from deploy.local.ports import free_port
+from deploy.local.processes import start_service, wait_ready
 from deploy.local.postgres import PostgresCluster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,18 +154,6 @@ async def measure_at(url: str, bootstrap: str, work: Path, staff: dict[str, str]
     }
 
 
-def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"members not ready at {url} after {timeout}s")
-
-
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="filiera-bench-"))
     postgres = PostgresCluster(work / "pg")
@@ -178,12 +165,10 @@ def main() -> None:
     env = {**os.environ, "MEMBERS_DATABASE_URL": postgres.create_database("members"),
            "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN[0],
            "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN[1], "MEMBERS_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "services.members.app:create_app",
-                               "--port", str(port), "--no-access-log", "--log-level", "warning"],
-                              cwd=ROOT, env=env)
+    server = start_service("services.members.app:create_app", port, env)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url)
+        wait_ready(url, server)
         runs = asyncio.run(measure(url, broker.bootstrap_servers, work))
         result = {"runs": runs, "members_peak_rss_mb": round(peak_rss_mb(server.pid), 1),
                   "machine": f"{os.cpu_count()} cores, loopback, PostgreSQL {postgres.bin.parent.name}, Kafka 4.1.1"}

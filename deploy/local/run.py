@@ -17,11 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from deploy.local.kafka import KafkaBroker
+from deploy.local.processes import ROOT, start_service, wait_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("FILIERA_DATA_DIR", ROOT / ".filiera"))
 PORT_BASE = int(os.environ.get("FILIERA_PORT_BASE", "8001"))
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -42,6 +40,7 @@ class Service:
 
 SERVICES = [
     Service("members", "services.members.app:create_app", PORT_BASE, "MEMBERS_"),
+    Service("events", "services.events.app:create_app", PORT_BASE + 1, "EVENTS_"),
 ]
 MEMBERS = SERVICES[0]
 
@@ -72,34 +71,25 @@ def service_environment(service: Service, kafka: str) -> dict[str, str]:
         f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka,
         f"{prefix}JWKS_URL": f"{MEMBERS.url}/.well-known/jwks.json",
     }
+    if service.name == "events":
+        env["EVENTS_PUBLIC_URL"] = service.url  # links in calendar entries
     if service is MEMBERS:
         env["MEMBERS_FIRST_ADMIN_EMAIL"] = DEMO_ADMIN_EMAIL
         env["MEMBERS_FIRST_ADMIN_PASSWORD"] = DEMO_ADMIN_PASSWORD
     return {**env, **os.environ}  # what the user set wins
 
 
-def start_service(service: Service, kafka: str) -> subprocess.Popen[bytes]:
+def start(service: Service, kafka: str) -> subprocess.Popen[bytes]:
     say(f"starting {service.name} on {service.url} (log in {DATA / (service.name + '.log')})")
     log = open(DATA / f"{service.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-    return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", service.app_factory, "--host", "127.0.0.1",
-         "--port", str(service.port), "--no-access-log"],
-        cwd=ROOT, env=service_environment(service, kafka), stdout=log, stderr=subprocess.STDOUT,
-    )
+    return start_service(service.app_factory, service.port, service_environment(service, kafka), log)
 
 
-def wait_ready(service: Service, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{service.name} exited; see {DATA / (service.name + '.log')}")
-        try:
-            if httpx.get(f"{service.url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"{service.name} not ready after {timeout}s; see {DATA / (service.name + '.log')}")
+def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None:
+    try:
+        wait_ready(service.url, process)
+    except RuntimeError as error:
+        raise SystemExit(f"{error}; see {DATA / (service.name + '.log')}") from error
 
 
 def main() -> None:
@@ -127,8 +117,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         for service in SERVICES:
-            processes.append(start_service(service, kafka))
-            wait_ready(service, processes[-1])
+            processes.append(start(service, kafka))
+            wait_until_ready(service, processes[-1])
         say("Filiera is running. Ctrl-C stops everything.")
         for service in SERVICES:
             print(f"  {service.name:<14} {service.url}/docs   (AsyncAPI: {service.url}/asyncapi.json)")

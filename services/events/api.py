@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 from typing import Annotated, Any
 
 import segno
@@ -31,7 +32,7 @@ from services.events.models import (
 from services.events.settings import EventsSettings
 from shared.api import ERRORS, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
-from shared.errors import Forbidden, NotFound
+from shared.errors import DomainError, Forbidden, NotFound
 from shared.ids import Id
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -94,13 +95,23 @@ async def create_event(data: EventCreate, principal: CurrentPrincipal, uow: Unit
 async def list_events(
     uow: UnitOfWorkDep,
     event_type: Annotated[EventType | None, Query(alias="type")] = None,
-    starting_after: Annotated[datetime | None, Query(alias="from", description="ISO date-time")] = None,
+    from_day: Annotated[str | None, Query(alias="from", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                          description="YYYY-MM-DD: events starting that day (in Italy) or later")]
+    = None,
     include_past: bool = False,
 ) -> Any:
     statuses = [EventStatus.PUBLISHED, EventStatus.COMPLETED] if include_past else [EventStatus.PUBLISHED]
+    starting_after = _start_of_day_in_italy(from_day) if from_day else None
     async with uow:
         found = await store.list_events(uow.session, statuses, event_type, starting_after)
         return [await event_public(uow.session, event) for event in found]
+
+
+def _start_of_day_in_italy(day: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(day), time.min, tzinfo=ZoneInfo("Europe/Rome"))
+    except ValueError as error:
+        raise DomainError(f"{day} is not a date") from error
 
 
 @events.get("/{event_id:id}", response_model=EventPublic, summary="One event (drafts: organisers only)")

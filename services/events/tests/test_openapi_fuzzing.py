@@ -1,0 +1,53 @@
+"""Schemathesis against the events OpenAPI document, on a real events process (PostgreSQL, the real broker),
+authenticated as staff. The process verifies tokens against a JWKS served here, as it would the members
+service's. Exceptions for rules no schema can state are in schemathesis.toml."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from jwt.algorithms import RSAAlgorithm
+
+from conftest import run_schemathesis, service_process
+from services.events.tests.conftest import SIGNING_KEY, STAFF
+
+
+@pytest.fixture
+def jwks_url() -> Iterator[str]:
+    key = {**RSAAlgorithm.to_jwk(SIGNING_KEY.public_key(), as_dict=True), "kid": "test", "alg": "RS256",
+           "use": "sig"}
+    body = json.dumps({"keys": [key]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    server.shutdown()
+
+
+@pytest.fixture
+def events_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    env = {"EVENTS_DATABASE_URL": postgres.new_database(), "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+           "EVENTS_JWKS_URL": jwks_url, "EVENTS_LOG_LEVEL": "WARNING"}
+    with service_process("services.events.app:create_app", env, tmp_path / "events.log") as url:
+        yield url
+
+
+def test_the_events_api_honours_its_openapi_document(events_process: str) -> None:
+    token = STAFF["Authorization"].removeprefix("Bearer ")
+    result = run_schemathesis(f"{events_process}/openapi.json", token)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
