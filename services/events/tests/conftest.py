@@ -14,33 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.events import store
 from services.events.app import create_app
 from services.events.settings import EventsSettings
 from shared.envelope import CloudEvent
-
-SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-class TestKeys:
-    async def public_key(self, kid: str) -> Any:
-        return SIGNING_KEY.public_key() if kid == "test" else None
-
-
-def bearer(person_id: str, role: str = "company_member", company_id: str | None = None) -> dict[str, str]:
-    now = datetime.now(UTC)
-    claims = {"sub": person_id, "iss": "filiera-members", "aud": "filiera", "iat": now,
-              "exp": now + timedelta(minutes=15), "kind": "person", "role": role}
-    if company_id:
-        claims["company_id"] = company_id
-    token = jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": "test"})
-    return {"Authorization": f"Bearer {token}"}
-
+from shared.testing import LocalKeys, bearer
 
 STAFF = bearer(str(uuid.uuid4()), role="network_admin")
 
@@ -139,7 +120,7 @@ def events_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) -
 
 @asynccontextmanager
 async def events_service(database_url: str, kafka_bootstrap: str, **settings: Any) -> AsyncIterator[EventsApi]:
-    app = create_app(events_settings(database_url, kafka_bootstrap, **settings), key_source=TestKeys())
+    app = create_app(events_settings(database_url, kafka_bootstrap, **settings), key_source=LocalKeys())
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://events") as client:
             yield EventsApi(client, app, kafka_bootstrap)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from conftest import KafkaReader
-from services.events.tests.conftest import STAFF, EventsApi, bearer, event_body
+from services.events.tests.conftest import STAFF, EventsApi, event_body
+from shared.testing import bearer
 
 
 async def test_staff_create_a_draft_publish_it_and_partners_read_the_facts(events: EventsApi,

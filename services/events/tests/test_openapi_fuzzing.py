@@ -4,39 +4,20 @@ service's. Exceptions for rules no schema can state are in schemathesis.toml."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from jwt.algorithms import RSAAlgorithm
 
 from conftest import run_schemathesis, service_process
-from services.events.tests.conftest import SIGNING_KEY, STAFF
+from services.events.tests.conftest import STAFF
+from shared.testing import serving_jwks
 
 
 @pytest.fixture
 def jwks_url() -> Iterator[str]:
-    key = {**RSAAlgorithm.to_jwk(SIGNING_KEY.public_key(), as_dict=True), "kid": "test", "alg": "RS256",
-           "use": "sig"}
-    body = json.dumps({"keys": [key]}).encode()
-
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
-    server.shutdown()
+    with serving_jwks() as url:
+        yield url
 
 
 @pytest.fixture
