@@ -1,6 +1,7 @@
 """`./filiera bench`: every benchmark, figures printed and written to bench/results/."""
 
-from bench import members_writes
+from bench import events_registrations, members_writes
 
 if __name__ == "__main__":
     members_writes.main()
+    events_registrations.main()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -24,13 +23,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from stdnum import luhn
 
-from deploy.local.kafka import KafkaBroker
+from bench.common import infrastructure, peak_rss_mb, percentile, run_wrk, write_results
 from deploy.local.ports import free_port
 from deploy.local.processes import start_service, wait_ready
-from deploy.local.postgres import PostgresCluster
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "members_writes.json"
 COMPANIES = 50
 DURATION_SECONDS = 20
 # 8 connections keep one process just below saturation; 32 show what saturation does to latency.
@@ -41,18 +37,6 @@ ADMIN = ("bench-admin@example.com", "bench-admin-password")
 def partita_iva(n: int) -> str:
     body = f"{n:07d}046"
     return body + luhn.calc_check_digit(body)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def prepare(client: httpx.AsyncClient) -> tuple[dict[str, str], list[str]]:
@@ -83,24 +67,7 @@ request = function()
   local body = string.format('{"description_en": "Handmade leather shoes, batch %%d"}', counter)
   return wrk.format(nil, "/companies/" .. ids[(counter %% #ids) + 1], nil, body)
 end
-done = function(summary, latency, requests)
-  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout
-  io.write(string.format('WRK {"requests": %%d, "errors": %%d, "seconds": %%f, "p50_ms": %%f, "p99_ms": %%f}\\n',
-    summary.requests, errors, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
 """
-
-
-async def load(url: str, staff: dict[str, str], ids: list[str], work: Path, concurrency: int) -> dict[str, Any]:
-    script = work / "patch.lua"
-    script.write_text(WRK_SCRIPT % (", ".join(f'"{i}"' for i in ids), staff["Authorization"]))
-    process = await asyncio.create_subprocess_exec(
-        "wrk", "-t1", f"-c{concurrency}", f"-d{DURATION_SECONDS}s", "-s", str(script), url,
-        stdout=asyncio.subprocess.PIPE)
-    output, _ = await process.communicate()
-    line = next(line for line in output.decode().splitlines() if line.startswith("WRK "))
-    return json.loads(line.removeprefix("WRK "))
 
 
 async def read_updates(bootstrap: str, expected: asyncio.Future[int], relay: list[float],
@@ -139,7 +106,8 @@ async def measure_at(url: str, bootstrap: str, work: Path, staff: dict[str, str]
     expected: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     reader = asyncio.create_task(read_updates(bootstrap, expected, relay, consumed))
     await asyncio.sleep(2)  # the reader has joined and sits at the end of the topic
-    wrk = await load(url, staff, ids, work, concurrency)
+    script = WRK_SCRIPT % (", ".join(f'"{i}"' for i in ids), staff["Authorization"])
+    wrk = await run_wrk(url, script, work, concurrency, DURATION_SECONDS)
     expected.set_result(wrk["requests"] - wrk["errors"])
     await asyncio.wait_for(reader, timeout=120)
     ms = 1000
@@ -155,30 +123,21 @@ async def measure_at(url: str, bootstrap: str, work: Path, staff: dict[str, str]
 
 
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="filiera-bench-"))
-    postgres = PostgresCluster(work / "pg")
-    broker = KafkaBroker(work / "kafka")
-    print("==> starting PostgreSQL and Kafka", flush=True)
-    postgres.start()
-    broker.start()
-    port = free_port()
-    env = {**os.environ, "MEMBERS_DATABASE_URL": postgres.create_database("members"),
-           "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN[0],
-           "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN[1], "MEMBERS_LOG_LEVEL": "WARNING"}
-    server = start_service("services.members.app:create_app", port, env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, server)
-        runs = asyncio.run(measure(url, broker.bootstrap_servers, work))
-        result = {"runs": runs, "members_peak_rss_mb": round(peak_rss_mb(server.pid), 1),
-                  "machine": f"{os.cpu_count()} cores, loopback, PostgreSQL {postgres.bin.parent.name}, Kafka 4.1.1"}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        broker.stop()
-        postgres.stop()
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    with infrastructure() as infra:
+        env = {**os.environ, "MEMBERS_DATABASE_URL": infra.postgres.create_database("members"),
+               "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": infra.kafka.bootstrap_servers, "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN[0],
+               "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN[1], "MEMBERS_LOG_LEVEL": "WARNING"}
+        port = free_port()
+        server = start_service("services.members.app:create_app", port, env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url, server)
+            runs = asyncio.run(measure(url, infra.kafka.bootstrap_servers, infra.work))
+            result = {"runs": runs, "members_peak_rss_mb": peak_rss_mb(server.pid), "machine": infra.machine()}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    write_results("members_writes", result)
 
 
 if __name__ == "__main__":
