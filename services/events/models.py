@@ -152,7 +152,11 @@ class RegistrationRequest(SQLModel):
 
 
 class Registration(SQLModel, table=True):
-    __table_args__ = (Index("ix_registration_event_status", "event_id", "status", "sequence"),)
+    __table_args__ = (
+        Index("ix_registration_event_status", "event_id", "status", "sequence"),
+        # The duplicate check runs under the event's lock, on every registration: it must not scan the event.
+        Index("ix_registration_event_email", "event_id", "email"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True)
     event_id: str = Field(foreign_key="event.id")

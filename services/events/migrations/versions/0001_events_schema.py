@@ -121,6 +121,7 @@ def upgrade() -> None:
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_registration_company_id'), ['company_id'], unique=False)
         batch_op.create_index('ix_registration_event_status', ['event_id', 'status', 'sequence'], unique=False)
+        batch_op.create_index('ix_registration_event_email', ['event_id', 'email'], unique=False)
         batch_op.create_index(batch_op.f('ix_registration_person_id'), ['person_id'], unique=False)
 
     op.create_table('feedback',
@@ -149,6 +150,7 @@ def downgrade() -> None:
     op.drop_table('feedback')
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_registration_person_id'))
+        batch_op.drop_index('ix_registration_event_email')
         batch_op.drop_index('ix_registration_event_status')
         batch_op.drop_index(batch_op.f('ix_registration_company_id'))
 

@@ -1,0 +1,2 @@
+CREATE DATABASE members;
+CREATE DATABASE events;
