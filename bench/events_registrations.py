@@ -23,7 +23,7 @@ from deploy.local.processes import start_service, wait_ready
 from shared.testing import bearer, serving_jwks
 
 DURATION_SECONDS = 20
-CONCURRENCY_LEVELS = (8, 32)
+CONCURRENCY_LEVELS = (4, 8, 32)
 # Half the registrations of a run get a seat, the rest the waitlist: both paths are measured.
 CAPACITY = 3000
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.envelope import IntegrationEvent
+from shared.errors import Conflict
 from shared.outbox import outbox_row
 
 
@@ -41,6 +43,13 @@ class UnitOfWork:
         for event in events:
             self.session.add(outbox_row(event, self._source))
             self._published = True
+
+    async def commit_or_conflict(self, conflict: str) -> None:
+        """Commit; a unique constraint hit by a concurrent request becomes the 409 a sequential one gets."""
+        try:
+            await self.commit()
+        except IntegrityError as error:
+            raise Conflict(conflict) from error
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -47,14 +47,6 @@ UrlSafeSecret = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Z
 ICS = "text/calendar; charset=utf-8"
 
 
-async def event_public(session: AsyncSession, event: Event) -> EventPublic:
-    counts = await store.count_by_status(session, event.id)
-    return EventPublic.model_validate({
-        **event.model_dump(), "seats_left": max(0, event.capacity - store.seats_held(counts)),
-        "waiting": counts.get(RegistrationStatus.WAITLISTED, 0),
-    })
-
-
 async def registration_public(session: AsyncSession, registration: Registration) -> RegistrationPublic:
     position = await store.waitlist_position(session, registration)
     return RegistrationPublic.model_validate({**registration.model_dump(), "waitlist_position": position})
@@ -88,7 +80,7 @@ events = APIRouter(prefix="/events", tags=["events"], responses=ERRORS)
              summary="Create an event, as a draft (staff, or a member company's admins for their company)")
 async def create_event(data: EventCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await event_public(uow.session, await commands.create_event(uow, data, principal))
+        return EventPublic.of(await commands.create_event(uow, data, principal))
 
 
 @events.get("", response_model=list[EventPublic], summary="Published events, soonest first (public)")
@@ -104,7 +96,7 @@ async def list_events(
     starting_after = _start_of_day_in_italy(from_day) if from_day else None
     async with uow:
         found = await store.list_events(uow.session, statuses, event_type, starting_after)
-        return [await event_public(uow.session, event) for event in found]
+        return [EventPublic.of(event) for event in found]
 
 
 def _start_of_day_in_italy(day: str) -> datetime:
@@ -120,7 +112,7 @@ async def get_event(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkD
         event = await store.get_event(uow.session, event_id)
         if not _visible(event, principal):
             raise NotFound(f"no event with id {event_id}")
-        return await event_public(uow.session, event)
+        return EventPublic.of(event)
 
 
 @events.patch("/{event_id:id}", response_model=EventPublic,
@@ -129,7 +121,7 @@ async def update_event(event_id: Id, update: EventUpdate, principal: CurrentPrin
                        config: SettingsDep) -> Any:
     async with uow:
         event = await commands.update_event(uow, event_id, update, principal, config.offer_hours)
-        return await event_public(uow.session, event)
+        return EventPublic.of(event)
 
 
 def _status_route(action: EventAction) -> None:
@@ -138,7 +130,7 @@ def _status_route(action: EventAction) -> None:
     async def change_status(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
         async with uow:
             event = await commands.change_event_status(uow, event_id, action, principal)
-            return await event_public(uow.session, event)
+            return EventPublic.of(event)
 
 
 for _action in EventAction:

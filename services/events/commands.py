@@ -113,8 +113,7 @@ async def update_event(uow: UnitOfWork, event_id: str, update: EventUpdate, acto
         setattr(event, name, value)
     domain.check_schedule(event.starts_at, event.ends_at)
     domain.check_registration_window(event.registration_opens_at, event.registration_closes_at, event.starts_at)
-    counts = await store.count_by_status(uow.session, event.id)
-    domain.check_capacity(event.capacity, store.seats_held(counts))
+    domain.check_capacity(event.capacity, event.seats_held)
     event.updated_at = utc_now()
     if event.status == EventStatus.PUBLISHED:
         uow.publish(EventUpdated(event_id=event.id, event=event_summary(event), changed=sorted(changes)))
@@ -144,28 +143,42 @@ async def change_event_status(uow: UnitOfWork, event_id: str, action: EventActio
 
 
 async def register(uow: UnitOfWork, event_id: str, actor: Principal | None, guest: Guest | None) -> Registration:
-    now = utc_now()
+    # What needs no lock is done before taking it: the lock is what every registration for the event waits on.
+    registration = await _new_registration(uow, await store.get_event(uow.session, event_id), actor, guest)
     event = await store.lock_event(uow.session, event_id)
-    domain.check_open_for_registration(event.status, now, event.registration_opens_at, event.registration_closes_at,
-                                       event.starts_at)
-    registration = await _new_registration(uow, event, actor, guest)
-    counts = await store.count_by_status(uow.session, event.id)
-    if registration.company_id:
+    domain.check_open_for_registration(event.status, utc_now(), event.registration_opens_at,
+                                       event.registration_closes_at, event.starts_at)
+    if registration.company_id and event.seats_per_company is not None:
         company_active = await store.company_active_registrations(uow.session, event.id, registration.company_id)
     else:
         company_active = 0
-    seats = domain.SeatCounts(capacity=event.capacity, seats_held=store.seats_held(counts),
-                              waiting=counts.get(RegistrationStatus.WAITLISTED, 0), company_active=company_active,
+    seats = domain.SeatCounts(capacity=event.capacity, seats_held=event.seats_held, waiting=event.waiting,
+                              company_active=company_active,
                               company_limit=event.seats_per_company if registration.company_id else None)
     domain.check_company_limit(seats)
-    registration.status = (RegistrationStatus.PENDING if event.requires_approval
-                           else domain.seat_for_newcomer(seats))
     event.registrations_received += 1
     registration.sequence = event.registrations_received
+    set_status(event, registration, RegistrationStatus.PENDING if event.requires_approval
+               else domain.seat_for_newcomer(seats), is_new=True)
     uow.session.add(registration)
     _announce_seat_decision(uow, registration, waiting_before=seats.waiting)
-    await uow.commit()
+    await uow.commit_or_conflict(_already_registered(registration))  # a simultaneous twin got there first
     return registration
+
+
+def _already_registered(registration: Registration) -> str:
+    if registration.person_id:
+        return "you are already registered for this event"
+    return f"{registration.email} is already registered for this event"
+
+
+def set_status(event: Event, registration: Registration, status: RegistrationStatus, is_new: bool = False) -> None:
+    """Move a registration and keep the event's seat counters true; the caller holds the event's lock."""
+    held, waiting = domain.counter_changes(None if is_new else registration.status, status)
+    event.seats_held += held
+    event.waiting += waiting
+    registration.status = status
+    registration.updated_at = utc_now()
 
 
 async def _new_registration(uow: UnitOfWork, event: Event, actor: Principal | None, guest: Guest | None) -> Registration:
@@ -176,10 +189,12 @@ async def _new_registration(uow: UnitOfWork, event: Event, actor: Principal | No
             raise Forbidden("log in to register, or register as a guest (name, company, email) on a public event")
         if event.audience != domain.Audience.PUBLIC:
             raise Forbidden("this event is for members of the network: log in to register")
-        if await store.active_registration_of(uow.session, event.id, email=guest.email.lower()):
-            raise Conflict(f"{guest.email} is already registered for this event")
-        return Registration(**common, name=guest.name, email=guest.email.lower(), guest_company=guest.company,
-                            is_member=False, price_due_cents=event.price_other_cents)
+        registration = Registration(**common, name=guest.name, email=guest.email.lower(),
+                                    guest_company=guest.company, is_member=False,
+                                    price_due_cents=event.price_other_cents)
+        if await store.active_registration_of(uow.session, event.id, email=registration.email):
+            raise Conflict(_already_registered(registration))
+        return registration
     if actor.kind != "person":
         raise Forbidden("partner systems cannot register for events")
     if guest is not None:
@@ -220,8 +235,7 @@ async def cancel_registration(uow: UnitOfWork, registration_id: str, actor: Prin
     if registration.status not in domain.ACTIVE:
         raise Conflict(f"the registration is already {registration.status}")
     held_a_seat = registration.status in domain.HOLDS_A_SEAT
-    registration.status = RegistrationStatus.CANCELLED
-    registration.updated_at = utc_now()
+    set_status(event, registration, RegistrationStatus.CANCELLED)
     uow.publish(_registration_fact(RegistrationCancelled, registration))
     if held_a_seat:
         await _offer_free_seats(uow, event, offer_hours)
@@ -231,24 +245,20 @@ async def cancel_registration(uow: UnitOfWork, registration_id: str, actor: Prin
 
 async def _offer_free_seats(uow: UnitOfWork, event: Event, offer_hours: float) -> None:
     """Offer every free seat to the next in line, each until the offer lapses (never past the start)."""
-    await uow.session.flush()
-    counts = await store.count_by_status(uow.session, event.id)
-    to_offer = domain.seats_to_offer(event.capacity, store.seats_held(counts),
-                                     counts.get(RegistrationStatus.WAITLISTED, 0))
+    to_offer = domain.seats_to_offer(event.capacity, event.seats_held, event.waiting)
     if to_offer == 0:
         return
-    now = utc_now()
-    expires = min(now + timedelta(hours=offer_hours), event.starts_at)
+    await uow.session.flush()  # the waitlist query must see this transaction's changes
+    expires = min(utc_now() + timedelta(hours=offer_hours), event.starts_at)
     for registration in (await store.waitlist(uow.session, event.id))[:to_offer]:
-        registration.status = RegistrationStatus.OFFERED
+        set_status(event, registration, RegistrationStatus.OFFERED)
         registration.offer_expires_at = expires
-        registration.updated_at = now
         uow.publish(_registration_fact(RegistrationOffered, registration))
 
 
 async def accept_offer(uow: UnitOfWork, registration_id: str, actor: Principal) -> Registration:
     registration = await store.get_registration(uow.session, registration_id)
-    await store.lock_event(uow.session, registration.event_id)
+    event = await store.lock_event(uow.session, registration.event_id)
     await uow.session.refresh(registration)
     if registration.person_id != actor.subject:
         raise Forbidden("only the registrant may accept the offer")
@@ -256,9 +266,8 @@ async def accept_offer(uow: UnitOfWork, registration_id: str, actor: Principal) 
         raise Conflict(f"there is no open offer: the registration is {registration.status}")
     if registration.offer_expires_at and registration.offer_expires_at <= utc_now():
         raise Conflict("the offer has lapsed")
-    registration.status = RegistrationStatus.CONFIRMED
+    set_status(event, registration, RegistrationStatus.CONFIRMED)
     registration.offer_expires_at = None
-    registration.updated_at = utc_now()
     uow.publish(_registration_fact(RegistrationPromoted, registration))
     await uow.commit()
     return registration
@@ -272,8 +281,7 @@ async def lapse_offers_of(uow: UnitOfWork, event_id: str, offer_hours: float) ->
     for registration in await store.registrations_of_event(uow.session, event.id):
         if (registration.status == RegistrationStatus.OFFERED and registration.offer_expires_at
                 and registration.offer_expires_at <= now):
-            registration.status = RegistrationStatus.LAPSED
-            registration.updated_at = now
+            set_status(event, registration, RegistrationStatus.LAPSED)
             uow.publish(_registration_fact(RegistrationLapsed, registration))
             lapsed += 1
     if lapsed and event.status == EventStatus.PUBLISHED and event.starts_at > now:
@@ -291,16 +299,14 @@ async def decide_registration(uow: UnitOfWork, registration_id: str, actor: Prin
     ensure_organiser(actor, event)
     if registration.status != RegistrationStatus.PENDING:
         raise Conflict(f"the registration is {registration.status}, not waiting for approval")
-    registration.updated_at = utc_now()
     if rejection_reason is not None:
-        registration.status = RegistrationStatus.REJECTED
+        set_status(event, registration, RegistrationStatus.REJECTED)
         uow.publish(_registration_fact(RegistrationRejected, registration, reason=rejection_reason))
     else:
-        counts = await store.count_by_status(uow.session, event.id)
-        waiting = counts.get(RegistrationStatus.WAITLISTED, 0)
-        seats = domain.SeatCounts(capacity=event.capacity, seats_held=store.seats_held(counts), waiting=waiting,
+        waiting = event.waiting
+        seats = domain.SeatCounts(capacity=event.capacity, seats_held=event.seats_held, waiting=waiting,
                                   company_active=0, company_limit=None)
-        registration.status = domain.seat_for_newcomer(seats)
+        set_status(event, registration, domain.seat_for_newcomer(seats))
         _announce_seat_decision(uow, registration, waiting_before=waiting)
     await uow.commit()
     return registration

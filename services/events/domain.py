@@ -70,6 +70,18 @@ ACTIVE = {RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED, Registration
           RegistrationStatus.OFFERED}
 
 
+def counter_changes(before: RegistrationStatus | None, after: RegistrationStatus) -> tuple[int, int]:
+    """How a registration moving from `before` (None: new) to `after` changes the event's seats held and
+    waitlist length. Every status change goes through this, so the event's counters stay true."""
+    def held(status: RegistrationStatus | None) -> int:
+        return 1 if status in HOLDS_A_SEAT else 0
+
+    def waiting(status: RegistrationStatus | None) -> int:
+        return 1 if status == RegistrationStatus.WAITLISTED else 0
+
+    return held(after) - held(before), waiting(after) - waiting(before)
+
+
 def check_schedule(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
         raise DomainError("the event must end after it starts")

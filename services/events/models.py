@@ -7,10 +7,10 @@ from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, EmailStr, model_validator
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from services.events.domain import Audience, EventStatus, EventType, RegistrationStatus
+from services.events.domain import ACTIVE, Audience, EventStatus, EventType, RegistrationStatus
 from shared.columns import enum_column, json_list, timestamp, utc_now
 from shared.errors import DomainError
 from shared.ids import Id, new_id
@@ -84,8 +84,11 @@ class Event(EventFields, table=True):
     created_at: datetime = timestamp(default_factory=utc_now)
     updated_at: datetime = timestamp(default_factory=utc_now)
     reminder_sent_at: datetime | None = timestamp(default=None, nullable=True)
-    # Arrival order of registrations, taken under the event's lock.
-    registrations_received: int = 0
+    # Kept under the event's lock by every registration change (commands.set_status): reading them is what
+    # keeps a seat decision to a few statements while the lock is held.
+    registrations_received: int = Field(default=0, description="Arrival order of registrations")
+    seats_held: int = Field(default=0, description="Registrations confirmed or offered")
+    waiting: int = Field(default=0, description="Registrations on the waitlist")
 
 
 class EventUpdate(PartialUpdate):
@@ -126,6 +129,10 @@ class EventPublic(EventFields):
     seats_left: int
     waiting: int
 
+    @classmethod
+    def of(cls, event: Event) -> EventPublic:
+        return cls.model_validate({**event.model_dump(), "seats_left": max(0, event.capacity - event.seats_held)})
+
     @model_validator(mode="after")
     def _times_shown_in_the_event_zone(self) -> EventPublic:
         zone = ZoneInfo(self.time_zone)
@@ -137,6 +144,9 @@ class EventPublic(EventFields):
 
 
 # ---- registrations ---------------------------------------------------------------------------------------------
+
+
+_ACTIVE_SQL = text(f"status IN ({', '.join(repr(str(status)) for status in sorted(ACTIVE))})")
 
 
 class Guest(SQLModel):
@@ -154,8 +164,11 @@ class RegistrationRequest(SQLModel):
 class Registration(SQLModel, table=True):
     __table_args__ = (
         Index("ix_registration_event_status", "event_id", "status", "sequence"),
-        # The duplicate check runs under the event's lock, on every registration: it must not scan the event.
-        Index("ix_registration_event_email", "event_id", "email"),
+        # One active registration per person and per address: two simultaneous attempts cannot both pass.
+        Index("uq_registration_active_person", "event_id", "person_id", unique=True,
+              postgresql_where=_ACTIVE_SQL, sqlite_where=_ACTIVE_SQL),
+        Index("uq_registration_active_email", "event_id", "email", unique=True,
+              postgresql_where=_ACTIVE_SQL, sqlite_where=_ACTIVE_SQL),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.events.domain import ACTIVE, HOLDS_A_SEAT, EventStatus, EventType, RegistrationStatus
+from services.events.domain import ACTIVE, EventStatus, EventType, RegistrationStatus
 from services.events.models import CalendarFeed, Event, Feedback, MemberCompany, MemberPerson, Registration
 from shared.errors import NotFound
 
@@ -41,16 +41,6 @@ async def list_events(
     if starting_after is not None:
         query = query.where(Event.starts_at >= starting_after)
     return list((await session.exec(query)).all())
-
-
-async def count_by_status(session: AsyncSession, event_id: str) -> dict[RegistrationStatus, int]:
-    query = (select(Registration.status, func.count()).where(Registration.event_id == event_id)
-             .group_by(Registration.status))
-    return {RegistrationStatus(status): count for status, count in (await session.exec(query)).all()}
-
-
-def seats_held(counts: dict[RegistrationStatus, int]) -> int:
-    return sum(counts.get(status, 0) for status in HOLDS_A_SEAT)
 
 
 async def company_active_registrations(session: AsyncSession, event_id: str, company_id: str) -> int:

@@ -7,7 +7,6 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 
 from services.members import store
 from services.members.domain import (
@@ -83,14 +82,6 @@ def person_profile(person: Person) -> PersonProfile:
     return PersonProfile.model_validate(person, from_attributes=True)
 
 
-async def _commit_unique(uow: UnitOfWork, what: str) -> None:
-    """Commit; a unique constraint hit by a concurrent request becomes the same 409 a sequential one gets."""
-    try:
-        await uow.commit()
-    except IntegrityError as error:
-        raise Conflict(f"{what} already exists") from error
-
-
 # ---- membership ------------------------------------------------------------------------------------------------
 
 
@@ -119,7 +110,7 @@ async def apply_for_membership(uow: UnitOfWork, application: CompanyApplication)
     session.add(MembershipStep(company_id=company.id, action="applied", from_status=None,
                                to_status=MembershipStatus.APPLIED, actor_id=None))
     uow.publish(CompanyApplied(company_id=company.id, company=company_profile(company), actor_id=person.id))
-    await _commit_unique(uow, "a company with this Partita IVA or an applicant with this email")
+    await uow.commit_or_conflict("a company with this Partita IVA or an applicant with this email already exists")
     return company
 
 
@@ -197,7 +188,7 @@ async def add_person(uow: UnitOfWork, company_id: str | None, data: PersonCreate
     )
     uow.session.add(person)
     uow.publish(PersonJoined(person_id=person.id, person=person_profile(person)))
-    await _commit_unique(uow, f"a person with email {data.email}")
+    await uow.commit_or_conflict(f"a person with email {data.email} already exists")
     return person
 
 
@@ -289,7 +280,7 @@ async def create_first_admin(uow: UnitOfWork, email: str, password: str) -> Pers
     )
     uow.session.add(person)
     uow.publish(PersonJoined(person_id=person.id, person=person_profile(person)))
-    await _commit_unique(uow, f"a person with email {email}")
+    await uow.commit_or_conflict(f"a person with email {email} already exists")
     return person
 
 

@@ -170,3 +170,15 @@ async def test_self_cancellation_ends_at_the_deadline(events: EventsApi) -> None
     assert refused.status_code == 409 and "deadline has passed" in refused.json()["detail"]
     by_staff = await events.client.post(f"/registrations/{registration['id']}/cancel", headers=STAFF)
     assert by_staff.json()["status"] == "cancelled"
+
+
+async def test_the_same_guest_sending_ten_registrations_at_once_gets_one(events: EventsApi) -> None:
+    event = await events.published_event(audience="public")
+    guest = {"guest": {"name": "Anna Schmidt", "company": "Schuhhaus", "email": "Anna@Example.com"}}
+    answers = await asyncio.gather(*(events.client.post(f"/events/{event['id']}/registrations", json=guest)
+                                     for _ in range(10)))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 9
+    assert {a.json()["detail"] for a in answers if a.status_code == 409} == {
+        "anna@example.com is already registered for this event"}
+    summary = (await events.client.get(f"/events/{event['id']}")).json()
+    assert summary["seats_left"] == event["capacity"] - 1

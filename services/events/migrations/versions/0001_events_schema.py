@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:02:06.877261
+Create Date: 2026-11-25 11:22:10.468860
 """
 from typing import Sequence, Union
 
@@ -55,6 +55,8 @@ def upgrade() -> None:
     sa.Column('updated_at', shared.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reminder_sent_at', shared.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('registrations_received', sa.Integer(), nullable=False),
+    sa.Column('seats_held', sa.Integer(), nullable=False),
+    sa.Column('waiting', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('event', schema=None) as batch_op:
@@ -121,8 +123,9 @@ def upgrade() -> None:
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_registration_company_id'), ['company_id'], unique=False)
         batch_op.create_index('ix_registration_event_status', ['event_id', 'status', 'sequence'], unique=False)
-        batch_op.create_index('ix_registration_event_email', ['event_id', 'email'], unique=False)
         batch_op.create_index(batch_op.f('ix_registration_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('uq_registration_active_email', ['event_id', 'email'], unique=True, postgresql_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"), sqlite_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"))
+        batch_op.create_index('uq_registration_active_person', ['event_id', 'person_id'], unique=True, postgresql_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"), sqlite_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"))
 
     op.create_table('feedback',
     sa.Column('rating', sa.Integer(), nullable=False),
@@ -149,8 +152,9 @@ def downgrade() -> None:
 
     op.drop_table('feedback')
     with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.drop_index('uq_registration_active_person', postgresql_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"), sqlite_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"))
+        batch_op.drop_index('uq_registration_active_email', postgresql_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"), sqlite_where=sa.text("status IN ('confirmed', 'offered', 'pending', 'waitlisted')"))
         batch_op.drop_index(batch_op.f('ix_registration_person_id'))
-        batch_op.drop_index('ix_registration_event_email')
         batch_op.drop_index('ix_registration_event_status')
         batch_op.drop_index(batch_op.f('ix_registration_company_id'))
 
