@@ -87,29 +87,29 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def run(self, ready: Callable[[], bool]) -> None:
-        """Relay until `stop()`; `ready` says whether the Kafka producer is connected."""
+        """Relay until `stop()`; `ready` says whether the Kafka producer is connected. Stopping makes one last
+        pass, so what was committed just before a shutdown goes out now rather than after the restart."""
         backoff = self._poll_interval
-        while not self._stopping:
+        while True:
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
             except TimeoutError:
                 pass
             woken = self._wakeup.is_set()
             self._wakeup.clear()
-            if self._stopping:
-                return
             try:
-                if not ready() or not await self._leader.ensure():
-                    continue
-                while await self.publish_pending() == self._batch_size:
-                    pass
-                if not woken:  # on the timer only: counting is a query we need not make after every commit
-                    await self._report_backlog()
+                if ready() and await self._leader.ensure():
+                    while await self.publish_pending() == self._batch_size:
+                        pass
+                    if not woken:  # on the timer only: counting is a query we need not make after every commit
+                        await self._report_backlog()
                 backoff = self._poll_interval
             except Exception:
                 # Kafka or the database is away: the rows stay pending and the next pass retries them.
                 log.exception("outbox relay pass failed; retrying")
                 backoff = min(backoff * 2, 10.0)
+            if self._stopping:
+                return
 
     async def publish_pending(self) -> int:
         """Hand the pending rows to the producer, in id order, and return how many.

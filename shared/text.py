@@ -14,8 +14,11 @@ from pydantic_core import CoreSchema
 Line = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
 # A description or a reason: line breaks and tabs allowed, other control characters not.
 Paragraph = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
-# A web address people can open: a website, an online event's link.
-WebUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+\.[^\s/?#]+(/\S*)?$", max_length=300)]
+# A web address people can open: a website, an online event's link. Whitespace is spelled out rather than
+# written \s, because regex engines (Python, Rust in pydantic, ECMAScript in clients) disagree on what \s covers.
+_NOT_SPACE = "^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+WebUrl = Annotated[str, StringConstraints(
+    pattern=f"^https?://[{_NOT_SPACE}/?#]+\\.[{_NOT_SPACE}/?#]+(/[{_NOT_SPACE}]*)?$", max_length=300)]
 
 
 class PartialUpdate(BaseModel):

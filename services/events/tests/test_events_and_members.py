@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from conftest import KafkaReader
-from services.events.tests.conftest import STAFF, EventsApi, event_body
+from services.events.tests.conftest import STAFF, EventsApi, event_body, events_service, eventually
 from shared.testing import bearer
 
 
@@ -136,8 +137,28 @@ async def test_reminders_go_out_once_a_day_before_the_start(events: EventsApi, k
     assert later["id"] not in [f["subject"] for f in reminders]
 
 
+async def _ready(events: EventsApi) -> bool:
+    return (await events.client.get("/readyz")).status_code == 200
+
+
 def _reminder_sent_for(event_id: str):  # type: ignore[no-untyped-def]
     async def sent(session) -> bool:  # type: ignore[no-untyped-def]
         from services.events import store
         return (await store.get_event(session, event_id)).reminder_sent_at is not None
     return sent
+
+
+async def test_a_restart_does_not_send_a_reminder_again(database_url: str, kafka_bootstrap: str,
+                                                         kafka_reader: KafkaReader) -> None:
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    async with events_service(database_url, kafka_bootstrap) as first_run:
+        event = await first_run.published_event(starts_at=soon.isoformat(),
+                                                ends_at=(soon + timedelta(hours=1)).isoformat())
+        await first_run.until(_reminder_sent_for(event["id"]))
+    async with events_service(database_url, kafka_bootstrap) as second_run:
+        await eventually(lambda: _ready(second_run))
+        await asyncio.sleep(2)  # four scheduler passes of the restarted service
+        later = await second_run.published_event()  # a fact after any second reminder would have been sent
+    facts = await kafka_reader.read("events.events.v1", lambda fs: any(f["subject"] == later["id"] for f in fs))
+    reminders = [f for f in facts if f["type"] == "events.event.starting_soon" and f["subject"] == event["id"]]
+    assert len(reminders) == 1
