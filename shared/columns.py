@@ -56,6 +56,26 @@ def json_list(enum: type[StrEnum] | None = None, **field_kwargs: Any) -> Any:
     return Field(default_factory=list, sa_type=column_type, **field_kwargs)  # type: ignore[call-overload]
 
 
+class _DateTimeList(TypeDecorator[list[datetime]]):
+    """Aware datetimes kept as a JSON list of ISO 8601 strings in UTC."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: list[datetime] | None, dialect: Any) -> list[str] | None:
+        if value is None:
+            return None
+        return [UTCDateTime().process_bind_param(moment, dialect).isoformat() for moment in value]  # type: ignore[union-attr]
+
+    def process_result_value(self, value: list[str] | None, dialect: Any) -> list[datetime] | None:
+        return [datetime.fromisoformat(moment) for moment in value] if value is not None else None
+
+
+def datetime_list(**field_kwargs: Any) -> Any:
+    """A list of moments (deadlines...), stored as JSON on both databases."""
+    return Field(default_factory=list, sa_type=_DateTimeList, **field_kwargs)  # type: ignore[call-overload]
+
+
 def enum_column(enum: type[StrEnum], **field_kwargs: Any) -> Any:
     """An enum stored as its readable value ('applied'), as VARCHAR: no database enum types to migrate."""
     column_type = Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])

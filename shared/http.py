@@ -21,6 +21,8 @@ from shared.metrics import HTTP_REQUESTS
 REQUEST_ID_HEADER = "X-Request-ID"
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]  # returns what is missing, or None when fine
+# What /readyz reports without it making the service unready (e.g. an outside feed that is down).
+ReadinessDetail = Callable[[], Awaitable[object]]
 
 
 class CorrelationMiddleware:
@@ -54,7 +56,8 @@ class CorrelationMiddleware:
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
 
 
-def operations_router(checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str]) -> APIRouter:
+def operations_router(checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str],
+                      details: dict[str, ReadinessDetail] | None = None) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -64,7 +67,9 @@ def operations_router(checks: dict[str, ReadinessCheck], asyncapi: Callable[[], 
     @router.get("/readyz", summary="Database and Kafka are reachable", responses={503: {"description": "Not ready"}})
     async def readyz() -> JSONResponse:
         missing = {name: problem for name, check in checks.items() if (problem := await check())}
-        body = {"status": "not ready" if missing else "ready", "missing": missing}
+        body: dict[str, object] = {"status": "not ready" if missing else "ready", "missing": missing}
+        if details:
+            body["details"] = {name: await detail() for name, detail in details.items()}
         return JSONResponse(body, status_code=503 if missing else 200)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -21,7 +21,7 @@ from shared.consumer import EventHandler, IdempotentConsumer, subscribe
 from shared.db import create_engine, session_factory
 from shared.envelope import IntegrationEvent
 from shared.errors import DomainError, domain_error_handler
-from shared.http import event_schemas_router, install_common, operations_router
+from shared.http import ReadinessDetail, event_schemas_router, install_common, operations_router
 from shared.kafka import BrokerConnection, create_broker, document_publishers
 from shared.leader import LeaderLock
 from shared.logs import configure_logging
@@ -62,6 +62,7 @@ class ServiceRuntime:
         self._after_start: list[Callable[[], Awaitable[None]]] = []
         self._jobs: list[tuple[float, LeaderLock, Callable[[], Awaitable[None]]]] = []
         self._stopping = asyncio.Event()
+        self._readiness_details: dict[str, ReadinessDetail] = {}
 
     @property
     def source(self) -> str:
@@ -75,6 +76,10 @@ class ServiceRuntime:
             consumer_name, handler, self.unit_of_work, self.broker, self.settings.consumer_max_attempts
         )
         subscribe(self.broker, topic, consumer, description)
+
+    def report_in_readyz(self, name: str, detail: ReadinessDetail) -> None:
+        """Add `detail()` to /readyz's answer, for operators, without making the service unready."""
+        self._readiness_details[name] = detail
 
     def after_start(self, step: Callable[[], Awaitable[None]]) -> None:
         """Run `step` once the database is migrated (seeding, loading keys...)."""
@@ -166,7 +171,7 @@ class ServiceRuntime:
         install_common(app)
         app.add_exception_handler(DomainError, domain_error_handler)
         checks = {"database": self.database_problem, "kafka": self.kafka_problem}
-        app.include_router(operations_router(checks, self.asyncapi_json))
+        app.include_router(operations_router(checks, self.asyncapi_json, self._readiness_details))
         app.include_router(event_schemas_router(self.events))
         for router in routers:
             app.include_router(router)

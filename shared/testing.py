@@ -1,19 +1,28 @@
-"""Tokens for tests and benchmarks of a service without the members service running: a signing key of our
-own, tokens shaped as members signs them, and a JWKS endpoint serving the public half."""
+"""What tests and benchmarks of a service need when the other services are not running: a signing key of our
+own, tokens shaped as members signs them, a JWKS endpoint serving the public half, other services' facts
+published as they publish them, a local HTTP server standing in for an outside source, and a wait for the
+service's database to show what a fact did."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
+from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.envelope import CloudEvent
 
 SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KEY_ID = "test"
@@ -36,26 +45,68 @@ def bearer(person_id: str, role: str = "company_member", company_id: str | None 
     return {"Authorization": f"Bearer {token}"}
 
 
+# method, path with query, body -> status, content type, body
+Responder = Callable[[str, str, bytes], tuple[int, str, bytes]]
+
+
+@contextmanager
+def serving(respond: Responder) -> Iterator[str]:
+    """A local HTTP server answering every request with `respond(...)`; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, content_type, payload = respond(self.command, self.path, body)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _answer  # noqa: N815 - the names http.server calls
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 @contextmanager
 def serving_jwks() -> Iterator[str]:
     """A JWKS endpoint for a service running as its own process; yields its URL."""
     key = {**RSAAlgorithm.to_jwk(SIGNING_KEY.public_key(), as_dict=True), "kid": KEY_ID, "alg": "RS256",
            "use": "sig"}
     body = json.dumps({"keys": [key]}).encode()
+    with serving(lambda *_: (200, "application/json", body)) as url:
+        yield f"{url}/.well-known/jwks.json"
 
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
 
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+async def publish_fact(bootstrap: str, topic: str, event_type: str, subject: str, data: dict[str, Any],
+                       source: str = "/filiera/members") -> None:
+    """Another service's fact, published as it publishes them (CloudEvent, key = the aggregate's id)."""
+    fact = CloudEvent(id=str(uuid.uuid4()), source=source, type=event_type, subject=subject,
+                      time=datetime.now(UTC), data=data)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+        await producer.send_and_wait(topic, fact.model_dump_json().encode(), key=subject.encode())
     finally:
-        server.shutdown()
+        await producer.stop()
+
+
+async def until_stored(sessions: async_sessionmaker[AsyncSession],
+                       condition: Callable[[AsyncSession], Awaitable[bool]], timeout: float = 30) -> None:
+    """Wait until the service's own database shows what a consumed fact should have done."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with sessions() as session:
+            if await condition(session):
+                return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the service did not apply the fact in time")
+        await asyncio.sleep(0.1)

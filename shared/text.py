@@ -4,9 +4,11 @@ PostgreSQL cannot store a NUL character, and control characters in a name are ne
 edge gives the sender a 422 that says so, instead of a failed insert.
 """
 
+import re
+from datetime import datetime
 from typing import Annotated, ClassVar, Self
 
-from pydantic import BaseModel, GetJsonSchemaHandler, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, GetJsonSchemaHandler, StringConstraints, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -19,6 +21,18 @@ Paragraph = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-
 _NOT_SPACE = "^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 WebUrl = Annotated[str, StringConstraints(
     pattern=f"^https?://[{_NOT_SPACE}/?#]+\\.[{_NOT_SPACE}/?#]+(/[{_NOT_SPACE}]*)?$", max_length=300)]
+
+
+def _written_moment(value: object) -> object:
+    """Pydantic would read 0 or "0.5" as seconds since 1970; a person means a written date and time."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise ValueError("expected a date and time such as 2027-03-31T17:00:00+02:00, not a number")
+    return value
+
+
+_NUMBER = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")
+# A date and time as ISO 8601 text (the schema's `format: date-time`), never a number of seconds.
+Moment = Annotated[datetime, BeforeValidator(_written_moment)]
 
 
 class PartialUpdate(BaseModel):

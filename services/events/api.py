@@ -29,12 +29,20 @@ from services.events.models import (
     RegistrationRequest,
     RejectionReason,
 )
+from services.events.seating import SeatDesk
 from services.events.settings import EventsSettings
 from shared.api import ERRORS, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
 from shared.errors import DomainError, Forbidden, NotFound
 from shared.ids import Id
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def seat_desk(request: Request) -> SeatDesk:
+    return request.app.state.seat_desk
+
+
+SeatDeskDep = Annotated[SeatDesk, Depends(seat_desk)]
 
 
 def settings(request: Request) -> EventsSettings:
@@ -152,9 +160,11 @@ async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkD
              summary="Register: a seat while seats remain, else the waitlist (members with a token; guests on "
                      "public events without one)")
 async def register(event_id: Id, request: RegistrationRequest, principal: OptionalPrincipal,
-                   uow: UnitOfWorkDep) -> Any:
+                   uow: UnitOfWorkDep, desk: SeatDeskDep) -> Any:
     async with uow:
-        registration = await commands.register(uow, event_id, principal, request.guest)
+        registration = await commands.prepare_registration(uow, event_id, principal, request.guest)
+    registration = await desk.seat(registration)
+    async with uow:
         public = await registration_public(uow.session, registration)
         return RegistrationCreated.model_validate({**public.model_dump(),
                                                    "checkin_token": registration.checkin_token})

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.events import commands, handlers, store
 from services.events.api import ROUTERS
 from services.events.events import PUBLISHED_EVENTS
+from services.events.seating import SeatDesk
 from services.events.settings import EventsSettings
 from shared.auth import KeySource
 from shared.columns import utc_now
@@ -36,9 +37,11 @@ def create_app(settings: EventsSettings | None = None, key_source: KeySource | N
 
     runtime.every(settings.scheduler_interval_seconds, "reminders", remind_events_starting_soon)
     runtime.every(settings.scheduler_interval_seconds, "offer-lapses", pass_lapsed_offers_on)
-    return runtime.create_app(
+    app = runtime.create_app(
         "Filiera — events",
         "Trade fairs, training and company events of the Capannori footwear district network: registrations "
         "that never overbook, waitlists with time-limited offers, QR check-in, iCalendar feeds, feedback.",
         ROUTERS,
     )
+    app.state.seat_desk = SeatDesk(runtime.unit_of_work)
+    return app

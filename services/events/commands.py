@@ -43,7 +43,7 @@ from services.events.models import (
 )
 from shared.auth import COMPANY_ADMIN, Principal
 from shared.columns import utc_now
-from shared.errors import Conflict, Forbidden
+from shared.errors import Conflict, DomainError, Forbidden
 from shared.unit_of_work import UnitOfWork
 
 ACTIVE_MEMBERSHIP = "active"
@@ -142,28 +142,58 @@ async def change_event_status(uow: UnitOfWork, event_id: str, action: EventActio
 # ---- registrations ---------------------------------------------------------------------------------------------
 
 
-async def register(uow: UnitOfWork, event_id: str, actor: Principal | None, guest: Guest | None) -> Registration:
-    # What needs no lock is done before taking it: the lock is what every registration for the event waits on.
-    registration = await _new_registration(uow, await store.get_event(uow.session, event_id), actor, guest)
+async def prepare_registration(uow: UnitOfWork, event_id: str, actor: Principal | None,
+                               guest: Guest | None) -> Registration:
+    """Everything about a registration that needs no lock: who may register, and whether they already are.
+    Its seat is decided by `seat_newcomers`, under the event's lock."""
+    return await _new_registration(uow, await store.get_event(uow.session, event_id), actor, guest)
+
+
+async def seat_newcomers(uow: UnitOfWork, event_id: str,
+                         newcomers: list[Registration]) -> list[Registration | DomainError]:
+    """Decide the newcomers' seats in arrival order under one hold of the event's lock, and commit them at once.
+
+    Each gets its registration back, or the rule it broke (the others still go through). A closed event refuses
+    all of them. A simultaneous twin (same person, same event) makes the commit fail with IntegrityError: the
+    caller then decides them one at a time, so that only the twin is refused.
+    """
     event = await store.lock_event(uow.session, event_id)
     domain.check_open_for_registration(event.status, utc_now(), event.registration_opens_at,
                                        event.registration_closes_at, event.starts_at)
-    if registration.company_id and event.seats_per_company is not None:
-        company_active = await store.company_active_registrations(uow.session, event.id, registration.company_id)
-    else:
-        company_active = 0
+    company_active: dict[str, int] = {}
+    outcomes: list[Registration | DomainError] = []
+    for registration in newcomers:
+        try:
+            outcomes.append(await _seat_newcomer(uow, event, registration, company_active))
+        except DomainError as refusal:
+            outcomes.append(refusal)
+    await uow.commit()
+    return outcomes
+
+
+async def _seat_newcomer(uow: UnitOfWork, event: Event, registration: Registration,
+                         company_active: dict[str, int]) -> Registration:
+    """`company_active` counts each company's active registrations, read once per batch and kept up to date."""
+    company_id = registration.company_id if event.seats_per_company is not None else None
+    if company_id and company_id not in company_active:
+        company_active[company_id] = await store.company_active_registrations(uow.session, event.id, company_id)
     seats = domain.SeatCounts(capacity=event.capacity, seats_held=event.seats_held, waiting=event.waiting,
-                              company_active=company_active,
-                              company_limit=event.seats_per_company if registration.company_id else None)
+                              company_active=company_active[company_id] if company_id else 0,
+                              company_limit=event.seats_per_company if company_id else None)
     domain.check_company_limit(seats)
+    if company_id:
+        company_active[company_id] += 1
     event.registrations_received += 1
     registration.sequence = event.registrations_received
     set_status(event, registration, RegistrationStatus.PENDING if event.requires_approval
                else domain.seat_for_newcomer(seats), is_new=True)
     uow.session.add(registration)
     _announce_seat_decision(uow, registration, waiting_before=seats.waiting)
-    await uow.commit_or_conflict(_already_registered(registration))  # a simultaneous twin got there first
     return registration
+
+
+def already_registered(registration: Registration) -> Conflict:
+    return Conflict(_already_registered(registration))
 
 
 def _already_registered(registration: Registration) -> str:

@@ -15,13 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.events import store
 from services.events.app import create_app
 from services.events.settings import EventsSettings
-from shared.envelope import CloudEvent
-from shared.testing import LocalKeys, bearer
+from shared.testing import LocalKeys, bearer, publish_fact, until_stored
 
 STAFF = bearer(str(uuid.uuid4()), role="network_admin")
 
@@ -62,14 +60,7 @@ class EventsApi:
         return published.json()
 
     async def tell_members_fact(self, topic: str, event_type: str, subject: str, data: dict[str, Any]) -> None:
-        fact = CloudEvent(id=str(uuid.uuid4()), source="/filiera/members", type=event_type, subject=subject,
-                          time=datetime.now(UTC), data=data)
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait(topic, fact.model_dump_json().encode(), key=subject.encode())
-        finally:
-            await producer.stop()
+        await publish_fact(self.kafka_bootstrap, topic, event_type, subject, data)
 
     async def company(self, status: str = "active", legal_name: str = "Suolificio Il Castagno S.r.l.") -> str:
         company_id = str(uuid.uuid4())
@@ -93,15 +84,7 @@ class EventsApi:
         return Member(company_id, person_id, role)
 
     async def until(self, condition: Any, timeout: float = 30) -> None:
-        """Wait until the service's own database shows what a consumed fact should have done."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            async with self.app.state.runtime.sessions() as session:
-                if await condition(session):
-                    return
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("the events service did not apply the fact in time")
-            await asyncio.sleep(0.1)
+        await until_stored(self.app.state.runtime.sessions, condition, timeout)
 
 
 async def _company_status_is(session: Any, company_id: str, status: str) -> bool:

@@ -1,0 +1,305 @@
+"""The funding service's rules: what a call is, whatever its source; which companies can use it, and why.
+
+Nothing here touches the database, HTTP or Kafka. Connectors turn each source's format into `CallRecord`s;
+matching scores a call against a company's profile and says its reasons in plain words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    EU_FUNDING_TENDERS = "eu_funding_tenders"
+    INCENTIVI_GOV_IT = "incentivi_gov_it"
+    STAFF = "staff"  # entered by the network's staff
+
+
+class CallStatus(StrEnum):
+    FORTHCOMING = "forthcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SizeClass(StrEnum):
+    """The EU SME classes, as the members service computes them."""
+
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call as a source describes it, in one shape for every source.
+
+    Empty `sizes`, `regions` or `ateco_codes` mean the source sets no limit there (any size, anywhere, any sector).
+    """
+
+    source: Source
+    external_id: str
+    title_it: str | None = None
+    title_en: str | None = None
+    summary: str = ""
+    description: str = ""  # plain text: sources send HTML, which is never passed on
+    programme: str | None = None
+    status: CallStatus | None = None  # None: the dates decide (see `status_on`)
+    opens_at: datetime | None = None
+    deadlines: tuple[datetime, ...] = ()  # ascending; two-stage and multi-cut-off calls have several
+    budget_eur: int | None = None
+    grant_min_eur: int | None = None
+    grant_max_eur: int | None = None
+    sizes: frozenset[SizeClass] = frozenset()
+    regions: frozenset[str] = frozenset()  # Italian region names as `canonical_region` spells them
+    ateco_codes: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A record a connector could not read: kept with its reason for staff to see, never dropped silently."""
+
+    source: Source
+    external_id: str | None
+    reason: str
+    raw: str  # the record as received, as JSON or the CSV line
+
+
+ParsedRecord = CallRecord | Quarantined
+
+
+# ---- status ----------------------------------------------------------------------------------------------------
+
+
+def status_on(now: datetime, stated: CallStatus | None, opens_at: datetime | None,
+              deadlines: tuple[datetime, ...]) -> CallStatus:
+    """A call whose last deadline has passed is closed, whatever its source last said (feeds lag); otherwise
+    the source's word where it gives one, else open between the opening and the last deadline."""
+    if deadlines and now >= deadlines[-1]:
+        return CallStatus.CLOSED
+    if stated is not None:
+        return stated
+    if opens_at is not None and now < opens_at:
+        return CallStatus.FORTHCOMING
+    return CallStatus.OPEN
+
+
+def reminder_due(now: datetime, deadline: datetime, leads_in_days: tuple[int, ...]) -> int | None:
+    """The lead time whose reminder is due for a deadline: the shortest one the deadline is within. A deadline
+    first seen two days ahead gets the 3-day reminder only, never a late 14-day one."""
+    if deadline <= now:
+        return None
+    within = [lead for lead in leads_in_days if deadline - now <= timedelta(days=lead)]
+    return min(within) if within else None
+
+
+def next_deadline(now: datetime, deadlines: tuple[datetime, ...]) -> datetime | None:
+    return next((deadline for deadline in deadlines if deadline > now), None)
+
+
+# ---- words -----------------------------------------------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so 'Attività' and 'attivita' are the same word in searches and matches."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> set[str]:
+    return set(_WORD.findall(fold(text)))
+
+
+# ---- ATECO and regions -----------------------------------------------------------------------------------------
+
+ATECO_PATTERN = r"^\d{2}(\.\d{1,2}){0,2}$"
+_ATECO = re.compile(ATECO_PATTERN)
+
+
+def is_ateco_code(code: str) -> bool:
+    return bool(_ATECO.match(code))
+
+
+def ateco_covers(call_code: str, company_code: str) -> bool:
+    """Each digit of an ATECO code is one level down (15 → 15.2 → 15.20 → 15.20.1 → 15.20.10), so a call open
+    to 15.20 covers a company in 15.20.10, and 15.2 covers 15.20 but not 15.30."""
+    return company_code.replace(".", "").startswith(call_code.replace(".", ""))
+
+
+_REGIONS = {
+    "abruzzo": "Abruzzo", "basilicata": "Basilicata", "calabria": "Calabria", "campania": "Campania",
+    "emilia-romagna": "Emilia-Romagna", "emilia romagna": "Emilia-Romagna",
+    "friuli-venezia giulia": "Friuli-Venezia Giulia", "friuli venezia giulia": "Friuli-Venezia Giulia",
+    "lazio": "Lazio", "liguria": "Liguria", "lombardia": "Lombardia", "marche": "Marche", "molise": "Molise",
+    "piemonte": "Piemonte", "puglia": "Puglia", "sardegna": "Sardegna", "sicilia": "Sicilia",
+    "toscana": "Toscana", "tuscany": "Toscana", "trentino-alto adige": "Trentino-Alto Adige",
+    "trentino-alto adige/sudtirol": "Trentino-Alto Adige", "trentino alto adige": "Trentino-Alto Adige",
+    "umbria": "Umbria", "valle d'aosta": "Valle d'Aosta", "valle d'aosta/vallee d'aoste": "Valle d'Aosta",
+    "veneto": "Veneto",
+}
+ITALIAN_REGIONS = frozenset(_REGIONS.values())
+
+
+def canonical_region(name: str) -> str | None:
+    """The region's usual Italian name, whatever the spelling ('Trentino-Alto Adige/Südtirol', 'Tuscany');
+    None for what is not an Italian region ('Estero', a typo)."""
+    return _REGIONS.get(fold(name).strip())
+
+
+ALL_OF_ITALY = len(ITALIAN_REGIONS)
+
+
+def eligibility_keys(sizes: frozenset[SizeClass] | list[SizeClass], regions: frozenset[str] | list[str],
+                     ateco_codes: tuple[str, ...] | list[str]) -> str:
+    """A call's limits as one searchable string, `|size:small|region:Toscana|ateco:1520|`: the same query reads it
+    on PostgreSQL and SQLite, where JSON lists are queried differently."""
+    keys = [f"size:{size}" for size in sorted(sizes)] + [f"region:{region}" for region in sorted(regions)]
+    keys += [f"ateco:{code.replace('.', '')}" for code in ateco_codes]
+    return "|" + "|".join(keys) + "|"
+
+
+def ateco_prefixes(code: str) -> list[str]:
+    """Every level above and including the code, as digits: 15.20.10 → 15, 152, 1520, 15201, 152010."""
+    digits = code.replace(".", "")
+    return [digits[:length] for length in range(2, len(digits) + 1)]
+
+
+# ---- matching --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompanyProfile:
+    """What matching needs of a member company, from the members service's facts."""
+
+    id: str
+    name: str
+    active: bool
+    size_class: SizeClass | None
+    region: str | None  # canonical, see `canonical_region`
+    ateco_codes: tuple[str, ...]
+    interests: tuple[str, ...] = ()  # capabilities, interests, certifications, export markets: what it cares about
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset(word for interest in self.interests for word in words(interest) if len(word) > 2)
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What matching needs of a call: its limits and its words, computed once per call."""
+
+    id: str
+    sizes: frozenset[SizeClass]
+    regions: frozenset[str]
+    ateco_codes: tuple[str, ...]
+    terms: frozenset[str]
+
+    @classmethod
+    def of(cls, call_id: str, record: CallRecord) -> CallFacts:
+        text = " ".join([record.title_it or "", record.title_en or "", record.summary, *record.keywords,
+                         *record.tags])
+        return cls(call_id, record.sizes, record.regions, record.ateco_codes, frozenset(words(text)))
+
+
+@dataclass(frozen=True)
+class Match:
+    score: int  # 0..100
+    reasons: tuple[str, ...]
+
+
+# A call named for the company's sector is a match on that alone; a region or a size alone is not.
+MATCH_THRESHOLD = 30
+_POINTS_ATECO = 50
+_POINTS_REGION = 15
+_POINTS_SIZE = 10
+_POINTS_TERM = 15
+_MAX_TERMS = 4
+
+
+def match(call: CallFacts, company: CompanyProfile, company_terms: frozenset[str] | None = None) -> Match | None:
+    """The company's match with the call and its reasons, or None: not eligible, or not relevant enough.
+
+    Hard eligibility first (size, region, ATECO, where the call sets them), then relevance: the call's own sector
+    or region, and the company's interests found in the call's words. `company_terms` saves recomputing them
+    when one company is matched against many calls.
+    """
+    if not company.active:
+        return None
+    if call.sizes and company.size_class not in call.sizes:
+        return None
+    if call.regions and company.region not in call.regions:
+        return None
+    covering = _covering_ateco(call.ateco_codes, company.ateco_codes)
+    if call.ateco_codes and covering is None:
+        return None
+    score = 0
+    reasons: list[str] = []
+    if covering is not None:
+        score += _POINTS_ATECO
+        reasons.append(f"ATECO {covering[1]} eligible (call open to {covering[0]})")
+    if call.regions and len(call.regions) < ALL_OF_ITALY:
+        score += _POINTS_REGION
+        reasons.append(f"open to companies in {company.region}")
+    if call.sizes and len(call.sizes) < len(SizeClass):
+        score += _POINTS_SIZE
+        reasons.append(f"open to {company.size_class} companies")
+    shared_terms = sorted((company_terms if company_terms is not None else company.terms) & call.terms)
+    for term in shared_terms[:_MAX_TERMS]:
+        score += _POINTS_TERM
+        reasons.append(f"keyword: {term}")
+    if score < MATCH_THRESHOLD:
+        return None
+    return Match(min(score, 100), tuple(reasons))
+
+
+def _covering_ateco(call_codes: tuple[str, ...], company_codes: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first (call code, company code) pair where the call's code covers the company's."""
+    for company_code in company_codes:
+        for call_code in call_codes:
+            if ateco_covers(call_code, company_code):
+                return call_code, company_code
+    return None
+
+
+class Matcher:
+    """Matches calls against many companies without scoring every pair.
+
+    Only companies that share a word with the call, or whose ATECO code the call names, can reach the threshold
+    (region and size together stay below it), so an index from words and ATECO prefixes to companies gives the
+    candidates; each candidate is then scored in full.
+    """
+
+    def __init__(self, companies: list[CompanyProfile]) -> None:
+        self._companies = {c.id: c for c in companies if c.active}
+        self._terms = {c.id: c.terms for c in self._companies.values()}
+        self._by_term: dict[str, set[str]] = {}
+        self._by_ateco_prefix: dict[str, set[str]] = {}
+        for company in self._companies.values():
+            for term in self._terms[company.id]:
+                self._by_term.setdefault(term, set()).add(company.id)
+            for code in company.ateco_codes:
+                for prefix in ateco_prefixes(code):
+                    self._by_ateco_prefix.setdefault(prefix, set()).add(company.id)
+
+    def matches(self, call: CallFacts) -> dict[str, Match]:
+        """Company id → match, for every company the call matches."""
+        candidates: set[str] = set()
+        for term in call.terms & self._by_term.keys():
+            candidates |= self._by_term[term]
+        for code in call.ateco_codes:
+            candidates |= self._by_ateco_prefix.get(code.replace(".", ""), set())
+        found = {}
+        for company_id in candidates:
+            if result := match(call, self._companies[company_id], self._terms[company_id]):
+                found[company_id] = result
+        return found

@@ -1,0 +1,32 @@
+"""Kafka subscribers of the funding service: the member companies it matches calls against, and erasures.
+
+Each handler runs inside the idempotent consumer's unit of work (shared/consumer.py): its writes, the match
+facts it publishes and the event's id in the inbox commit together.
+"""
+
+from __future__ import annotations
+
+from services.funding import commands
+from shared.envelope import CloudEvent
+from shared.runtime import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
+
+COMPANIES_TOPIC = "members.companies.v1"
+PEOPLE_TOPIC = "members.people.v1"
+
+
+async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
+    """Every company fact carries the company as it now is: its sector, size, region, interests and status."""
+    await commands.remember_company(uow, event.data["company"])
+
+
+async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:
+    if event.type == "members.person.erased":
+        await commands.forget_person(uow, event.data["person_id"])
+
+
+def subscribe(runtime: ServiceRuntime) -> None:
+    runtime.consume(COMPANIES_TOPIC, "funding.member-companies", on_company_fact,
+                    "Calls are matched against active member companies' sector, size, region and interests")
+    runtime.consume(PEOPLE_TOPIC, "funding.member-people", on_person_fact,
+                    "Erasure removes the person's saved searches")

@@ -1,0 +1,37 @@
+"""Schemathesis against the funding OpenAPI document, on a real funding process (PostgreSQL, the real broker),
+authenticated as staff. The process verifies tokens against a JWKS served here, as it would the members
+service's. Exceptions for rules no schema can state are in schemathesis.toml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import run_schemathesis, service_process
+from services.funding.tests.conftest import STAFF, FakeSources
+from shared.testing import serving, serving_jwks
+
+
+@pytest.fixture
+def jwks_url() -> Iterator[str]:
+    with serving_jwks() as url:
+        yield url
+
+
+@pytest.fixture
+def funding_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    with serving(FakeSources().respond) as sources_url:
+        env = {"FUNDING_DATABASE_URL": postgres.new_database(), "FUNDING_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+               "FUNDING_JWKS_URL": jwks_url, "FUNDING_LOG_LEVEL": "WARNING",
+               "FUNDING_EU_SEARCH_URL": f"{sources_url}/eu/search",
+               "FUNDING_INCENTIVI_URL": f"{sources_url}/incentivi/export"}
+        with service_process("services.funding.app:create_app", env, tmp_path / "funding.log") as url:
+            yield url
+
+
+def test_the_funding_api_honours_its_openapi_document(funding_process: str) -> None:
+    token = STAFF["Authorization"].removeprefix("Bearer ")
+    result = run_schemathesis(f"{funding_process}/openapi.json", token)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
