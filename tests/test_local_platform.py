@@ -75,6 +75,9 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_base + 1}") as events_service:
             calendar = await events_service.get("/calendar.ics")
             assert calendar.status_code == 200 and calendar.text.startswith("BEGIN:VCALENDAR")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_base + 2}") as funding_service:
+            calls = await funding_service.get("/calls")
+            assert calls.status_code == 200 and calls.json()["total"] == 0  # no feed is read unless configured
         events = await KafkaReader(kafka).read("members.companies.v1",
                                                lambda evs: any(e.get("subject") == company_id for e in evs))
         assert events[-1]["type"] == "members.company.applied"

@@ -1,2 +1,3 @@
 CREATE DATABASE members;
 CREATE DATABASE events;
+CREATE DATABASE funding;

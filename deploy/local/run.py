@@ -41,6 +41,7 @@ class Service:
 SERVICES = [
     Service("members", "services.members.app:create_app", PORT_BASE, "MEMBERS_"),
     Service("events", "services.events.app:create_app", PORT_BASE + 1, "EVENTS_"),
+    Service("funding", "services.funding.app:create_app", PORT_BASE + 2, "FUNDING_"),
 ]
 MEMBERS = SERVICES[0]
 

@@ -252,10 +252,9 @@ async def _match_calls(uow: UnitOfWork, calls: list[FundingCall]) -> None:
 async def _match_company(uow: UnitOfWork, company: MemberCompany) -> None:
     """Match a new or changed company against every open or forthcoming call."""
     profile = company_profile(company)
-    terms = profile.terms
     stored = await store.matches_of_company(uow.session, company.id)
     for call in await store.matchable_calls(uow.session):
-        result = domain.match(call_facts(call), profile, terms)
+        result = domain.match(call_facts(call), profile)
         _settle_one(uow, call, company.id, result, stored.get(call.id))
     # Calls that closed keep their matches as history; those still open and no longer fitting are withdrawn above.
 

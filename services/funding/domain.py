@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -189,9 +190,14 @@ class CompanyProfile:
     ateco_codes: tuple[str, ...]
     interests: tuple[str, ...] = ()  # capabilities, interests, certifications, export markets: what it cares about
 
-    @property
+    # Computed once per profile: one company is scored against thousands of calls.
+    @cached_property
     def terms(self) -> frozenset[str]:
         return frozenset(word for interest in self.interests for word in words(interest) if len(word) > 2)
+
+    @cached_property
+    def ateco_digits(self) -> tuple[tuple[str, str], ...]:
+        return tuple((code, code.replace(".", "")) for code in self.ateco_codes)
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,10 @@ class CallFacts:
     regions: frozenset[str]
     ateco_codes: tuple[str, ...]
     terms: frozenset[str]
+
+    @cached_property
+    def ateco_digits(self) -> tuple[tuple[str, str], ...]:
+        return tuple((code, code.replace(".", "")) for code in self.ateco_codes)
 
     @classmethod
     def of(cls, call_id: str, record: CallRecord) -> CallFacts:
@@ -226,12 +236,11 @@ _POINTS_TERM = 15
 _MAX_TERMS = 4
 
 
-def match(call: CallFacts, company: CompanyProfile, company_terms: frozenset[str] | None = None) -> Match | None:
+def match(call: CallFacts, company: CompanyProfile) -> Match | None:
     """The company's match with the call and its reasons, or None: not eligible, or not relevant enough.
 
     Hard eligibility first (size, region, ATECO, where the call sets them), then relevance: the call's own sector
-    or region, and the company's interests found in the call's words. `company_terms` saves recomputing them
-    when one company is matched against many calls.
+    or region, and the company's interests found in the call's words.
     """
     if not company.active:
         return None
@@ -239,7 +248,7 @@ def match(call: CallFacts, company: CompanyProfile, company_terms: frozenset[str
         return None
     if call.regions and company.region not in call.regions:
         return None
-    covering = _covering_ateco(call.ateco_codes, company.ateco_codes)
+    covering = _covering_ateco(call, company)
     if call.ateco_codes and covering is None:
         return None
     score = 0
@@ -253,7 +262,7 @@ def match(call: CallFacts, company: CompanyProfile, company_terms: frozenset[str
     if call.sizes and len(call.sizes) < len(SizeClass):
         score += _POINTS_SIZE
         reasons.append(f"open to {company.size_class} companies")
-    shared_terms = sorted((company_terms if company_terms is not None else company.terms) & call.terms)
+    shared_terms = sorted(company.terms & call.terms)
     for term in shared_terms[:_MAX_TERMS]:
         score += _POINTS_TERM
         reasons.append(f"keyword: {term}")
@@ -262,11 +271,11 @@ def match(call: CallFacts, company: CompanyProfile, company_terms: frozenset[str
     return Match(min(score, 100), tuple(reasons))
 
 
-def _covering_ateco(call_codes: tuple[str, ...], company_codes: tuple[str, ...]) -> tuple[str, str] | None:
-    """The first (call code, company code) pair where the call's code covers the company's."""
-    for company_code in company_codes:
-        for call_code in call_codes:
-            if ateco_covers(call_code, company_code):
+def _covering_ateco(call: CallFacts, company: CompanyProfile) -> tuple[str, str] | None:
+    """The first (call code, company code) pair where the call's code covers the company's (see ateco_covers)."""
+    for company_code, company_digits in company.ateco_digits:
+        for call_code, call_digits in call.ateco_digits:
+            if company_digits.startswith(call_digits):
                 return call_code, company_code
     return None
 
@@ -281,11 +290,10 @@ class Matcher:
 
     def __init__(self, companies: list[CompanyProfile]) -> None:
         self._companies = {c.id: c for c in companies if c.active}
-        self._terms = {c.id: c.terms for c in self._companies.values()}
         self._by_term: dict[str, set[str]] = {}
         self._by_ateco_prefix: dict[str, set[str]] = {}
         for company in self._companies.values():
-            for term in self._terms[company.id]:
+            for term in company.terms:
                 self._by_term.setdefault(term, set()).add(company.id)
             for code in company.ateco_codes:
                 for prefix in ateco_prefixes(code):
@@ -300,6 +308,6 @@ class Matcher:
             candidates |= self._by_ateco_prefix.get(code.replace(".", ""), set())
         found = {}
         for company_id in candidates:
-            if result := match(call, self._companies[company_id], self._terms[company_id]):
+            if result := match(call, self._companies[company_id]):
                 found[company_id] = result
         return found

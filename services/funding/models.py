@@ -144,7 +144,9 @@ class CallPublic(CallFields):
 
 
 class MemberCompany(SQLModel, table=True):
-    __tablename__ = "member_company"
+    # Named apart from the events service's `member_company`: the services' tables share one SQLAlchemy
+    # metadata when a process (the test suite) imports them all.
+    __tablename__ = "company_profile"
 
     id: str = Field(primary_key=True)
     legal_name: str
