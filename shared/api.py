@@ -21,7 +21,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+async def unit_of_work(request: Request) -> UnitOfWork:
+    # Dependencies are async even when they do not await: FastAPI runs a plain `def` in its thread pool, a
+    # thread hop on every request.
     return request.app.state.runtime.unit_of_work()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -27,13 +28,24 @@ class LeaderLock:
         self._name = name
         self._connection: AsyncConnection | None = None
         self._single_process = engine.dialect.name == "sqlite"
+        self._checked_at = 0.0
 
-    async def ensure(self) -> bool:
-        """True while this process leads; tries to become leader when it does not."""
+    async def ensure(self, recheck_seconds: float = 2.0) -> bool:
+        """True while this process leads; tries to become leader when it does not.
+
+        The leader's connection is checked at most every `recheck_seconds`, not on every call: the relay asks
+        after every commit, and a query each time would be a round trip in every event's latency. Should the
+        connection die meanwhile, another replica may lead for that moment too; what both send is a duplicate,
+        which consumers drop by event id.
+        """
         if self._single_process:
             return True
-        if self._connection is not None and await self._still_connected():
-            return True
+        if self._connection is not None:
+            if time.monotonic() - self._checked_at < recheck_seconds:
+                return True
+            if await self._still_connected():
+                self._checked_at = time.monotonic()
+                return True
         return await self._try_acquire()
 
     async def _still_connected(self) -> bool:
@@ -53,6 +65,7 @@ class LeaderLock:
         if acquired:
             log.info("leading %s", self._name)
             self._connection = connection
+            self._checked_at = time.monotonic()
             return True
         await connection.close()
         return False

@@ -38,14 +38,14 @@ from shared.ids import Id
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def seat_desk(request: Request) -> SeatDesk:
+async def seat_desk(request: Request) -> SeatDesk:
     return request.app.state.seat_desk
 
 
 SeatDeskDep = Annotated[SeatDesk, Depends(seat_desk)]
 
 
-def settings(request: Request) -> EventsSettings:
+async def settings(request: Request) -> EventsSettings:
     return request.app.state.runtime.settings
 
 

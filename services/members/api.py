@@ -45,11 +45,11 @@ from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
 from shared.ids import Id
 
-def settings(request: Request) -> MembersSettings:
+async def settings(request: Request) -> MembersSettings:
     return request.app.state.runtime.settings
 
 
-def key_ring(request: Request) -> KeyRing:
+async def key_ring(request: Request) -> KeyRing:
     return request.app.state.key_ring
 
 
