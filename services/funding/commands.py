@@ -26,6 +26,7 @@ from services.funding.models import (
     CallFields,
     CallMatch,
     CallUpdate,
+    CompanyFact,
     FundingCall,
     MemberCompany,
     QuarantinedRecord,
@@ -291,18 +292,17 @@ def _settle_one(uow: UnitOfWork, call: FundingCall, company_id: str, result: dom
 # ---- member companies (from members.companies.v1) --------------------------------------------------------------
 
 
-async def remember_company(uow: UnitOfWork, company: dict[str, Any]) -> None:
+async def remember_company(uow: UnitOfWork, company: CompanyFact) -> None:
     """Keep the copy of a member company that matching reads, and match it again when what matters changed."""
     values = {
-        "legal_name": company["legal_name"], "status": company["status"], "size_class": company.get("size_class"),
-        "region": domain.canonical_region(company.get("region") or ""),
-        "ateco_codes": [company["ateco_primary"], *company.get("ateco_secondary", [])],
-        "interests": [*company.get("capabilities", []), *company.get("interests", []),
-                      *company.get("certifications", []), *company.get("export_markets", [])],
+        "legal_name": company.legal_name, "status": company.status, "size_class": company.size_class,
+        "region": domain.canonical_region(company.region or ""),
+        "ateco_codes": [company.ateco_primary, *company.ateco_secondary],
+        "interests": [*company.capabilities, *company.interests, *company.certifications, *company.export_markets],
     }
-    known = await uow.session.get(MemberCompany, company["id"])
+    known = await uow.session.get(MemberCompany, company.id)
     if known is None:
-        known = MemberCompany(id=company["id"], **values)
+        known = MemberCompany(id=company.id, **values)
         uow.session.add(known)
     elif all(getattr(known, name) == value for name, value in values.items()):
         return

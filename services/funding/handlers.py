@@ -6,7 +6,11 @@ facts it publishes and the event's id in the inbox commit together.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from services.funding import commands
+from services.funding.models import CompanyFact
+from shared.consumer import DeadLetter
 from shared.envelope import CloudEvent
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
@@ -17,7 +21,14 @@ PEOPLE_TOPIC = "members.people.v1"
 
 async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
     """Every company fact carries the company as it now is: its sector, size, region, interests and status."""
-    await commands.remember_company(uow, event.data["company"])
+    try:
+        company = CompanyFact.model_validate(event.data.get("company"))
+    except ValidationError as error:
+        # Retrying cannot make a malformed fact whole: straight to the dead-letter topic, with what is wrong.
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "company"
+        raise DeadLetter(f"not a company as members.companies.v1 carries it: {where}: {first['msg']}") from error
+    await commands.remember_company(uow, company)
 
 
 async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:

@@ -143,6 +143,23 @@ class CallPublic(CallFields):
 # ---- member companies, as the members service describes them --------------------------------------------------
 
 
+class CompanyFact(SQLModel):
+    """What funding reads of a company in a members.companies.v1 fact (the members service's CompanyProfile)."""
+
+    id: str
+    legal_name: str
+    status: str
+    size_class: SizeClass | None = None
+    region: str | None = None
+    ateco_primary: str
+    ateco_secondary: list[str] = []
+    capabilities: list[str] = []
+    interests: list[str] = []
+    certifications: list[str] = []
+    export_markets: list[str] = []
+
+
+
 class MemberCompany(SQLModel, table=True):
     # Named apart from the events service's `member_company`: the services' tables share one SQLAlchemy
     # metadata when a process (the test suite) imports them all.
