@@ -260,15 +260,15 @@ def _eu_programme(meta: Mapping[str, Any]) -> str | None:
     return _EU_PROGRAMMES.get(programme, f"EU programme {programme}") if programme else None
 
 
-def _eu_call(result: Mapping[str, Any], identifier: str) -> CallRecord:
+def _eu_call(result: Mapping[str, Any], external_id: str) -> CallRecord:
     meta = result.get("metadata") or {}
     opens_at, deadlines = _eu_dates(meta)
-    budget, grant_min, grant_max = _eu_budget(meta, identifier)
+    budget, grant_min, grant_max = _eu_budget(meta, _first(meta, "identifier") or external_id)
     description = _plain_text(_eu_description_html(meta) or "")
     status = _first(meta, "status")
     return CallRecord(
         source=Source.EU_FUNDING_TENDERS,
-        external_id=identifier,
+        external_id=external_id,
         title_en=_eu_title(result, meta),
         summary=_summary(description),
         description=description,
@@ -287,26 +287,46 @@ def _eu_call(result: Mapping[str, Any], identifier: str) -> CallRecord:
 
 def parse_eu_results(results: Iterable[Mapping[str, Any]]) -> list[ParsedRecord]:
     """The search API's `results` (of every page, so that repeats across pages collapse too), one record per
-    identifier in order of first appearance."""
+    call in order of first appearance: of results that repeat a call the fullest is kept, and an empty stub
+    is dropped when a full result carries its identifier."""
     chosen: dict[str, Mapping[str, Any]] = {}
-    records: list[ParsedRecord | str] = []  # an identifier marks where its chosen result goes
+    records: list[ParsedRecord | str] = []  # a key marks where its chosen result goes
     for result in results:
-        identifier = _first(result.get("metadata") or {}, "identifier")
+        meta = result.get("metadata") or {}
+        identifier = _first(meta, "identifier")
         if identifier is None:
             records.append(_eu_quarantined(result, None, "the result has no identifier"))
-        elif identifier not in chosen:
-            chosen[identifier] = result
-            records.append(identifier)
-        elif _eu_richness(result) > _eu_richness(chosen[identifier]):
-            chosen[identifier] = result
-    return [_eu_record(chosen[item], item) if isinstance(item, str) else item for item in records]
+            continue
+        key = _eu_key(meta, identifier)
+        if key not in chosen:
+            chosen[key] = result
+            records.append(key)
+        elif _eu_richness(result) > _eu_richness(chosen[key]):
+            chosen[key] = result
+    described = {_first(r.get("metadata") or {}, "identifier") for r in chosen.values() if _eu_is_full(r)}
+    return [item if not isinstance(item, str) else _eu_record(chosen[item], item) for item in records
+            if not isinstance(item, str) or _eu_is_full(chosen[item])
+            or _first(chosen[item].get("metadata") or {}, "identifier") not in described]
 
 
-def _eu_record(result: Mapping[str, Any], identifier: str) -> ParsedRecord:
+def _eu_key(meta: Mapping[str, Any], identifier: str) -> str:
+    """A call's own key. Calls run by EU-funded projects (type 8, cascade funding) carry the identifier of the
+    topic that funded the project, so one project's several calls share it: their call id tells them apart."""
+    if _first(meta, "type") == "8" and (call_id := _first(meta, "callccm2Id")):
+        return f"{identifier}/{call_id}"
+    return identifier
+
+
+def _eu_is_full(result: Mapping[str, Any]) -> bool:
+    has_status, has_description, _ = _eu_richness(result)
+    return has_status and has_description
+
+
+def _eu_record(result: Mapping[str, Any], external_id: str) -> ParsedRecord:
     try:
-        return _eu_call(result, identifier)
+        return _eu_call(result, external_id)
     except _Unreadable as unreadable:
-        return _eu_quarantined(result, identifier, str(unreadable))
+        return _eu_quarantined(result, external_id, str(unreadable))
 
 
 def _eu_quarantined(result: Mapping[str, Any], identifier: str | None, reason: str) -> Quarantined:

@@ -153,7 +153,7 @@ def funding_settings(database_url: str, kafka_bootstrap: str, sources_url: str, 
 @asynccontextmanager
 async def funding_service(database_url: str, kafka_bootstrap: str, sources: FakeSources, sources_url: str,
                           **settings: Any) -> AsyncIterator[FundingApi]:
-    """The service as it starts: it reads every feed it is given once, straight away (waited for here)."""
+    """The service once ready: connected to Kafka, and every feed it is given read once (it reads them at start)."""
     app = create_app(funding_settings(database_url, kafka_bootstrap, sources_url, **settings), key_source=LocalKeys())
     async with app.router.lifespan_context(app):
         await until_stored(app.state.runtime.sessions, lambda session: _every_feed_read(session, app))
@@ -162,6 +162,8 @@ async def funding_service(database_url: str, kafka_bootstrap: str, sources: Fake
 
 
 async def _every_feed_read(session: Any, app: Any) -> bool:
+    if not app.state.runtime.kafka.connected:
+        return False
     states = {state.source: state for state in (await session.exec(select(SourceState))).all()}
     return all(feed.source in states and states[feed.source].last_attempt_at for feed in app.state.feeds)
 

@@ -21,15 +21,15 @@ def _calls_of(facts: list[dict[str, Any]], source: str, event_type: str) -> list
 async def test_the_eu_feed_is_read_on_start_and_each_call_published_once(funding: FundingApi,
                                                                         kafka_reader: KafkaReader) -> None:
     listed = (await funding.client.get("/calls", params={"source": EU, "page_size": 100})).json()
-    # Five results, two of them the same topic (SMP-COSME-2024-CLUSTER-01): four calls.
-    assert listed["total"] == 4
-    cluster = next(c for c in listed["items"] if c["external_id"] == "SMP-COSME-2024-CLUSTER-01")
+    # Five calls, two of them run by one project under one funding topic (SMP-COSME-2024-CLUSTER-01).
+    assert listed["total"] == 5
+    cluster = next(c for c in listed["items"] if c["external_id"] == "SMP-COSME-2024-CLUSTER-01/14063")
     assert cluster["status"] == "open"
     assert cluster["deadlines"] == ["2026-07-13T17:00:00Z", "2027-07-13T17:00:00Z"]
 
     again = await funding.run(EU)
     assert again.status_code == 200, again.text
-    assert again.json() == {"source": EU, "records_read": 4, "published": 0, "updated": 0, "quarantined": 0}
+    assert again.json() == {"source": EU, "records_read": 5, "published": 0, "updated": 0, "quarantined": 0}
 
     ids = {c["id"] for c in listed["items"]}
     facts = await kafka_reader.read("funding.calls.v1", lambda fs: ids <= {f["subject"] for f in fs})
@@ -95,7 +95,7 @@ async def test_search_ignores_accents_and_case_and_filters_by_what_companies_are
     assert voucher["id"] in await found(status="open", programme="fesr")
     # A call that sets no limit (the EU ones) fits every region and size.
     eu_calls = await found(source=EU, region="Toscana", size="micro")
-    assert len(eu_calls) == 4
+    assert len(eu_calls) == 5
 
 
 async def test_staff_enter_and_edit_calls_that_no_feed_carries(funding: FundingApi,
@@ -151,14 +151,14 @@ async def test_unreadable_records_are_quarantined_with_their_reason_and_the_rest
     run = (await funding.run(EU)).json()
     assert run["quarantined"] == 1
     quarantine = (await funding.client.get("/sources/quarantine", headers=STAFF)).json()
-    record = next(r for r in quarantine["items"] if r["external_id"] == "SMP-BROKEN-2026-01")
+    record = next(r for r in quarantine["items"] if r["external_id"] == "SMP-BROKEN-2026-01/13882")
     assert "31/13/2026" in record["reason"]
     assert json.loads(record["raw"])["metadata"]["identifier"] == ["SMP-BROKEN-2026-01"]
-    assert (await funding.client.get("/calls", params={"source": EU})).json()["total"] == 4  # nothing else lost
+    assert (await funding.client.get("/calls", params={"source": EU})).json()["total"] == 5  # nothing else lost
 
     await funding.run(EU)  # the same bad record again is not news
     quarantine = (await funding.client.get("/sources/quarantine", headers=STAFF)).json()
-    assert [r["external_id"] for r in quarantine["items"]].count("SMP-BROKEN-2026-01") == 1
+    assert [r["external_id"] for r in quarantine["items"]].count("SMP-BROKEN-2026-01/13882") == 1
 
 
 async def test_a_source_that_is_down_is_reported_and_nothing_already_read_is_lost(funding: FundingApi) -> None:
@@ -168,14 +168,14 @@ async def test_a_source_that_is_down_is_reported_and_nothing_already_read_is_los
     assert "503" in response.json()["detail"]
 
     ready = (await funding.client.get("/readyz")).json()
-    assert ready["status"] == "ready"  # the service still serves what it has
+    assert ready["status"] == "ready", ready  # the service still serves what it has
     assert ready["details"]["sources"][EU]["ok"] is False
     assert ready["details"]["sources"][EU]["consecutive_failures"] == 1
     states = {s["source"]: s for s in (await funding.client.get("/sources", headers=STAFF)).json()}
     assert "503" in states[EU]["last_error"]
     metrics = (await funding.client.get("/metrics")).text
     assert 'filiera_funding_source_up{source="eu_funding_tenders"} 0.0' in metrics
-    assert (await funding.client.get("/calls", params={"source": EU})).json()["total"] == 4
+    assert (await funding.client.get("/calls", params={"source": EU})).json()["total"] == 5
 
     funding.sources.down = False
     assert (await funding.run(EU)).status_code == 200

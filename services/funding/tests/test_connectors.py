@@ -65,17 +65,25 @@ def assert_all_datetimes_utc(records: list[CallRecord]) -> None:
 # ---- EU Funding & Tenders Portal: the recorded search ------------------------------------------------------------
 
 
-def test_the_recorded_search_gives_one_call_per_identifier() -> None:
+def test_the_recorded_search_gives_each_call_once_even_when_two_share_a_funding_topic() -> None:
     records = parse_eu_results(EU_SEARCH["results"])
 
+    # All five are calls run by EU-funded projects (type 8): keyed by the funding topic and their own call id.
     assert [record.external_id for record in records] == [
-        "DIGITAL-2021-SKILLS-01-SPECIALISED",
-        "DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION",
-        "DIGITAL-2022-SKILLS-03-SPECIALISED-EDU",
-        "SMP-COSME-2024-CLUSTER-01",  # twice in the recording: two equally full results, the first is kept
+        "DIGITAL-2021-SKILLS-01-SPECIALISED/11321",
+        "DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION/13882",
+        "DIGITAL-2022-SKILLS-03-SPECIALISED-EDU/12447",
+        "SMP-COSME-2024-CLUSTER-01/14063",  # one project, two calls, one funding topic: both kept
+        "SMP-COSME-2024-CLUSTER-01/14062",
     ]
     assert all(isinstance(record, CallRecord) for record in records)
-    assert calls(records)["SMP-COSME-2024-CLUSTER-01"].title_en == "RESIST II PROCESS INNOVATION OPEN CALL"
+    assert calls(records)["SMP-COSME-2024-CLUSTER-01/14063"].title_en == "RESIST II PROCESS INNOVATION OPEN CALL"
+    assert calls(records)["SMP-COSME-2024-CLUSTER-01/14062"].title_en == "RESIST II PRODUCT INNOVATION OPEN CALL"
+
+
+def test_a_result_repeated_across_pages_is_one_call() -> None:
+    repeated = EU_SEARCH["results"][:2] + EU_SEARCH["results"][:1]
+    assert len(parse_eu_results(repeated)) == 2
 
 
 def test_of_results_sharing_an_identifier_the_fullest_is_kept_wherever_it_comes() -> None:
@@ -93,21 +101,21 @@ def test_of_results_sharing_an_identifier_the_fullest_is_kept_wherever_it_comes(
 def test_recorded_calls_keep_every_deadline_in_order_as_utc() -> None:
     records = calls(parse_eu_results(EU_SEARCH["results"]))
 
-    assert records["DIGITAL-2022-SKILLS-03-SPECIALISED-EDU"].deadlines == (
+    assert records["DIGITAL-2022-SKILLS-03-SPECIALISED-EDU/12447"].deadlines == (
         utc(2026, 2, 15, 23, 59), utc(2026, 7, 1, 23, 59), utc(2027, 2, 14, 23, 59), utc(2027, 6, 1, 23, 59))
-    assert records["SMP-COSME-2024-CLUSTER-01"].deadlines == (utc(2026, 7, 13, 17), utc(2027, 7, 13, 17))
-    assert records["DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION"].deadlines == (utc(2026, 6, 28, 22, 59),)
-    assert records["SMP-COSME-2024-CLUSTER-01"].opens_at == utc(2026, 5, 13)
+    assert records["SMP-COSME-2024-CLUSTER-01/14063"].deadlines == (utc(2026, 7, 13, 17), utc(2027, 7, 13, 17))
+    assert records["DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION/13882"].deadlines == (utc(2026, 6, 28, 22, 59),)
+    assert records["SMP-COSME-2024-CLUSTER-01/14063"].opens_at == utc(2026, 5, 13)
     assert_all_datetimes_utc(list(records.values()))
 
 
 def test_recorded_calls_say_status_programme_link_and_budget() -> None:
     records = calls(parse_eu_results(EU_SEARCH["results"]))
-    cluster = records["SMP-COSME-2024-CLUSTER-01"]
+    cluster = records["SMP-COSME-2024-CLUSTER-01/14063"]
 
     assert {record.status for record in records.values()} == {CallStatus.OPEN}
     assert cluster.programme == "Single Market Programme (SMP)"
-    assert records["DIGITAL-2021-SKILLS-01-SPECIALISED"].programme == "Digital Europe Programme"
+    assert records["DIGITAL-2021-SKILLS-01-SPECIALISED/11321"].programme == "Digital Europe Programme"
     assert cluster.url == ("https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/"
                            "competitive-calls-cs/47108154")
     assert cluster.budget_eur == 800000
@@ -121,11 +129,11 @@ def test_a_call_run_by_an_eu_funded_project_is_titled_by_its_own_call_not_the_fu
     records = calls(parse_eu_results(EU_SEARCH["results"]))
 
     # metadata title: "Specialised education programmes in key capacity areas" (the topic that funded the project)
-    assert records["DIGITAL-2021-SKILLS-01-SPECIALISED"].title_en == "DIGITWIN4CIUE Reduction-Fees Scholarships"
+    assert records["DIGITAL-2021-SKILLS-01-SPECIALISED/11321"].title_en == "DIGITWIN4CIUE Reduction-Fees Scholarships"
 
 
 def test_recorded_html_becomes_plain_text_one_paragraph_a_line() -> None:
-    scholarship = calls(parse_eu_results(EU_SEARCH["results"]))["DIGITAL-2021-SKILLS-01-SPECIALISED"]
+    scholarship = calls(parse_eu_results(EU_SEARCH["results"]))["DIGITAL-2021-SKILLS-01-SPECIALISED/11321"]
 
     assert "<" not in scholarship.description and "&nbsp;" not in scholarship.description
     assert scholarship.description.startswith(
@@ -311,10 +319,11 @@ async def test_fetching_eu_calls_asks_page_after_page_with_the_query_as_json_par
                                                              {"terms": {"status": ["31094501", "31094502"]}}]}}),
             "languages": ("application/json", ["en"]),
         }
-    # the repeated identifier spans pages 2 and 3 and still collapses
+    # every page is read; the two calls sharing a funding topic stay two
     assert [record.external_id for record in records] == [
-        "DIGITAL-2021-SKILLS-01-SPECIALISED", "DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION",
-        "DIGITAL-2022-SKILLS-03-SPECIALISED-EDU", "SMP-COSME-2024-CLUSTER-01"]
+        "DIGITAL-2021-SKILLS-01-SPECIALISED/11321", "DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION/13882",
+        "DIGITAL-2022-SKILLS-03-SPECIALISED-EDU/12447", "SMP-COSME-2024-CLUSTER-01/14063",
+        "SMP-COSME-2024-CLUSTER-01/14062"]
 
 
 async def test_fetching_eu_calls_sends_a_given_text_and_query_and_stops_at_an_empty_page() -> None:
@@ -328,7 +337,7 @@ async def test_fetching_eu_calls_sends_a_given_text_and_query_and_stops_at_an_em
     assert [request.url.params["pageNumber"] for request in seen] == ["1", "2"]
     assert seen[0].url.params["text"] == "SME" and seen[0].url.params["pageSize"] == "100"
     assert multipart_parts(seen[0])["query"] == ("application/json", query)
-    assert [record.external_id for record in records] == ["DIGITAL-2021-SKILLS-01-SPECIALISED"]
+    assert [record.external_id for record in records] == ["DIGITAL-2021-SKILLS-01-SPECIALISED/11321"]
 
 
 async def test_an_eu_http_error_reaches_the_caller() -> None:
