@@ -28,6 +28,7 @@ from deploy.local.kafka import KafkaBroker
 from deploy.local.ports import free_port
 from deploy.local.processes import ROOT, start_service, wait_ready
 from deploy.local.postgres import PostgresCluster
+from shared.testing import serving_jwks
 
 
 def _docker_engine_available() -> bool:
@@ -161,6 +162,13 @@ def unique_topic() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}.{uuid.uuid4().hex[:8]}"
 
 
+
+
+@pytest.fixture
+def jwks_url() -> Iterator[str]:
+    """A JWKS for a service process to verify the tokens tests sign (shared.testing), as it would members'."""
+    with serving_jwks() as url:
+        yield url
 
 
 def run_schemathesis(openapi_url: str, token: str) -> subprocess.CompletedProcess[str]:

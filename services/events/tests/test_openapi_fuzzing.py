@@ -11,13 +11,6 @@ import pytest
 
 from conftest import run_schemathesis, service_process
 from services.events.tests.conftest import STAFF
-from shared.testing import serving_jwks
-
-
-@pytest.fixture
-def jwks_url() -> Iterator[str]:
-    with serving_jwks() as url:
-        yield url
 
 
 @pytest.fixture

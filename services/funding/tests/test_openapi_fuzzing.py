@@ -11,13 +11,7 @@ import pytest
 
 from conftest import run_schemathesis, service_process
 from services.funding.tests.conftest import STAFF, FakeSources
-from shared.testing import serving, serving_jwks
-
-
-@pytest.fixture
-def jwks_url() -> Iterator[str]:
-    with serving_jwks() as url:
-        yield url
+from shared.testing import serving
 
 
 @pytest.fixture
