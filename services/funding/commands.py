@@ -42,10 +42,8 @@ from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.ids import new_id
 from shared.unit_of_work import UnitOfWork
 
-ACTIVE_MEMBERSHIP = "active"
 # Lead times of the closing-soon reminders, in days before each deadline.
 REMINDER_DAYS = (14, 3)
-MATCHABLE = (CallStatus.FORTHCOMING, CallStatus.OPEN)
 
 
 def call_summary(call: FundingCall) -> CallSummary:
@@ -226,7 +224,7 @@ def _staff_record(data: CallCreate, external_id: str) -> CallRecord:
 
 def company_profile(company: MemberCompany) -> domain.CompanyProfile:
     return domain.CompanyProfile(
-        id=company.id, name=company.legal_name, active=company.status == ACTIVE_MEMBERSHIP,
+        id=company.id, name=company.legal_name, active=company.status == domain.ACTIVE_MEMBERSHIP,
         size_class=company.size_class, region=company.region, ateco_codes=tuple(company.ateco_codes),
         interests=tuple(company.interests))
 
@@ -240,7 +238,7 @@ def call_facts(call: FundingCall) -> domain.CallFacts:
 
 async def _match_calls(uow: UnitOfWork, calls: list[FundingCall]) -> None:
     """Match new and changed calls against every active company, announcing what is new, changed or gone."""
-    matchable = [call for call in calls if call.status in MATCHABLE]
+    matchable = [call for call in calls if call.status in domain.MATCHABLE]
     if not matchable:
         return
     matcher = Matcher([company_profile(c) for c in await store.active_companies(uow.session)])

@@ -26,6 +26,12 @@ class CallStatus(StrEnum):
     CLOSED = "closed"
 
 
+# Calls still worth telling companies about: matched when they appear or change, reminded before deadlines.
+MATCHABLE = (CallStatus.FORTHCOMING, CallStatus.OPEN)
+# The members service's word for a company in good standing: only those are matched.
+ACTIVE_MEMBERSHIP = "active"
+
+
 class SizeClass(StrEnum):
     """The EU SME classes, as the members service computes them."""
 

@@ -23,7 +23,6 @@ from services.funding.models import (
 )
 from shared.errors import NotFound
 
-MATCHABLE = [CallStatus.FORTHCOMING, CallStatus.OPEN]
 
 
 # ---- calls -----------------------------------------------------------------------------------------------------
@@ -44,7 +43,7 @@ async def calls_by_external_id(session: AsyncSession, source: Source, external_i
 
 
 async def matchable_calls(session: AsyncSession) -> list[FundingCall]:
-    return list((await session.exec(select(FundingCall).where(col(FundingCall.status).in_(MATCHABLE)))).all())
+    return list((await session.exec(select(FundingCall).where(col(FundingCall.status).in_(domain.MATCHABLE)))).all())
 
 
 async def calls_due_for_status_check(session: AsyncSession, now: datetime) -> list[FundingCall]:
@@ -57,7 +56,7 @@ async def calls_due_for_status_check(session: AsyncSession, now: datetime) -> li
 
 
 async def calls_with_deadline_before(session: AsyncSession, moment: datetime) -> list[FundingCall]:
-    query = select(FundingCall).where(col(FundingCall.status).in_(MATCHABLE), col(FundingCall.next_deadline) <= moment)
+    query = select(FundingCall).where(col(FundingCall.status).in_(domain.MATCHABLE), col(FundingCall.next_deadline) <= moment)
     return list((await session.exec(query)).all())
 
 
@@ -108,7 +107,7 @@ async def fitting_calls(session: AsyncSession, criteria: SearchCriteria, call_id
 
 
 async def active_companies(session: AsyncSession) -> list[MemberCompany]:
-    return list((await session.exec(select(MemberCompany).where(MemberCompany.status == "active"))).all())
+    return list((await session.exec(select(MemberCompany).where(MemberCompany.status == domain.ACTIVE_MEMBERSHIP))).all())
 
 
 async def matches_of_calls(session: AsyncSession, call_ids: list[str]) -> dict[str, list[CallMatch]]:

@@ -41,16 +41,13 @@ class FakeSources:
     eu_pages: list[bytes] = field(default_factory=lambda: [fixture("search-open-sme-calls.json")])
     incentivi: tuple[str, bytes] = ("application/json", fixture("open-data-sample.json"))
     down: bool = False
-    eu_requests: list[dict[str, Any]] = field(default_factory=list)
 
     def respond(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
         if self.down:
             return 503, "text/plain", b"Service Unavailable"
         url = urlsplit(path)
         if url.path == "/eu/search":
-            query = parse_qs(url.query)
-            self.eu_requests.append({"method": method, **query})
-            page = int(query["pageNumber"][0])
+            page = int(parse_qs(url.query)["pageNumber"][0])
             return 200, "application/json", self._eu_page(page)
         if url.path == "/incentivi/export":
             return 200, *self.incentivi
