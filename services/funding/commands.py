@@ -3,7 +3,8 @@ publishes, and commits once (handlers' commands leave the commit to the idempote
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,6 +83,11 @@ async def ingest(uow: UnitOfWork, source: Source, records: list[domain.ParsedRec
     touched: list[FundingCall] = []
     for record in _last_of_each(readable):
         values = call_values(record, now)
+        if reason := _unstorable(values):
+            await _quarantine(uow, Quarantined(source, record.external_id, reason,
+                                               raw=json.dumps(asdict(record), default=str, ensure_ascii=False)))
+            report.quarantined += 1
+            continue
         if (call := known.get(record.external_id)) is None:
             call = FundingCall(source=source, external_id=record.external_id, **values)
             uow.session.add(call)
@@ -98,6 +104,16 @@ async def ingest(uow: UnitOfWork, source: Source, records: list[domain.ParsedRec
     await _record_success(uow, source, report, now)
     await uow.commit()
     return report
+
+
+def _unstorable(values: dict[str, Any]) -> str | None:
+    """What breaks the rules every call keeps (lengths, links, codes, amounts), whichever source it came from."""
+    try:
+        CallFields.model_validate({name: values[name] for name in CallFields.model_fields})
+    except ValidationError as error:
+        first = error.errors()[0]
+        return f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+    return None
 
 
 def _last_of_each(records: list[CallRecord]) -> list[CallRecord]:

@@ -146,14 +146,19 @@ async def test_unreadable_records_are_quarantined_with_their_reason_and_the_rest
     broken = page["results"][1]
     broken["metadata"]["identifier"] = ["SMP-BROKEN-2026-01"]
     broken["metadata"]["deadlineDate"] = ["31/13/2026"]
+    endless = page["results"][0]
+    endless["metadata"]["identifier"] = ["SMP-ENDLESS-2026-01"]
+    endless["metadata"]["callTitle"] = ["Scarpe " * 100]  # readable, but longer than any call may be
     funding.sources.eu_pages = [json.dumps(page).encode()]
 
     run = (await funding.run(EU)).json()
-    assert run["quarantined"] == 1
+    assert run["quarantined"] == 2
     quarantine = (await funding.client.get("/sources/quarantine", headers=STAFF)).json()
     record = next(r for r in quarantine["items"] if r["external_id"] == "SMP-BROKEN-2026-01/13882")
     assert "31/13/2026" in record["reason"]
     assert json.loads(record["raw"])["metadata"]["identifier"] == ["SMP-BROKEN-2026-01"]
+    too_long = next(r for r in quarantine["items"] if r["external_id"] == "SMP-ENDLESS-2026-01/11321")
+    assert too_long["reason"] == "title_en: String should have at most 500 characters"
     assert (await funding.client.get("/calls", params={"source": EU})).json()["total"] == 5  # nothing else lost
 
     await funding.run(EU)  # the same bad record again is not news
