@@ -41,7 +41,11 @@ def ensure_kafka_jars() -> Path:
 
 
 def _random_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A base64url UUID, as Kafka's own `random-uuid` makes; never one starting with "-", which the storage
+    tool's command line would read as an option (one start in 64 failed that way)."""
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return cluster_id
 
 
 class KafkaBroker:
