@@ -23,6 +23,9 @@ WebUrl = Annotated[str, StringConstraints(
     pattern=f"^https?://[{_NOT_SPACE}/?#]+\\.[{_NOT_SPACE}/?#]+(/[{_NOT_SPACE}]*)?$", max_length=300)]
 
 
+_NUMBER = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")
+
+
 def _written_moment(value: object) -> object:
     """Pydantic would read 0 or "0.5" as seconds since 1970; a person means a written date and time."""
     if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
@@ -30,7 +33,6 @@ def _written_moment(value: object) -> object:
     return value
 
 
-_NUMBER = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")
 # A date and time as ISO 8601 text (the schema's `format: date-time`), never a number of seconds.
 Moment = Annotated[datetime, BeforeValidator(_written_moment)]
 

@@ -193,13 +193,9 @@ async def _seat_newcomer(uow: UnitOfWork, event: Event, registration: Registrati
 
 
 def already_registered(registration: Registration) -> Conflict:
-    return Conflict(_already_registered(registration))
-
-
-def _already_registered(registration: Registration) -> str:
     if registration.person_id:
-        return "you are already registered for this event"
-    return f"{registration.email} is already registered for this event"
+        return Conflict("you are already registered for this event")
+    return Conflict(f"{registration.email} is already registered for this event")
 
 
 def set_status(event: Event, registration: Registration, status: RegistrationStatus, is_new: bool = False) -> None:
@@ -223,7 +219,7 @@ async def _new_registration(uow: UnitOfWork, event: Event, actor: Principal | No
                                     guest_company=guest.company, is_member=False,
                                     price_due_cents=event.price_other_cents)
         if await store.active_registration_of(uow.session, event.id, email=registration.email):
-            raise Conflict(_already_registered(registration))
+            raise already_registered(registration)
         return registration
     if actor.kind != "person":
         raise Forbidden("partner systems cannot register for events")
