@@ -87,9 +87,10 @@ def serving_jwks() -> Iterator[str]:
 
 
 async def publish_fact(bootstrap: str, topic: str, event_type: str, subject: str, data: dict[str, Any],
-                       source: str = "/filiera/members") -> None:
-    """Another service's fact, published as it publishes them (CloudEvent, key = the aggregate's id)."""
-    fact = CloudEvent(id=str(uuid.uuid4()), source=source, type=event_type, subject=subject,
+                       source: str = "/filiera/members", event_id: str | None = None) -> str:
+    """Another service's fact, published as it publishes them (CloudEvent, key = the aggregate's id); the same
+    `event_id` twice is Kafka delivering one fact twice. Returns the fact's id."""
+    fact = CloudEvent(id=event_id or str(uuid.uuid4()), source=source, type=event_type, subject=subject,
                       time=datetime.now(UTC), data=data)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
@@ -97,6 +98,7 @@ async def publish_fact(bootstrap: str, topic: str, event_type: str, subject: str
         await producer.send_and_wait(topic, fact.model_dump_json().encode(), key=subject.encode())
     finally:
         await producer.stop()
+    return fact.id
 
 
 async def until_stored(sessions: async_sessionmaker[AsyncSession],

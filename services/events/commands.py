@@ -64,9 +64,9 @@ def registration_summary(registration: Registration) -> RegistrationSummary:
     return RegistrationSummary.model_validate(registration, from_attributes=True)
 
 
-def _registration_fact(kind: type[Any], registration: Registration, **extra: Any) -> Any:
+def _registration_fact(kind: type[Any], event: Event, registration: Registration, **extra: Any) -> Any:
     return kind(event_id=registration.event_id, registration_id=registration.id,
-                registration=registration_summary(registration), **extra)
+                registration=registration_summary(registration), event=event_summary(event), **extra)
 
 
 def ensure_organiser(actor: Principal, event: Event) -> None:
@@ -188,7 +188,7 @@ async def _seat_newcomer(uow: UnitOfWork, event: Event, registration: Registrati
     set_status(event, registration, RegistrationStatus.PENDING if event.requires_approval
                else domain.seat_for_newcomer(seats), is_new=True)
     uow.session.add(registration)
-    _announce_seat_decision(uow, registration, waiting_before=seats.waiting)
+    _announce_seat_decision(uow, event, registration, waiting_before=seats.waiting)
     return registration
 
 
@@ -242,11 +242,11 @@ async def _ensure_active_member(uow: UnitOfWork, company_id: str) -> None:
         raise Forbidden(f"your company is not an active member of the network ({state})")
 
 
-def _announce_seat_decision(uow: UnitOfWork, registration: Registration, waiting_before: int) -> None:
+def _announce_seat_decision(uow: UnitOfWork, event: Event, registration: Registration, waiting_before: int) -> None:
     if registration.status == RegistrationStatus.CONFIRMED:
-        uow.publish(_registration_fact(RegistrationConfirmed, registration))
+        uow.publish(_registration_fact(RegistrationConfirmed, event, registration))
     elif registration.status == RegistrationStatus.WAITLISTED:
-        uow.publish(_registration_fact(RegistrationWaitlisted, registration, position=waiting_before + 1))
+        uow.publish(_registration_fact(RegistrationWaitlisted, event, registration, position=waiting_before + 1))
 
 
 async def cancel_registration(uow: UnitOfWork, registration_id: str, actor: Principal,
@@ -262,7 +262,7 @@ async def cancel_registration(uow: UnitOfWork, registration_id: str, actor: Prin
         raise Conflict(f"the registration is already {registration.status}")
     held_a_seat = registration.status in domain.HOLDS_A_SEAT
     set_status(event, registration, RegistrationStatus.CANCELLED)
-    uow.publish(_registration_fact(RegistrationCancelled, registration))
+    uow.publish(_registration_fact(RegistrationCancelled, event, registration))
     if held_a_seat:
         await _offer_free_seats(uow, event, offer_hours)
     await uow.commit()
@@ -279,7 +279,7 @@ async def _offer_free_seats(uow: UnitOfWork, event: Event, offer_hours: float) -
     for registration in (await store.waitlist(uow.session, event.id))[:to_offer]:
         set_status(event, registration, RegistrationStatus.OFFERED)
         registration.offer_expires_at = expires
-        uow.publish(_registration_fact(RegistrationOffered, registration))
+        uow.publish(_registration_fact(RegistrationOffered, event, registration))
 
 
 async def accept_offer(uow: UnitOfWork, registration_id: str, actor: Principal) -> Registration:
@@ -294,7 +294,7 @@ async def accept_offer(uow: UnitOfWork, registration_id: str, actor: Principal) 
         raise Conflict("the offer has lapsed")
     set_status(event, registration, RegistrationStatus.CONFIRMED)
     registration.offer_expires_at = None
-    uow.publish(_registration_fact(RegistrationPromoted, registration))
+    uow.publish(_registration_fact(RegistrationPromoted, event, registration))
     await uow.commit()
     return registration
 
@@ -308,7 +308,7 @@ async def lapse_offers_of(uow: UnitOfWork, event_id: str, offer_hours: float) ->
         if (registration.status == RegistrationStatus.OFFERED and registration.offer_expires_at
                 and registration.offer_expires_at <= now):
             set_status(event, registration, RegistrationStatus.LAPSED)
-            uow.publish(_registration_fact(RegistrationLapsed, registration))
+            uow.publish(_registration_fact(RegistrationLapsed, event, registration))
             lapsed += 1
     if lapsed and event.status == EventStatus.PUBLISHED and event.starts_at > now:
         await _offer_free_seats(uow, event, offer_hours)
@@ -327,13 +327,13 @@ async def decide_registration(uow: UnitOfWork, registration_id: str, actor: Prin
         raise Conflict(f"the registration is {registration.status}, not waiting for approval")
     if rejection_reason is not None:
         set_status(event, registration, RegistrationStatus.REJECTED)
-        uow.publish(_registration_fact(RegistrationRejected, registration, reason=rejection_reason))
+        uow.publish(_registration_fact(RegistrationRejected, event, registration, reason=rejection_reason))
     else:
         waiting = event.waiting
         seats = domain.SeatCounts(capacity=event.capacity, seats_held=event.seats_held, waiting=waiting,
                                   company_active=0, company_limit=None)
         set_status(event, registration, domain.seat_for_newcomer(seats))
-        _announce_seat_decision(uow, registration, waiting_before=waiting)
+        _announce_seat_decision(uow, event, registration, waiting_before=waiting)
     await uow.commit()
     return registration
 
@@ -349,7 +349,7 @@ async def check_in(uow: UnitOfWork, token: str, actor: Principal) -> CheckInResu
         raise Conflict(f"{registration.name} has no confirmed seat (registration {registration.status})")
     registration.checked_in_at = utc_now()
     registration.updated_at = registration.checked_in_at
-    uow.publish(_registration_fact(RegistrationCheckedIn, registration))
+    uow.publish(_registration_fact(RegistrationCheckedIn, event, registration))
     await uow.commit()
     return CheckInResult(registration_id=registration.id, name=registration.name,
                          checked_in_at=registration.checked_in_at)

@@ -1,5 +1,6 @@
 """The facts the events service publishes. Event facts carry the event as it now is; registration facts carry
-the registration, so the notifications service can write to the person without calling us."""
+the registration and its event, so the notifications service can write to the person (with the event's time and
+place) without calling us and whatever order it reads the two topics in."""
 
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ class RegistrationFact(IntegrationEvent):
     event_id: str
     registration_id: str
     registration: RegistrationSummary
+    event: EventSummary
 
 
 class RegistrationConfirmed(RegistrationFact):

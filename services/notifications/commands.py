@@ -1,0 +1,375 @@
+"""Use cases of the notifications service: keeping its copy of people, companies, events and registrations;
+turning facts into messages for the right people on the channels they chose; the inbox; preferences; digests.
+
+Commands called by Kafka handlers do not commit: the idempotent consumer commits their work together with the
+fact's id in its inbox. Commands called by the API and the scheduler commit themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import jwt
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from services.notifications import store
+from services.notifications.domain import (
+    CATEGORY_OF,
+    TRANSACTIONAL_KINDS,
+    Category,
+    Channel,
+    Choice,
+    Frequency,
+    Kind,
+    default_choice,
+    delivery_plan,
+    digest_period,
+    ensure_choice_allowed,
+)
+from services.notifications.events import MessageSent
+from services.notifications.models import (
+    ContactCompany,
+    ContactPerson,
+    KnownEvent,
+    KnownRegistration,
+    Message,
+    MessageStatus,
+    Preference,
+    PreferencePublic,
+    Unsubscribed,
+)
+from services.notifications.rendering import Writer, language_of
+from shared.columns import utc_now
+from shared.errors import DomainError, NotFound
+from shared.unit_of_work import UnitOfWork
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # the person's id, or "email:<address>" for someone known only by address
+    person_id: str | None
+    address: str | None
+    language: str
+    name: str
+
+    @classmethod
+    def person(cls, person: ContactPerson) -> Recipient:
+        return cls(person.id, person.id, person.email, language_of(person.language), person.given_name)
+
+    @classmethod
+    def address_only(cls, address: str, name: str) -> Recipient:
+        return cls(f"email:{address.lower()}", None, address, "it", name)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What one fact gives people to read: the same for all of them but for their name and language."""
+
+    source_event_id: str
+    kind: Kind
+    context: Callable[[str], dict[str, Any]]  # language -> template variables
+    link: str | None = None
+    calendar: str | None = None  # an .ics for the email
+
+
+@dataclass
+class Postman:
+    """Writes notices to recipients, as each of them chose to be written to."""
+
+    writer: Writer
+    clock: Clock
+    unsubscribe_secret: str
+    public_url: str  # this service, for unsubscribe links
+    web_url: str  # the web client, for links to what a message is about
+    _rendered: dict[tuple[Kind, str, str, str], Any] = field(default_factory=dict)
+
+    async def deliver(self, uow: UnitOfWork, notice: Notice, recipients: Iterable[Recipient]) -> int:
+        """Store one message per recipient and channel (in-app at once, email queued for the sender, or held for
+        a digest), and announce the in-app ones. Returns how many messages were written."""
+        unique = list({recipient.key: recipient for recipient in recipients}.values())
+        category = CATEGORY_OF[notice.kind]
+        person_ids = [recipient.person_id for recipient in unique if recipient.person_id]
+        choices = await store.choices_of(uow.session, person_ids, category) if person_ids else {}
+        now = self.clock()
+        contexts: dict[str, dict[str, Any]] = {}
+        written = 0
+        for recipient in unique:
+            for channel in _channels_of(recipient):
+                choice = choices.get((recipient.person_id or "", channel), default_choice(category, channel))
+                plan = delivery_plan(notice.kind, choice)
+                if plan is None:
+                    continue
+                if recipient.language not in contexts:
+                    contexts[recipient.language] = notice.context(recipient.language)
+                message = self._message(notice, recipient, channel, category, plan,
+                                        contexts[recipient.language], now)
+                uow.session.add(message)
+                if message.status == MessageStatus.SENT:
+                    uow.publish(sent(message))
+                written += 1
+        return written
+
+    def _message(self, notice: Notice, recipient: Recipient, channel: Channel, category: Category,
+                 plan: Frequency, context: dict[str, Any], now: datetime) -> Message:
+        rendered = self.writer.write(notice.kind, recipient.language, {**context, "recipient_name": recipient.name},
+                                     notice.link)
+        transactional = notice.kind in TRANSACTIONAL_KINDS
+        email = channel == Channel.EMAIL
+        if plan != Frequency.INSTANT:
+            status = MessageStatus.HELD
+        else:
+            status = MessageStatus.QUEUED if email else MessageStatus.SENT
+        return Message(
+            source_event_id=notice.source_event_id, recipient=recipient.key, person_id=recipient.person_id,
+            address=recipient.address if email else None, language=recipient.language, channel=channel,
+            kind=notice.kind, category=category, title=rendered.title,
+            body=rendered.text if email else rendered.body, html=rendered.html if email else None,
+            link=notice.link, calendar=notice.calendar if email else None,
+            unsubscribe=[] if transactional or not recipient.person_id else [category.value],
+            status=status, held_for=plan if status == MessageStatus.HELD else None,
+            next_attempt_at=now if status == MessageStatus.QUEUED else None,
+            sent_at=now if status == MessageStatus.SENT else None, created_at=now,
+        )
+
+    # ---- one-click unsubscribe (RFC 8058) ----------------------------------------------------------------------
+
+    def unsubscribe_url(self, message: Message) -> str | None:
+        if not message.unsubscribe or not message.person_id:
+            return None
+        token = jwt.encode({"sub": message.person_id, "categories": message.unsubscribe, "purpose": "unsubscribe"},
+                           self.unsubscribe_secret, algorithm="HS256")
+        return f"{self.public_url}/unsubscribe?token={token}"
+
+    def unsubscription(self, token: str) -> tuple[str, list[Category]]:
+        try:
+            claims = jwt.decode(token, self.unsubscribe_secret, algorithms=["HS256"])
+            if claims.get("purpose") != "unsubscribe":
+                raise jwt.InvalidTokenError("not an unsubscribe token")
+            return str(claims["sub"]), [Category(value) for value in claims["categories"]]
+        except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as error:
+            raise DomainError("this unsubscribe link is not valid (it may have been cut by the mail program)") \
+                from error
+
+
+def _channels_of(recipient: Recipient) -> Sequence[Channel]:
+    # Someone known only by address (a guest at an event) has no inbox.
+    return (Channel.EMAIL, Channel.IN_APP) if recipient.person_id else (Channel.EMAIL,)
+
+
+def sent(message: Message) -> MessageSent:
+    return MessageSent(message_id=message.id, source_event_id=message.source_event_id, kind=message.kind,
+                       channel=message.channel, person_id=message.person_id, attempts=message.attempts)
+
+
+# ---- the service's copy of other services' facts -----------------------------------------------------------------
+
+
+async def remember_company(uow: UnitOfWork, company: dict[str, Any]) -> ContactCompany:
+    known = await uow.session.get(ContactCompany, company["id"]) or ContactCompany(id=company["id"], legal_name="",
+                                                                                     status="")
+    known.legal_name = company["legal_name"]
+    known.status = company["status"]
+    known.public_listing = bool(company.get("public_listing", False))
+    uow.session.add(known)
+    return known
+
+
+async def remember_person(uow: UnitOfWork, person: dict[str, Any]) -> ContactPerson:
+    known = await uow.session.get(ContactPerson, person["id"])
+    fields = {"company_id": person.get("company_id"), "given_name": person["given_name"],
+              "family_name": person["family_name"], "email": person["email"],
+              "language": language_of(person.get("language")), "role": person.get("role", "company_member")}
+    if known is None:
+        known = ContactPerson(id=person["id"], **fields)
+    else:
+        for name, value in fields.items():
+            setattr(known, name, value)
+    uow.session.add(known)
+    return known
+
+
+async def forget_person(uow: UnitOfWork, person_id: str) -> None:
+    """GDPR erasure: their messages, choices, contact details and registrations' names go."""
+    session = uow.session
+    await session.exec(delete(Message).where(col(Message.person_id) == person_id))  # type: ignore[call-overload]
+    await session.exec(delete(Preference).where(col(Preference.person_id) == person_id))  # type: ignore[call-overload]
+    await session.exec(delete(KnownRegistration).where(col(KnownRegistration.person_id) == person_id))  # type: ignore[call-overload]
+    person = await session.get(ContactPerson, person_id)
+    if person is not None:
+        await session.exec(delete(Message).where(col(Message.recipient) == f"email:{person.email.lower()}"))  # type: ignore[call-overload]
+        await session.delete(person)
+
+
+async def remember_event(uow: UnitOfWork, event: dict[str, Any]) -> KnownEvent:
+    known = await uow.session.get(KnownEvent, event["id"])
+    fields = {name: event.get(name) for name in ("title_it", "title_en", "event_type", "status", "time_zone",
+                                                 "venue", "online_url")}
+    fields["title_en"] = fields["title_en"] or ""
+    fields["starts_at"] = datetime.fromisoformat(event["starts_at"])
+    fields["ends_at"] = datetime.fromisoformat(event["ends_at"])
+    if known is None:
+        known = KnownEvent(id=event["id"], **fields)
+    else:
+        for name, value in fields.items():
+            setattr(known, name, value)
+    known.updated_at = utc_now()
+    uow.session.add(known)
+    return known
+
+
+async def remember_registration(uow: UnitOfWork, registration: dict[str, Any]) -> KnownRegistration:
+    known = await uow.session.get(KnownRegistration, registration["id"])
+    if known is None:
+        known = KnownRegistration(id=registration["id"], event_id=registration["event_id"], name="", status="")
+    known.person_id = registration.get("person_id")
+    known.name = registration["name"]
+    known.email = registration.get("email")
+    known.status = registration["status"]
+    known.checked_in = registration.get("checked_in_at") is not None
+    uow.session.add(known)
+    return known
+
+
+async def registrants(uow: UnitOfWork, event_id: str, statuses: Sequence[str]) -> list[Recipient]:
+    found = await uow.session.exec(select(KnownRegistration).where(
+        KnownRegistration.event_id == event_id, col(KnownRegistration.status).in_(statuses)))
+    return [recipient for registration in found if (recipient := await recipient_of(uow, registration))]
+
+
+async def attendees(uow: UnitOfWork, event_id: str) -> list[Recipient]:
+    """Who took part: those checked in, or every confirmed registrant when the door did not check people in."""
+    found = list(await uow.session.exec(select(KnownRegistration).where(
+        KnownRegistration.event_id == event_id, KnownRegistration.status == "confirmed")))
+    checked_in = [registration for registration in found if registration.checked_in]
+    return [recipient for registration in (checked_in or found) if (recipient := await recipient_of(uow, registration))]
+
+
+async def recipient_of(uow: UnitOfWork, registration: KnownRegistration) -> Recipient | None:
+    if registration.person_id and (person := await uow.session.get(ContactPerson, registration.person_id)):
+        return Recipient.person(person)
+    if registration.email:
+        return Recipient.address_only(registration.email, registration.name.split(" ")[0])
+    return None
+
+
+def people(found: Iterable[ContactPerson]) -> list[Recipient]:
+    return [Recipient.person(person) for person in found]
+
+
+# ---- inbox ------------------------------------------------------------------------------------------------------
+
+
+async def mark_read(uow: UnitOfWork, person_id: str, message_id: str, now: datetime) -> Message:
+    message = await uow.session.get(Message, message_id)
+    if message is None or message.person_id != person_id or message.channel != Channel.IN_APP:
+        raise NotFound("no such message in your inbox")
+    if message.read_at is None:
+        message.read_at = now
+        uow.session.add(message)
+        await uow.commit()
+    return message
+
+
+async def mark_all_read(uow: UnitOfWork, person_id: str, now: datetime) -> int:
+    marked = await store.mark_all_read(uow.session, person_id, now)
+    await uow.commit()
+    return marked
+
+
+# ---- preferences ------------------------------------------------------------------------------------------------
+
+
+async def preferences_of(uow: UnitOfWork, person_id: str) -> list[PreferencePublic]:
+    chosen = {(row.category, row.channel): row for row in await store.preferences_of(uow.session, person_id)}
+    answer = []
+    for category in Category:
+        for channel in Channel:
+            row = chosen.get((category, channel))
+            choice = Choice(row.enabled, row.frequency) if row else default_choice(category, channel)
+            answer.append(PreferencePublic(category=category, channel=channel, enabled=choice.enabled,
+                                           frequency=choice.frequency, transactional=category == Category.MEMBERSHIP))
+    return answer
+
+
+async def choose(uow: UnitOfWork, person_id: str, category: Category, channel: Channel, choice: Choice) -> None:
+    ensure_choice_allowed(category, choice)
+    row = await uow.session.get(Preference, (person_id, category, channel))
+    row = row or Preference(person_id=person_id, category=category, channel=channel)
+    row.enabled, row.frequency = choice.enabled, choice.frequency
+    uow.session.add(row)
+    await uow.commit()
+
+
+async def unsubscribe(uow: UnitOfWork, person_id: str, categories: list[Category]) -> Unsubscribed:
+    """One click in an email turns off email for its categories (never for transactional ones)."""
+    turned_off = [category for category in categories if category != Category.MEMBERSHIP]
+    for category in turned_off:
+        row = await uow.session.get(Preference, (person_id, category, Channel.EMAIL))
+        row = row or Preference(person_id=person_id, category=category, channel=Channel.EMAIL)
+        row.enabled = False
+        uow.session.add(row)
+    await uow.commit()
+    return Unsubscribed(person_id=person_id, categories=turned_off)
+
+
+# ---- digests ----------------------------------------------------------------------------------------------------
+
+
+async def send_due_digests(uow: UnitOfWork, postman: Postman, now: datetime, hour: int, weekday: int) -> int:
+    """Gather each person's held messages into one digest per channel and frequency. The digest's source id is
+    its period, so a restart or a second replica finds it already written; what was held after a digest went out
+    waits for the next one."""
+    written = 0
+    for frequency in (Frequency.DAILY, Frequency.WEEKLY):
+        period = digest_period(frequency, now, hour, weekday)
+        if period is None:
+            continue
+        key, cutoff = period
+        source_event_id = f"digest:{key}"
+        done = await store.digests_already_sent(uow.session, source_event_id)
+        groups: dict[tuple[str, Channel], list[Message]] = {}
+        for message in await store.held_messages(uow.session, frequency, cutoff):
+            if (message.recipient, message.channel) not in done:
+                groups.setdefault((message.recipient, message.channel), []).append(message)
+        for held in groups.values():
+            digest = await _digest_of(uow, postman, held, frequency, source_event_id, key, now)
+            uow.session.add(digest)
+            if digest.status == MessageStatus.SENT:
+                uow.publish(sent(digest))
+            written += 1
+    await uow.commit()
+    return written
+
+
+async def _digest_of(uow: UnitOfWork, postman: Postman, held: list[Message], frequency: Frequency,
+                     source_event_id: str, key: str, now: datetime) -> Message:
+    first = held[0]
+    person = await uow.session.get(ContactPerson, first.person_id) if first.person_id else None
+    recipient = Recipient.person(person) if person else Recipient(first.recipient, first.person_id, first.address,
+                                                                     first.language, "")
+    items = [{"title": message.title, "link": message.link} for message in held]
+    notice = Notice(source_event_id, Kind.DIGEST, lambda _language: {"items": items, "frequency": frequency.value},
+                    link=postman.public_url.rstrip("/"))
+    rendered = postman.writer.write(Kind.DIGEST, recipient.language,
+                                    {**notice.context(recipient.language), "recipient_name": recipient.name},
+                                    notice.link)
+    email = first.channel == Channel.EMAIL
+    for message in held:
+        message.status = MessageStatus.DIGESTED
+        message.digest_key = key
+        uow.session.add(message)
+    return Message(
+        source_event_id=source_event_id, recipient=first.recipient, person_id=first.person_id,
+        address=recipient.address if email else None, language=recipient.language, channel=first.channel,
+        kind=Kind.DIGEST, category=None, title=rendered.title, body=rendered.text if email else rendered.body,
+        html=rendered.html if email else None, link=notice.link,
+        unsubscribe=sorted({message.category.value for message in held if message.category}),
+        status=MessageStatus.QUEUED if email else MessageStatus.SENT,
+        next_attempt_at=now if email else None, sent_at=None if email else now, created_at=now,
+    )

@@ -1,0 +1,50 @@
+"""Kafka subscribers of the notifications service: one consumer per topic it listens to.
+
+Each handler runs inside the idempotent consumer's unit of work (shared/consumer.py): the messages it writes,
+the webhook deliveries it queues and the fact's id in the inbox commit together, so a redelivered fact writes
+nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from services.notifications import triggers, webhooks
+from services.notifications.commands import Postman
+from shared.envelope import CloudEvent
+from shared.runtime import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
+
+Trigger = Callable[[UnitOfWork, Postman, CloudEvent], Awaitable[None]]
+
+# topic -> what its facts mean to people, and why we listen
+TOPICS: dict[str, tuple[Trigger, str]] = {
+    "members.companies.v1": (triggers.company_fact,
+                             "Applications to staff, approval or rejection to the applicant; listed companies "
+                             "to partners' webhooks"),
+    "members.people.v1": (triggers.person_fact, "Who people are and how to write to them; welcome; erasure"),
+    "members.fees.v1": (triggers.fee_fact, "Overdue fees to the company's admins"),
+    "events.events.v1": (triggers.event_fact,
+                         "New events to members, changes and cancellations to registrants, reminders, feedback "
+                         "requests; events to partners' webhooks"),
+    "events.registrations.v1": (triggers.registration_fact,
+                                "Confirmations with the .ics, waitlist places, seat offers, promotions, rejections"),
+    "funding.calls.v1": (triggers.call_fact, "Deadline reminders to matched companies; calls to partners' webhooks"),
+    "funding.matches.v1": (triggers.match_fact, "A call that fits the company, to its people who follow funding"),
+    "funding.searches.v1": (triggers.search_fact, "A new call for a person's saved search"),
+}
+
+
+def subscribe(runtime: ServiceRuntime, postman: Postman) -> None:
+    for topic, (trigger, description) in TOPICS.items():
+        aggregate = topic.split(".")[1]
+        runtime.consume(topic, f"notifications.{topic.split('.')[0]}-{aggregate}", _handler(trigger, postman),
+                        description)
+
+
+def _handler(trigger: Trigger, postman: Postman) -> Callable[[UnitOfWork, CloudEvent], Awaitable[None]]:
+    async def handle(uow: UnitOfWork, event: CloudEvent) -> None:
+        await trigger(uow, postman, event)
+        await webhooks.fan_out(uow, event, postman.clock())
+
+    return handle

@@ -1,0 +1,139 @@
+"""Email over SMTP: queued messages are built as multipart (plain text + HTML, and the event's .ics when there is
+one), handed to the mail server over a few connections at once, and marked sent, retried later, or given up with
+the reason, each outcome announced on notifications.deliveries.v1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import aiosmtplib
+
+from services.notifications import store
+from services.notifications.commands import Clock, Postman, sent
+from services.notifications.domain import next_email_attempt
+from services.notifications.events import MessageFailed
+from services.notifications.models import Message, MessageStatus
+from services.notifications.settings import NotificationsSettings
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def email_of(message: Message, sender: str, unsubscribe_url: str | None) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.address or ""
+    email["Subject"] = message.title
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = make_msgid(idstring=message.id.replace("-", ""), domain="filiera")
+    if unsubscribe_url:
+        # RFC 8058 one-click: mail programs POST "List-Unsubscribe=One-Click" to the URL.
+        email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(message.body)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    if message.calendar:
+        email.add_attachment(message.calendar.encode(), maintype="text", subtype="calendar",
+                             filename="evento.ics" if message.language == "it" else "event.ics",
+                             params={"method": "PUBLISH"})
+    email["Content-Language"] = message.language  # after the parts: setting content clears Content-* headers
+    return email
+
+
+@dataclass(frozen=True)
+class Handed:
+    message_id: str
+    error: str | None  # None: the server accepted it
+    permanent: bool = False  # the server refused the address or the message: trying again cannot help
+
+
+class EmailSender:
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], postman: Postman, settings: NotificationsSettings,
+                 clock: Clock, batch: int = 400) -> None:
+        self._unit_of_work = unit_of_work
+        self._postman = postman
+        self._settings = settings
+        self._clock = clock
+        self._batch = batch
+
+    async def send_due(self) -> int:
+        """One pass: every queued email that is due. Returns how many were handed to the server."""
+        handed = 0
+        while True:
+            async with self._unit_of_work() as uow:
+                due = await store.due_emails(uow.session, self._clock(), self._batch)
+            if not due:
+                return handed
+            connections = max(1, min(self._settings.smtp_connections, len(due)))
+            shares = [due[index::connections] for index in range(connections)]
+            results = await asyncio.gather(*(self._send_over_one_connection(share) for share in shares))
+            outcomes = [outcome for result in results for outcome in result]
+            await self._record(outcomes)
+            handed += sum(1 for outcome in outcomes if outcome.error is None)
+            if any(outcome.error and not outcome.permanent for outcome in outcomes):
+                return handed  # the server is struggling: the rest waits for the next pass
+
+    async def _send_over_one_connection(self, messages: list[Message]) -> list[Handed]:
+        settings = self._settings
+        client = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port,
+                                 timeout=settings.smtp_timeout_seconds, start_tls=settings.smtp_starttls)
+        try:
+            await client.connect()
+            if settings.smtp_username and settings.smtp_password:
+                await client.login(settings.smtp_username, settings.smtp_password)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            return [Handed(message.id, f"mail server unreachable: {error}") for message in messages]
+        outcomes = []
+        try:
+            for message in messages:
+                outcomes.append(await self._send_one(client, message))
+        finally:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+        return outcomes
+
+    async def _send_one(self, client: aiosmtplib.SMTP, message: Message) -> Handed:
+        email = email_of(message, self._settings.mail_from, self._postman.unsubscribe_url(message))
+        try:
+            await client.send_message(email)
+        except aiosmtplib.SMTPRecipientsRefused as refused:
+            return Handed(message.id, f"address refused: {refused.recipients[0].message}", permanent=True)
+        except aiosmtplib.SMTPResponseException as error:
+            return Handed(message.id, f"SMTP {error.code}: {error.message}", permanent=error.code >= 500)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            return Handed(message.id, f"{type(error).__name__}: {error}")
+        return Handed(message.id, None)
+
+    async def _record(self, outcomes: list[Handed]) -> None:
+        now = self._clock()
+        async with self._unit_of_work() as uow:
+            for outcome in outcomes:
+                message = await uow.session.get(Message, outcome.message_id)
+                if message is None:
+                    continue  # erased while it was being sent
+                message.attempts += 1
+                message.last_error = outcome.error
+                retry_at = None if outcome.error is None or outcome.permanent else \
+                    next_email_attempt(message.attempts, now)
+                if outcome.error is None:
+                    message.status, message.sent_at, message.next_attempt_at = MessageStatus.SENT, now, None
+                    uow.publish(sent(message))
+                elif retry_at is None:
+                    message.status, message.next_attempt_at = MessageStatus.FAILED, None
+                    uow.publish(MessageFailed(message_id=message.id, source_event_id=message.source_event_id,
+                                              kind=message.kind, channel=message.channel,
+                                              person_id=message.person_id, attempts=message.attempts,
+                                              reason=outcome.error or ""))
+                    log.warning("gave up email %s: %s", message.id, outcome.error)
+                else:
+                    message.next_attempt_at = retry_at
+                uow.session.add(message)
+            await uow.commit()

@@ -1,0 +1,321 @@
+"""A notifications service per test, on a real database (PostgreSQL and SQLite), the real Kafka broker, a real
+SMTP server in the test process (aiosmtpd) and real HTTP receivers for webhooks.
+
+The other services are not running: their facts are built with their own event classes (so a change to their
+contracts breaks these tests) and published to their topics as they publish them. The clock that decides retries
+and digests is the test's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlmodel import select
+
+from deploy.local.ports import free_port
+from services.events.events import EventSummary, RegistrationSummary
+from services.members.events import CompanyProfile, PersonProfile
+from services.notifications.app import create_app
+from services.notifications.models import ContactCompany, ContactPerson, Message
+from services.notifications.settings import NotificationsSettings
+from shared.envelope import IntegrationEvent
+from shared.testing import LocalKeys, bearer, publish_fact, until_stored
+
+STAFF = bearer(str(uuid.uuid4()), role="network_admin")
+
+
+class FakeClock:
+    """The service's notion of now: real time, plus however far a test moved it forward instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
+
+
+# ---- a mail server ----------------------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """What the SMTP server received, parsed; `refuse` makes it answer 451 (try later) to everything."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd
+        if self.refuse:
+            return "451 4.3.0 mail server busy, try later"
+        parsed = email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
+        self.received.append(parsed)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.received if message["To"] == address]
+
+    async def until_received(self, count: int, address: str | None = None, timeout: float = 20) -> list[EmailMessage]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = self.to(address) if address else self.received
+            if len(found) >= count:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(found)} emails received, expected {count}")
+            await asyncio.sleep(0.1)
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+# ---- a webhook receiver -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A partner's HTTP endpoint: records what arrives and answers with the statuses a test lines up (then 204)."""
+
+    url: str = ""
+    received: list[Received] = field(default_factory=list)
+    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+    def answer(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
+        self.answers.extend([(status, headers or {})] * times)
+
+    async def until_received(self, count: int, timeout: float = 20) -> list[Received]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.received) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(self.received)} webhook requests received, expected {count}")
+            await asyncio.sleep(0.05)
+        return self.received
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+            status, headers = receiver.answers.pop(0) if receiver.answers else (204, {})
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    receiver.url = f"http://127.0.0.1:{server.server_port}/hooks/filiera"
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+
+
+# ---- other services' facts --------------------------------------------------------------------------------------
+
+
+def company_profile(company_id: str, status: str = "active", legal_name: str = "Calzaturificio Lunata S.r.l.",
+                    public_listing: bool = True) -> CompanyProfile:
+    return CompanyProfile(
+        id=company_id, legal_name=legal_name, partita_iva="01234567897", status=status, size_class="small",
+        employees=18, ateco_primary="15.20.10", ateco_secondary=[], comune="Capannori", frazione="Lunata",
+        province="LU", region="Toscana", website=None, capabilities=["calzature donna"], certifications=[],
+        export_markets=["DE"], languages=["it", "en"], interests=["sostenibilità"], public_listing=public_listing)
+
+
+def event_summary(event_id: str, **overrides: Any) -> EventSummary:
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+    fields: dict[str, Any] = dict(
+        id=event_id, title_it="Corso di modellistica 3D", title_en="3D pattern making course",
+        event_type="training", status="published", audience="members", starts_at=starts,
+        ends_at=starts + timedelta(hours=4), time_zone="Europe/Rome",
+        venue="Polo Tecnologico di Capannori, Segromigno in Monte", online_url=None, organiser_company_id=None,
+        capacity=20, tags=[])
+    fields.update(overrides)
+    return EventSummary(**fields)
+
+
+def registration_summary(event_id: str, person: Person | None, status: str = "confirmed",
+                         **overrides: Any) -> RegistrationSummary:
+    fields: dict[str, Any] = dict(
+        id=str(uuid.uuid4()), event_id=event_id, person_id=person.id if person else None,
+        company_id=person.company_id if person else None, name=person.name if person else "Ospite Esterno",
+        email=person.email if person else "ospite@example.org", status=status, price_due_cents=0,
+        offer_expires_at=None, checked_in_at=None)
+    fields.update(overrides)
+    return RegistrationSummary(**fields)
+
+
+@dataclass
+class Person:
+    id: str
+    company_id: str | None
+    email: str
+    name: str
+    language: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.id, company_id=self.company_id)
+
+
+class NotificationsApi:
+    def __init__(self, client: httpx.AsyncClient, app: Any, kafka_bootstrap: str, mailbox: Mailbox,
+                 clock: FakeClock) -> None:
+        self.client = client
+        self.app = app
+        self.kafka_bootstrap = kafka_bootstrap
+        self.mailbox = mailbox
+        self.clock = clock
+
+    async def tell(self, fact: IntegrationEvent, source: str = "/filiera/members", event_id: str | None = None
+                   ) -> str:
+        """Publish another service's fact as it would; returns the CloudEvent id."""
+        return await publish_fact(self.kafka_bootstrap, fact.topic, fact.event_type, fact.aggregate_id(),
+                                  fact.model_dump(mode="json"), source=source, event_id=event_id)
+
+    async def company(self, status: str = "active", legal_name: str = "Calzaturificio Lunata S.r.l.",
+                      public_listing: bool = True) -> str:
+        from services.members.events import CompanyApproved
+
+        company_id = str(uuid.uuid4())
+        await self.tell(CompanyApproved(company_id=company_id,
+                                        company=company_profile(company_id, status, legal_name, public_listing)))
+        await self.until(lambda session: _exists(session, ContactCompany, company_id))
+        return company_id
+
+    async def person(self, company_id: str | None = None, role: str = "company_member", language: str = "it",
+                     given_name: str = "Giulia") -> Person:
+        from services.members.events import PersonJoined
+
+        person_id = str(uuid.uuid4())
+        address = f"{given_name.lower()}.{person_id[:8]}@example.com"
+        await self.tell(PersonJoined(person_id=person_id, person=PersonProfile(
+            id=person_id, company_id=company_id, given_name=given_name, family_name="Bertolucci", email=address,
+            language=language, role=role, job_title=None)))
+        await self.until(lambda session: _exists(session, ContactPerson, person_id))
+        return Person(person_id, company_id, address, f"{given_name} Bertolucci", language)
+
+    async def inbox(self, person: Person, **params: Any) -> dict[str, Any]:
+        answer = await self.client.get("/inbox", headers=person.headers, params=params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    async def until_in_inbox(self, person: Person, count: int, timeout: float = 20) -> list[dict[str, Any]]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            items = (await self.inbox(person, page_size=100))["items"]
+            if len(items) >= count:
+                return items
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(items)} messages in the inbox, expected {count}")
+            await asyncio.sleep(0.1)
+
+    async def messages(self, **conditions: Any) -> list[Message]:
+        async with self.app.state.runtime.sessions() as session:
+            query = select(Message)
+            for name, value in conditions.items():
+                query = query.where(getattr(Message, name) == value)
+            return list(await session.exec(query))
+
+    async def until(self, condition: Callable[[Any], Any], timeout: float = 30) -> None:
+        await until_stored(self.app.state.runtime.sessions, condition, timeout)
+
+
+async def _exists(session: Any, table: Any, key: str) -> bool:
+    return await session.get(table, key) is not None
+
+
+def notifications_settings(database_url: str, kafka_bootstrap: str, smtp_port: int, **overrides: Any
+                           ) -> NotificationsSettings:
+    values: dict[str, Any] = dict(
+        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, smtp_port=smtp_port,
+        outbox_poll_interval_seconds=0.5, dispatch_interval_seconds=0.2, digest_check_interval_seconds=0.2,
+        inbox_stream_poll_seconds=0.1, webhook_allowed_hosts=["127.0.0.1"], public_url="http://notifications.test",
+        web_url="https://filiera.test")
+    values.update(overrides)
+    return NotificationsSettings(**values)
+
+
+@asynccontextmanager
+async def notifications_service(database_url: str, kafka_bootstrap: str, mailbox: Mailbox, smtp_port: int,
+                                clock: FakeClock | None = None, resolver: Any = None, **settings: Any
+                                ) -> AsyncIterator[NotificationsApi]:
+    clock = clock or FakeClock()
+    extra = {"resolver": resolver} if resolver else {}
+    app = create_app(notifications_settings(database_url, kafka_bootstrap, smtp_port, **settings),
+                     key_source=LocalKeys(), clock=clock, **extra)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifications") as client:
+            yield NotificationsApi(client, app, kafka_bootstrap, mailbox, clock)
+
+
+@asynccontextmanager
+async def over_http(app: Any) -> AsyncIterator[str]:
+    """The (already started) app behind a real HTTP server, for what ASGITransport cannot do: it buffers whole
+    responses, so a stream that never ends would never arrive."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+async def notifications(database_url: str, kafka_bootstrap: str, smtp: tuple[Mailbox, int]
+                        ) -> AsyncIterator[NotificationsApi]:
+    mailbox, port = smtp
+    async with notifications_service(database_url, kafka_bootstrap, mailbox, port) as api:
+        yield api

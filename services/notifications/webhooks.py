@@ -1,0 +1,371 @@
+"""Webhooks to partner systems (Chamber of Commerce, trade-fair organisers, regional agencies), as the Standard
+Webhooks spec has them: a JSON body `{"type", "timestamp", "data"}`, signed with HMAC-SHA256 by the endpoint's
+`whsec_` secret (both secrets for a while after a rotation), retried on a schedule (domain.next_webhook_attempt),
+every attempt logged, and replayable by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from standardwebhooks import Webhook
+
+from services.notifications import store
+from services.notifications.commands import Clock, Notice, Postman, Recipient
+from services.notifications.domain import (
+    Kind,
+    endpoint_failing_too_long,
+    next_webhook_attempt,
+    refuse_private_addresses,
+    retry_after_of,
+    webhook_host,
+)
+from services.notifications.events import EndpointDisabled, WebhookDelivered, WebhookFailed
+from services.notifications.models import (
+    DeliveryStatus,
+    EndpointCreate,
+    EndpointCreated,
+    EndpointPublic,
+    EndpointUpdate,
+    SecretRotated,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from shared.auth import Principal
+from shared.envelope import CloudEvent
+from shared.errors import DomainError, Forbidden, NotFound
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MANAGE_SCOPE = "webhooks:manage"
+
+# The public facts partners may subscribe to, and what each tells them. Facts about people never leave.
+EVENT_TYPES: dict[str, str] = {
+    "members.company.approved": "A company joined the network (companies listed in the public directory)",
+    "members.company.updated": "A listed member company changed its public profile",
+    "members.company.withdrawn": "A listed company left the network",
+    "events.event.published": "A trade fair, training course or company event was announced",
+    "events.event.updated": "An announced event changed (time, place, capacity...)",
+    "events.event.cancelled": "An announced event was cancelled",
+    "funding.call.published": "A funding call was found in the EU or Italian feeds, or entered by the network",
+    "funding.call.updated": "A funding call changed (deadline, budget, status...)",
+}
+# What partners see of a member company: its public directory entry, not its interests or contacts.
+PUBLIC_COMPANY_FIELDS = ("id", "legal_name", "partita_iva", "size_class", "ateco_primary", "ateco_secondary",
+                         "comune", "frazione", "province", "region", "website", "capabilities", "certifications",
+                         "export_markets", "languages")
+
+Resolver = Callable[[str], Awaitable[list[str]]]
+
+
+async def resolve(host: str) -> list[str]:
+    try:
+        answers = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise DomainError(f"the webhook URL's host {host} cannot be resolved") from error
+    return [str(answer[4][0]) for answer in answers]
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    allowed_hosts: frozenset[str]
+    resolver: Resolver = resolve
+
+    async def check(self, url: str) -> None:
+        """Raises DomainError when `url` must not receive webhooks; run on registration and before each send,
+        since what a name resolves to can change in between."""
+        host = webhook_host(url, self.allowed_hosts)
+        if host not in self.allowed_hosts:
+            refuse_private_addresses(host, await self.resolver(host), self.allowed_hosts)
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+# ---- fan-out of public facts ------------------------------------------------------------------------------------
+
+
+def partner_view(event: CloudEvent) -> dict[str, Any] | None:
+    """The body partners receive for `event`, or None when it is not for them."""
+    if event.type not in EVENT_TYPES:
+        return None
+    data = event.data
+    if event.type.startswith("members.company."):
+        company = data["company"]
+        if not company.get("public_listing"):
+            return None
+        data = {"company_id": data["company_id"],
+                "company": {name: company.get(name) for name in PUBLIC_COMPANY_FIELDS}}
+    return {"type": event.type, "timestamp": event.time.astimezone(UTC).isoformat(), "data": data}
+
+
+async def fan_out(uow: UnitOfWork, event: CloudEvent, now: datetime) -> int:
+    """One delivery per enabled endpoint that wants this fact, due at once; the unique (endpoint, event) key
+    keeps a redelivered fact from being sent twice."""
+    body = partner_view(event)
+    if body is None:
+        return 0
+    endpoints = await store.endpoints_wanting(uow.session, event.type)
+    payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    for endpoint in endpoints:
+        uow.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, event_type=event.type,
+                                        body=payload, next_attempt_at=now, created_at=now))
+    return len(endpoints)
+
+
+# ---- endpoints --------------------------------------------------------------------------------------------------
+
+
+def ensure_may_manage(principal: Principal) -> None:
+    if principal.is_staff or (principal.kind == "partner" and MANAGE_SCOPE in principal.scopes):
+        return
+    raise Forbidden(f"webhook endpoints are managed by network staff or partner systems with scope {MANAGE_SCOPE}")
+
+
+def _refuse_unknown_types(event_types: list[str]) -> None:
+    unknown = sorted(set(event_types) - set(EVENT_TYPES))
+    if unknown:
+        raise DomainError(f"unknown event types {', '.join(unknown)}: see GET /webhooks/event-types")
+
+
+async def register_endpoint(uow: UnitOfWork, data: EndpointCreate, owner: Principal, policy: UrlPolicy
+                            ) -> EndpointCreated:
+    ensure_may_manage(owner)
+    _refuse_unknown_types(data.event_types)
+    await policy.check(data.url)
+    endpoint = WebhookEndpoint(owner_id=owner.subject, contact_email=str(data.contact_email), url=data.url,
+                               description=data.description, event_types=sorted(set(data.event_types)),
+                               secret=new_secret())
+    uow.session.add(endpoint)
+    await uow.commit()
+    return EndpointCreated(**EndpointPublic.model_validate(endpoint).model_dump(), secret=endpoint.secret)
+
+
+async def endpoint_of(uow: UnitOfWork, endpoint_id: str, principal: Principal) -> WebhookEndpoint:
+    ensure_may_manage(principal)
+    endpoint = await uow.session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or not (principal.is_staff or endpoint.owner_id == principal.subject):
+        raise NotFound("no such webhook endpoint")
+    return endpoint
+
+
+async def update_endpoint(uow: UnitOfWork, endpoint_id: str, data: EndpointUpdate, principal: Principal,
+                          policy: UrlPolicy, now: datetime) -> WebhookEndpoint:
+    endpoint = await endpoint_of(uow, endpoint_id, principal)
+    changes = data.model_dump(exclude_unset=True)
+    if "event_types" in changes:
+        _refuse_unknown_types(changes["event_types"])
+        changes["event_types"] = sorted(set(changes["event_types"]))
+    if "url" in changes:
+        await policy.check(changes["url"])
+    if "contact_email" in changes:
+        changes["contact_email"] = str(changes["contact_email"])
+    if changes.get("enabled") is True and not endpoint.enabled:
+        endpoint.disabled_reason, endpoint.failing_since = None, None
+        await _resume_pending(uow, endpoint, now)
+    if changes.get("enabled") is False and endpoint.enabled:
+        endpoint.disabled_reason = "disabled by its owner"
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    uow.session.add(endpoint)
+    await uow.commit()
+    return endpoint
+
+
+async def _resume_pending(uow: UnitOfWork, endpoint: WebhookEndpoint, now: datetime) -> None:
+    """Deliveries that waited while the endpoint was disabled are due at once, with a fresh schedule."""
+    for delivery in await store.pending_deliveries_of(uow.session, endpoint.id):
+        delivery.next_attempt_at, delivery.first_attempt_at = now, None
+        uow.session.add(delivery)
+
+
+async def delete_endpoint(uow: UnitOfWork, endpoint_id: str, principal: Principal) -> None:
+    endpoint = await endpoint_of(uow, endpoint_id, principal)
+    endpoint.enabled = False
+    endpoint.disabled_reason = "deleted by its owner"
+    # Kept disabled rather than removed: its delivery log stays for audit.
+    endpoint.event_types = []
+    uow.session.add(endpoint)
+    await uow.commit()
+
+
+async def rotate_secret(uow: UnitOfWork, endpoint_id: str, principal: Principal, overlap: timedelta,
+                        now: datetime) -> SecretRotated:
+    endpoint = await endpoint_of(uow, endpoint_id, principal)
+    endpoint.previous_secret, endpoint.secret = endpoint.secret, new_secret()
+    endpoint.previous_secret_expires_at = now + overlap
+    uow.session.add(endpoint)
+    await uow.commit()
+    return SecretRotated(secret=endpoint.secret, previous_valid_until=endpoint.previous_secret_expires_at)
+
+
+async def delivery_of(uow: UnitOfWork, delivery_id: str, principal: Principal) -> WebhookDelivery:
+    delivery = await uow.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound("no such delivery")
+    await endpoint_of(uow, delivery.endpoint_id, principal)
+    return delivery
+
+
+async def replay(uow: UnitOfWork, delivery_id: str, principal: Principal, now: datetime) -> WebhookDelivery:
+    """Send a delivery again (same webhook-id, so a receiver that got it already can tell), whatever its state."""
+    delivery = await delivery_of(uow, delivery_id, principal)
+    endpoint = await endpoint_of(uow, delivery.endpoint_id, principal)
+    if not endpoint.enabled:
+        raise DomainError("the endpoint is disabled: enable it first (PATCH enabled=true)")
+    delivery.status, delivery.next_attempt_at, delivery.first_attempt_at = DeliveryStatus.PENDING, now, None
+    delivery.finished_at = None
+    uow.session.add(delivery)
+    await uow.commit()
+    return delivery
+
+
+# ---- sending ----------------------------------------------------------------------------------------------------
+
+
+def signature_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, sent_at: datetime) -> dict[str, str]:
+    """Standard Webhooks headers; during a rotation the body is signed with both secrets, so a receiver that
+    still holds the old one keeps verifying."""
+    secrets_in_use = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and sent_at < endpoint.previous_secret_expires_at:
+        secrets_in_use.append(endpoint.previous_secret)
+    signatures = " ".join(Webhook(secret).sign(delivery.id, sent_at, delivery.body) for secret in secrets_in_use)
+    return {"webhook-id": delivery.id, "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": signatures, "content-type": "application/json"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    retry_after: str | None
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookSender:
+    """Sends due deliveries, a bounded number at a time, and records each attempt and its consequences."""
+
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], postman: Postman, policy: UrlPolicy, clock: Clock,
+                 concurrency: int, timeout_seconds: float) -> None:
+        self._unit_of_work = unit_of_work
+        self._postman = postman
+        self._policy = policy
+        self._clock = clock
+        self._limit = asyncio.Semaphore(concurrency)
+        self._batch = concurrency * 4
+        self._timeout = timeout_seconds
+
+    async def send_due(self) -> int:
+        """One pass: every delivery due now. Returns how many were attempted."""
+        attempted = 0
+        # No redirects: a receiver's 3xx must not lead our request somewhere the URL check did not see.
+        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
+            while True:
+                async with self._unit_of_work() as uow:
+                    due = await store.due_deliveries(uow.session, self._clock(), self._batch)
+                if not due:
+                    return attempted
+                await asyncio.gather(*(self._send_one(client, delivery.id) for delivery in due))
+                attempted += len(due)
+
+    async def _send_one(self, client: httpx.AsyncClient, delivery_id: str) -> None:
+        async with self._limit:
+            async with self._unit_of_work() as uow:
+                delivery = await uow.session.get(WebhookDelivery, delivery_id)
+                endpoint = await uow.session.get(WebhookEndpoint, delivery.endpoint_id) if delivery else None
+            if delivery is None or endpoint is None or delivery.status != DeliveryStatus.PENDING:
+                return
+            outcome = await self._post(client, delivery, endpoint)
+            async with self._unit_of_work() as uow:
+                await self._record(uow, delivery.id, outcome)
+
+    async def _post(self, client: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: WebhookEndpoint
+                    ) -> Outcome:
+        started = time.perf_counter()
+        try:
+            await self._policy.check(endpoint.url)
+            response = await client.post(endpoint.url, content=delivery.body.encode(),
+                                               headers=signature_headers(delivery, endpoint, datetime.now(UTC)))
+        except DomainError as refused:
+            return Outcome(None, f"refused before sending: {refused.message}", None, _ms_since(started))
+        except httpx.HTTPError as error:
+            return Outcome(None, f"{type(error).__name__}: {error}"[:500] or type(error).__name__, None,
+                           _ms_since(started))
+        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}: {response.text[:200]}"
+        return Outcome(response.status_code, error, response.headers.get("retry-after"), _ms_since(started))
+
+    async def _record(self, uow: UnitOfWork, delivery_id: str, outcome: Outcome) -> None:
+        now = self._clock()
+        delivery = await uow.session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
+        endpoint = await uow.session.get(WebhookEndpoint, delivery.endpoint_id)
+        assert endpoint is not None
+        uow.session.add(WebhookAttempt(delivery_id=delivery.id, attempted_at=now, status_code=outcome.status_code,
+                                       error=outcome.error, duration_ms=outcome.duration_ms))
+        delivery.attempts += 1
+        delivery.first_attempt_at = delivery.first_attempt_at or now
+        delivery.last_status_code, delivery.last_error = outcome.status_code, outcome.error
+        if outcome.succeeded:
+            delivery.status, delivery.next_attempt_at, delivery.finished_at = DeliveryStatus.SUCCEEDED, None, now
+            endpoint.failing_since = None
+            uow.publish(_outcome(WebhookDelivered, delivery))
+        elif outcome.status_code == 410:
+            await self._give_up(uow, delivery, "the receiver answered 410 Gone", now)
+            await self._disable(uow, endpoint, "the receiver answered 410 Gone: it no longer wants deliveries", now)
+        else:
+            endpoint.failing_since = endpoint.failing_since or now
+            retry_at = next_webhook_attempt(delivery.first_attempt_at, delivery.attempts, now,
+                                            retry_after_of(outcome.retry_after, now))
+            if retry_at is None:
+                await self._give_up(uow, delivery, f"gave up after {delivery.attempts} attempts: {outcome.error}", now)
+            else:
+                delivery.next_attempt_at = retry_at
+            if endpoint_failing_too_long(endpoint.failing_since, now):
+                await self._disable(uow, endpoint, "every delivery has failed for 3 days", now)
+        uow.session.add(delivery)
+        uow.session.add(endpoint)
+        await uow.commit()
+
+    async def _give_up(self, uow: UnitOfWork, delivery: WebhookDelivery, reason: str, now: datetime) -> None:
+        delivery.status, delivery.next_attempt_at, delivery.finished_at = DeliveryStatus.FAILED, None, now
+        uow.publish(_outcome(WebhookFailed, delivery, reason=reason))
+
+    async def _disable(self, uow: UnitOfWork, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
+        """Disable the endpoint and tell its owner by email; what was pending stays pending until it is enabled
+        again or replayed."""
+        if not endpoint.enabled:
+            return
+        endpoint.enabled, endpoint.disabled_reason = False, reason
+        uow.publish(EndpointDisabled(endpoint_id=endpoint.id, owner_id=endpoint.owner_id, reason=reason))
+        context = {"url": endpoint.url, "reason": reason}
+        notice = Notice(f"endpoint-disabled:{endpoint.id}:{now.isoformat()}", Kind.ENDPOINT_DISABLED,
+                        lambda _language: context)
+        await self._postman.deliver(uow, notice, [Recipient.address_only(endpoint.contact_email, "")])
+        log.warning("disabled webhook endpoint %s: %s", endpoint.id, reason)
+
+
+def _outcome(kind: type[WebhookDelivered] | type[WebhookFailed], delivery: WebhookDelivery, **extra: Any) -> Any:
+    return kind(delivery_id=delivery.id, endpoint_id=delivery.endpoint_id, event_id=delivery.event_id,
+                event_type=delivery.event_type, attempts=delivery.attempts, status_code=delivery.last_status_code,
+                **extra)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
