@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -50,7 +51,12 @@ def create_app(settings: MembersSettings | None = None) -> FastAPI:
                 if await commands.create_first_admin(uow, settings.first_admin_email, settings.first_admin_password):
                     log.info("created the first network admin %s", settings.first_admin_email)
 
+    async def announce_overdue_fees() -> None:
+        async with runtime.unit_of_work() as uow:
+            await commands.announce_overdue_fees(uow, date.today())
+
     runtime.after_start(prepare_identity)
+    runtime.every(settings.scheduler_interval_seconds, "overdue-fees", announce_overdue_fees)
     return app
 
 

@@ -27,6 +27,7 @@ from services.members.events import (
     CompanyUpdated,
     CompanyWithdrawn,
     FeeAssessed,
+    FeeOverdue,
     FeePaymentRecorded,
     GovernanceTermEnded,
     GovernanceTermStarted,
@@ -314,6 +315,19 @@ async def record_payment(uow: UnitOfWork, fee_id: str, data: PaymentCreate, acto
     uow.publish(FeePaymentRecorded(**_fee_event_fields(fee), payment_cents=data.amount_cents))
     await uow.commit()
     return fee
+
+
+async def announce_overdue_fees(uow: UnitOfWork, today: date) -> int:
+    """Announce each fee of an active company that is overdue on `today`, once: the mark and the fact commit
+    together, so a second run, a restart or another replica finds it announced."""
+    now = utc_now()
+    fees = await store.overdue_fees_to_announce(uow.session, today)
+    for fee in fees:
+        fee.overdue_announced_at = now
+        uow.session.add(fee)
+        uow.publish(FeeOverdue(**_fee_event_fields(fee)))
+    await uow.commit()
+    return len(fees)
 
 
 def _term_event_fields(term: GovernanceTerm) -> dict[str, Any]:

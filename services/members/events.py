@@ -135,6 +135,12 @@ class FeePaymentRecorded(FeeEvent):
     payment_cents: int
 
 
+class FeeOverdue(FeeEvent):
+    """The fee's due date has passed and it is not fully paid; announced once per fee, while its company is active."""
+
+    event_type: ClassVar[str] = "members.fee.overdue"
+
+
 class GovernanceEvent(IntegrationEvent):
     topic: ClassVar[str] = GOVERNANCE_TOPIC
     key_field: ClassVar[str] = "term_id"
@@ -167,6 +173,7 @@ PUBLISHED_EVENTS: list[type[IntegrationEvent]] = [
     PersonErased,
     FeeAssessed,
     FeePaymentRecorded,
+    FeeOverdue,
     GovernanceTermStarted,
     GovernanceTermEnded,
 ]

@@ -330,6 +330,8 @@ class Fee(FeeCreate, table=True):
     company_id: str = Field(foreign_key="company.id", index=True)
     paid_cents: int = 0
     created_at: datetime = timestamp(default_factory=utc_now)
+    # Set in the transaction that publishes members.fee.overdue, so the fact goes out once per fee.
+    overdue_announced_at: datetime | None = timestamp(default=None, nullable=True)
 
 
 class FeePublic(FeeCreate):

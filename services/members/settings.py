@@ -13,3 +13,6 @@ class MembersSettings(ServiceSettings):
     first_admin_password: str | None = None
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # How often overdue fees are looked for and announced (members.fee.overdue). Due dates are days, so a
+    # minute is prompt enough; each run is one query when nothing is due.
+    scheduler_interval_seconds: float = 60.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -84,11 +85,25 @@ async def get_fee(session: AsyncSession, fee_id: str) -> Fee:
     return fee
 
 
+def _overdue_on(today: date) -> ColumnElement[bool]:
+    """What "overdue" means, wherever it is asked: past its due date and not fully paid."""
+    return and_(col(Fee.due_date) < today, col(Fee.paid_cents) < col(Fee.amount_cents))
+
+
 async def overdue_fees(session: AsyncSession, today: date) -> list[Fee]:
+    query = select(Fee).where(_overdue_on(today)).order_by(col(Fee.due_date))
+    return list((await session.exec(query)).all())
+
+
+async def overdue_fees_to_announce(session: AsyncSession, today: date) -> list[Fee]:
+    """Overdue fees of active companies not announced yet, locked until the caller commits: a second run that
+    overlaps this one skips them, then finds them announced."""
     query = (
         select(Fee)
-        .where(col(Fee.due_date) < today, col(Fee.paid_cents) < col(Fee.amount_cents))
-        .order_by(col(Fee.due_date))
+        .join(Company, col(Company.id) == col(Fee.company_id))
+        .where(_overdue_on(today), col(Fee.overdue_announced_at).is_(None), Company.status == MembershipStatus.ACTIVE)
+        .order_by(col(Fee.due_date), col(Fee.id))
+        .with_for_update(of=Fee, skip_locked=True)
     )
     return list((await session.exec(query)).all())
 

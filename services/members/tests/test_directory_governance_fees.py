@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from conftest import KafkaReader
 from services.members.tests.conftest import MembersApi, application
@@ -104,8 +105,12 @@ async def test_fees_are_assessed_paid_and_overdue_ones_listed(members: MembersAp
     assert (await members.client.post(f"/fees/{fee_id}/payments", headers=admin,
                                       json={"amount_cents": 1, "paid_on": "2026-01-01"})).status_code == 403
 
-    events = await kafka_reader.read("members.fees.v1", lambda evs: sum(
-        e["subject"] == company["id"] for e in evs) == 4)
-    assert [e["type"] for e in events if e["subject"] == company["id"]] == [
+    # The overdue-fees job may announce the 2025 fee too, depending on when its start-up run lands: that fact is
+    # specified in test_fees_overdue.py, and left out here.
+    def fee_changes(evs: list[dict[str, Any]]) -> list[str]:
+        return [e["type"] for e in evs if e["subject"] == company["id"] and e["type"] != "members.fee.overdue"]
+
+    events = await kafka_reader.read("members.fees.v1", lambda evs: len(fee_changes(evs)) == 4)
+    assert fee_changes(events) == [
         "members.fee.assessed", "members.fee.assessed", "members.fee.payment_recorded",
         "members.fee.payment_recorded"]
