@@ -45,6 +45,15 @@ def bearer(person_id: str, role: str = "company_member", company_id: str | None 
     return {"Authorization": f"Bearer {token}"}
 
 
+def partner_bearer(client_id: str, scopes: str = "") -> dict[str, str]:
+    """A partner system's client-credentials token, as members signs it."""
+    now = datetime.now(UTC)
+    claims = {"sub": client_id, "iss": "filiera-members", "aud": "filiera", "iat": now,
+              "exp": now + timedelta(minutes=15), "kind": "partner", "role": "partner", "scope": scopes}
+    token = jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": KEY_ID})
+    return {"Authorization": f"Bearer {token}"}
+
+
 # method, path with query, body -> status, content type, body
 Responder = Callable[[str, str, bytes], tuple[int, str, bytes]]
 

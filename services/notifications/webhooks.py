@@ -236,11 +236,13 @@ async def replay(uow: UnitOfWork, delivery_id: str, principal: Principal, now: d
 # ---- sending ----------------------------------------------------------------------------------------------------
 
 
-def signature_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, sent_at: datetime) -> dict[str, str]:
+def signature_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -> dict[str, str]:
     """Standard Webhooks headers; during a rotation the body is signed with both secrets, so a receiver that
-    still holds the old one keeps verifying."""
+    still holds the old one keeps verifying. The timestamp is the wall clock's, which receivers check ours
+    against; `now` (the service's clock) decides whether the rotation is over."""
+    sent_at = datetime.now(UTC)
     secrets_in_use = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at and sent_at < endpoint.previous_secret_expires_at:
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and now < endpoint.previous_secret_expires_at:
         secrets_in_use.append(endpoint.previous_secret)
     signatures = " ".join(Webhook(secret).sign(delivery.id, sent_at, delivery.body) for secret in secrets_in_use)
     return {"webhook-id": delivery.id, "webhook-timestamp": str(int(sent_at.timestamp())),
@@ -302,7 +304,7 @@ class WebhookSender:
         try:
             await self._policy.check(endpoint.url)
             response = await client.post(endpoint.url, content=delivery.body.encode(),
-                                               headers=signature_headers(delivery, endpoint, datetime.now(UTC)))
+                                               headers=signature_headers(delivery, endpoint, self._clock()))
         except DomainError as refused:
             return Outcome(None, f"refused before sending: {refused.message}", None, _ms_since(started))
         except httpx.HTTPError as error:

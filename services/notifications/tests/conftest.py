@@ -253,10 +253,13 @@ class NotificationsApi:
             await asyncio.sleep(0.1)
 
     async def messages(self, **conditions: Any) -> list[Message]:
+        return await self.messages_of(Message, **conditions)
+
+    async def messages_of(self, table: Any, **conditions: Any) -> list[Any]:
         async with self.app.state.runtime.sessions() as session:
-            query = select(Message)
+            query = select(table)
             for name, value in conditions.items():
-                query = query.where(getattr(Message, name) == value)
+                query = query.where(getattr(table, name) == value)
             return list(await session.exec(query))
 
     async def until(self, condition: Callable[[Any], Any], timeout: float = 30) -> None:
