@@ -14,7 +14,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.notifications import commands, store, webhooks
 from services.notifications.commands import Postman
-from services.notifications.domain import Category, Channel, Choice
+from services.notifications.domain import PARTNER_EVENT_DESCRIPTIONS, Category, Channel, Choice
 from services.notifications.models import (
     DeliveryDetail,
     DeliveryPublic,
@@ -202,7 +202,7 @@ DeliveryId = Annotated[str, Path(pattern=r"^msg_[0-9a-f]{32}$", description="The
 @hooks.get("/event-types", response_model=list[EventTypeDescription],
            summary="The facts partner systems may receive (public)")
 async def event_types() -> Any:
-    return [EventTypeDescription(type=name, description=text) for name, text in webhooks.EVENT_TYPES.items()]
+    return [EventTypeDescription(type=name, description=text) for name, text in PARTNER_EVENT_DESCRIPTIONS.items()]
 
 
 @hooks.post("/endpoints", status_code=201, response_model=EndpointCreated,

@@ -192,14 +192,45 @@ def retry_after_of(header: str | None, now: datetime) -> timedelta | None:
     return min(timedelta(seconds=int(header.strip())), WEBHOOK_GIVE_UP_AFTER)
 
 
+# ---- webhooks ---------------------------------------------------------------------------------------------------
+
+
+class PartnerEventType(StrEnum):
+    """The public facts partner systems may subscribe to. Facts about people never leave the platform."""
+
+    COMPANY_APPROVED = "members.company.approved"
+    COMPANY_UPDATED = "members.company.updated"
+    COMPANY_WITHDRAWN = "members.company.withdrawn"
+    EVENT_PUBLISHED = "events.event.published"
+    EVENT_UPDATED = "events.event.updated"
+    EVENT_CANCELLED = "events.event.cancelled"
+    CALL_PUBLISHED = "funding.call.published"
+    CALL_UPDATED = "funding.call.updated"
+
+
+PARTNER_EVENT_DESCRIPTIONS: dict[PartnerEventType, str] = {
+    PartnerEventType.COMPANY_APPROVED: "A company joined the network (companies listed in the public directory)",
+    PartnerEventType.COMPANY_UPDATED: "A listed member company changed its public profile",
+    PartnerEventType.COMPANY_WITHDRAWN: "A listed company left the network",
+    PartnerEventType.EVENT_PUBLISHED: "A trade fair, training course or company event was announced",
+    PartnerEventType.EVENT_UPDATED: "An announced event changed (time, place, capacity...)",
+    PartnerEventType.EVENT_CANCELLED: "An announced event was cancelled",
+    PartnerEventType.CALL_PUBLISHED: "A funding call was found in the EU or Italian feeds, or entered by the network",
+    PartnerEventType.CALL_UPDATED: "A funding call changed (deadline, budget, status...)",
+}
+
+
 # ---- webhook addresses ------------------------------------------------------------------------------------------
 
 
 def webhook_host(url: str, allowed_hosts: frozenset[str]) -> str:
     """The host a webhook URL names, after the rules that need no network: https (plain http only for allowed
     hosts), no credentials in the URL. Raises DomainError saying what is wrong."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError as error:  # e.g. an unbalanced "[" read as the start of an IPv6 address
+        raise DomainError(f"the webhook URL cannot be read: {error}") from error
     if not host:
         raise DomainError("the webhook URL has no host")
     if parts.username or parts.password:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from pydantic import EmailStr
+from pydantic import EmailStr, StrictBool
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.notifications.domain import Category, Channel, Frequency, Kind
+from services.notifications.domain import Category, Channel, Frequency, Kind, PartnerEventType
 from shared.columns import enum_column, json_list, timestamp, utc_now
 from shared.ids import new_id
-from shared.text import Line, Paragraph, PartialUpdate, WebUrl
+from shared.text import Paragraph, PartialUpdate, WebUrl
 
 # ---- copies of other services' facts ----------------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ class PreferencePublic(SQLModel):
 
 
 class PreferenceUpdate(SQLModel):
-    enabled: bool
+    enabled: StrictBool
     frequency: Frequency = Frequency.INSTANT
 
 
@@ -231,17 +231,18 @@ class Unsubscribed(SQLModel):
 
 class EndpointCreate(SQLModel):
     url: WebUrl = Field(description="https address of the receiver; private and loopback addresses are refused")
-    event_types: list[Line] = Field(min_length=1, max_length=50, description="Types from GET /webhooks/event-types")
+    event_types: list[PartnerEventType] = Field(min_length=1, max_length=20,
+                                                description="Types from GET /webhooks/event-types")
     description: Paragraph = Field(default="", max_length=500)
     contact_email: EmailStr = Field(description="Told when the endpoint is disabled")
 
 
 class EndpointUpdate(PartialUpdate):
     url: WebUrl | None = None
-    event_types: list[Line] | None = Field(default=None, min_length=1, max_length=50)
+    event_types: list[PartnerEventType] | None = Field(default=None, min_length=1, max_length=20)
     description: Paragraph | None = Field(default=None, max_length=500)
     contact_email: EmailStr | None = None
-    enabled: bool | None = Field(default=None, description="true re-enables a disabled endpoint")
+    enabled: StrictBool | None = Field(default=None, description="true re-enables a disabled endpoint")
 
 
 class EndpointPublic(SQLModel):
@@ -267,7 +268,7 @@ class SecretRotated(SQLModel):
 
 
 class EventTypeDescription(SQLModel):
-    type: str
+    type: PartnerEventType
     description: str
 
 

@@ -23,6 +23,7 @@ from standardwebhooks import Webhook
 from services.notifications import store
 from services.notifications.commands import Clock, Notice, Postman, Recipient
 from services.notifications.domain import (
+    PARTNER_EVENT_DESCRIPTIONS,
     Kind,
     endpoint_failing_too_long,
     next_webhook_attempt,
@@ -51,17 +52,6 @@ log = logging.getLogger(__name__)
 
 MANAGE_SCOPE = "webhooks:manage"
 
-# The public facts partners may subscribe to, and what each tells them. Facts about people never leave.
-EVENT_TYPES: dict[str, str] = {
-    "members.company.approved": "A company joined the network (companies listed in the public directory)",
-    "members.company.updated": "A listed member company changed its public profile",
-    "members.company.withdrawn": "A listed company left the network",
-    "events.event.published": "A trade fair, training course or company event was announced",
-    "events.event.updated": "An announced event changed (time, place, capacity...)",
-    "events.event.cancelled": "An announced event was cancelled",
-    "funding.call.published": "A funding call was found in the EU or Italian feeds, or entered by the network",
-    "funding.call.updated": "A funding call changed (deadline, budget, status...)",
-}
 # What partners see of a member company: its public directory entry, not its interests or contacts.
 PUBLIC_COMPANY_FIELDS = ("id", "legal_name", "partita_iva", "size_class", "ateco_primary", "ateco_secondary",
                          "comune", "frazione", "province", "region", "website", "capabilities", "certifications",
@@ -73,8 +63,8 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 async def resolve(host: str) -> list[str]:
     try:
         answers = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise DomainError(f"the webhook URL's host {host} cannot be resolved") from error
+    except (socket.gaierror, UnicodeError) as error:  # UnicodeError: a name no DNS could hold (a 64+ label)
+        raise DomainError(f"the webhook URL's host {host[:100]} cannot be resolved") from error
     return [str(answer[4][0]) for answer in answers]
 
 
@@ -100,7 +90,7 @@ def new_secret() -> str:
 
 def partner_view(event: CloudEvent) -> dict[str, Any] | None:
     """The body partners receive for `event`, or None when it is not for them."""
-    if event.type not in EVENT_TYPES:
+    if event.type not in PARTNER_EVENT_DESCRIPTIONS:
         return None
     data = event.data
     if event.type.startswith("members.company."):
@@ -135,16 +125,9 @@ def ensure_may_manage(principal: Principal) -> None:
     raise Forbidden(f"webhook endpoints are managed by network staff or partner systems with scope {MANAGE_SCOPE}")
 
 
-def _refuse_unknown_types(event_types: list[str]) -> None:
-    unknown = sorted(set(event_types) - set(EVENT_TYPES))
-    if unknown:
-        raise DomainError(f"unknown event types {', '.join(unknown)}: see GET /webhooks/event-types")
-
-
 async def register_endpoint(uow: UnitOfWork, data: EndpointCreate, owner: Principal, policy: UrlPolicy
                             ) -> EndpointCreated:
     ensure_may_manage(owner)
-    _refuse_unknown_types(data.event_types)
     await policy.check(data.url)
     endpoint = WebhookEndpoint(owner_id=owner.subject, contact_email=str(data.contact_email), url=data.url,
                                description=data.description, event_types=sorted(set(data.event_types)),
@@ -167,7 +150,6 @@ async def update_endpoint(uow: UnitOfWork, endpoint_id: str, data: EndpointUpdat
     endpoint = await endpoint_of(uow, endpoint_id, principal)
     changes = data.model_dump(exclude_unset=True)
     if "event_types" in changes:
-        _refuse_unknown_types(changes["event_types"])
         changes["event_types"] = sorted(set(changes["event_types"]))
     if "url" in changes:
         await policy.check(changes["url"])
