@@ -3,6 +3,7 @@ platform, Ctrl-C stops everything, and the data is still there on the next start
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -52,7 +53,7 @@ class LocalPlatform:
 @contextmanager
 def local_platform(data_dir: Path, port_base: int) -> Iterator[LocalPlatform]:
     env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base))
+    env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base), FILIERA_MAIL_PORT=str(free_port()))
     process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -81,6 +82,7 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
         events = await KafkaReader(kafka).read("members.companies.v1",
                                                lambda evs: any(e.get("subject") == company_id for e in evs))
         assert events[-1]["type"] == "members.company.applied"
+        await staff_told_of_the_application(platform.members_url, f"http://127.0.0.1:{port_base + 3}", tmp_path)
         assert platform.interrupt() == 0
     assert (tmp_path / "members.db").exists()
 
@@ -94,3 +96,22 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
             assert company.status_code == 200
             assert company.json()["status"] == "applied"
         assert platform.interrupt() == 0
+
+
+async def staff_told_of_the_application(members_url: str, notifications_url: str, data_dir: Path) -> None:
+    """The demo admin finds the application in the in-app inbox, and its email in the mail catcher's folder."""
+    async with httpx.AsyncClient(base_url=members_url) as members:
+        login = await members.post("/auth/token", data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL,
+                                                        "password": DEMO_ADMIN_PASSWORD})
+        staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=notifications_url) as notifications:
+        while True:
+            inbox = (await notifications.get("/inbox", headers=staff)).json()
+            titles = [item["title"] for item in inbox.get("items", [])]
+            emails = [path.read_text(errors="replace") for path in (data_dir / "mail").glob("*.eml")]
+            if "Nuova domanda di adesione: Calzaturificio Le Pianacce S.r.l." in titles and \
+                    any("Nuova domanda di adesione" in text for text in emails):
+                return
+            assert time.monotonic() < deadline, f"inbox: {titles}; emails: {len(emails)}"
+            await asyncio.sleep(0.5)

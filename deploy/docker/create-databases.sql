@@ -1,3 +1,4 @@
 CREATE DATABASE members;
 CREATE DATABASE events;
 CREATE DATABASE funding;
+CREATE DATABASE notifications;

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local.kafka import KafkaBroker
+from deploy.local.mailcatcher import MailCatcher
 from deploy.local.processes import ROOT, start_service, wait_ready
 
 DATA = Path(os.environ.get("FILIERA_DATA_DIR", ROOT / ".filiera"))
 PORT_BASE = int(os.environ.get("FILIERA_PORT_BASE", "8001"))
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "filiera-admin-2026"
+MAIL_PORT = int(os.environ.get("FILIERA_MAIL_PORT", "1025"))
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ SERVICES = [
     Service("members", "services.members.app:create_app", PORT_BASE, "MEMBERS_"),
     Service("events", "services.events.app:create_app", PORT_BASE + 1, "EVENTS_"),
     Service("funding", "services.funding.app:create_app", PORT_BASE + 2, "FUNDING_"),
+    Service("notifications", "services.notifications.app:create_app", PORT_BASE + 3, "NOTIFICATIONS_"),
 ]
 MEMBERS = SERVICES[0]
 
@@ -74,6 +77,10 @@ def service_environment(service: Service, kafka: str) -> dict[str, str]:
     }
     if service.name == "events":
         env["EVENTS_PUBLIC_URL"] = service.url  # links in calendar entries
+    if service.name == "notifications":
+        env["NOTIFICATIONS_PUBLIC_URL"] = service.url  # unsubscribe links
+        env["NOTIFICATIONS_SMTP_PORT"] = str(MAIL_PORT)  # the mail catcher
+        env["NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS"] = '["127.0.0.1"]'  # a partner's receiver on this machine
     if service is MEMBERS:
         env["MEMBERS_FIRST_ADMIN_EMAIL"] = DEMO_ADMIN_EMAIL
         env["MEMBERS_FIRST_ADMIN_PASSWORD"] = DEMO_ADMIN_PASSWORD
@@ -96,6 +103,9 @@ def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None
 def main() -> None:
     DATA.mkdir(exist_ok=True)
     kafka, broker = start_kafka()
+    mail = MailCatcher(DATA / "mail", MAIL_PORT)
+    say(f"catching outgoing email on 127.0.0.1:{MAIL_PORT}: every message lands in {mail.folder} as .eml")
+    mail.start()
     processes: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -112,6 +122,7 @@ def main() -> None:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        mail.stop()
         if broker is not None:
             broker.stop()
 
@@ -124,6 +135,7 @@ def main() -> None:
         for service in SERVICES:
             print(f"  {service.name:<14} {service.url}/docs   (AsyncAPI: {service.url}/asyncapi.json)")
         print(f"  Kafka          {kafka}")
+        print(f"  email          {mail.folder}/*.eml")
         print(f"  staff login    {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}  (POST {MEMBERS.url}/auth/token)")
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
