@@ -10,10 +10,11 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from services.events.domain import Audience, EventStatus, EventType, RegistrationStatus
+from shared import topics
 from shared.envelope import IntegrationEvent
 
-EVENTS_TOPIC = "events.events.v1"
-REGISTRATIONS_TOPIC = "events.registrations.v1"
+EVENTS_TOPIC = topics.EVENTS_EVENTS
+REGISTRATIONS_TOPIC = topics.EVENTS_REGISTRATIONS
 
 
 class EventSummary(BaseModel):

@@ -7,13 +7,10 @@ event's id in the inbox commit together.
 from __future__ import annotations
 
 from services.events import commands
+from shared import topics
 from shared.envelope import CloudEvent
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
-
-COMPANIES_TOPIC = "members.companies.v1"
-PEOPLE_TOPIC = "members.people.v1"
-
 
 async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
     """Every company fact carries the company as it now is: who is an active member, under which name."""
@@ -28,7 +25,7 @@ async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 def subscribe(runtime: ServiceRuntime) -> None:
-    runtime.consume(COMPANIES_TOPIC, "events.member-companies", on_company_fact,
+    runtime.consume(topics.MEMBERS_COMPANIES, "events.member-companies", on_company_fact,
                     "Active members may register for members-only events, at member prices")
-    runtime.consume(PEOPLE_TOPIC, "events.member-people", on_person_fact,
+    runtime.consume(topics.MEMBERS_PEOPLE, "events.member-people", on_person_fact,
                     "Names for attendance lists; erasure anonymises the person's registrations")

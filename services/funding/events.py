@@ -9,11 +9,12 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from services.funding.domain import CallStatus, Source
+from shared import topics
 from shared.envelope import IntegrationEvent
 
-CALLS_TOPIC = "funding.calls.v1"
-MATCHES_TOPIC = "funding.matches.v1"
-SEARCHES_TOPIC = "funding.searches.v1"
+CALLS_TOPIC = topics.FUNDING_CALLS
+MATCHES_TOPIC = topics.FUNDING_MATCHES
+SEARCHES_TOPIC = topics.FUNDING_SEARCHES
 
 
 class CallSummary(BaseModel):

@@ -10,14 +10,11 @@ from pydantic import ValidationError
 
 from services.funding import commands
 from services.funding.models import CompanyFact
+from shared import topics
 from shared.consumer import DeadLetter
 from shared.envelope import CloudEvent
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
-
-COMPANIES_TOPIC = "members.companies.v1"
-PEOPLE_TOPIC = "members.people.v1"
-
 
 async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
     """Every company fact carries the company as it now is: its sector, size, region, interests and status."""
@@ -37,7 +34,7 @@ async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 def subscribe(runtime: ServiceRuntime) -> None:
-    runtime.consume(COMPANIES_TOPIC, "funding.member-companies", on_company_fact,
+    runtime.consume(topics.MEMBERS_COMPANIES, "funding.member-companies", on_company_fact,
                     "Calls are matched against active member companies' sector, size, region and interests")
-    runtime.consume(PEOPLE_TOPIC, "funding.member-people", on_person_fact,
+    runtime.consume(topics.MEMBERS_PEOPLE, "funding.member-people", on_person_fact,
                     "Erasure removes the person's saved searches")

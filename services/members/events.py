@@ -9,12 +9,13 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from services.members.domain import GovernanceOffice, MembershipStatus, Role, SizeClass
+from shared import topics
 from shared.envelope import IntegrationEvent
 
-COMPANIES_TOPIC = "members.companies.v1"
-PEOPLE_TOPIC = "members.people.v1"
-FEES_TOPIC = "members.fees.v1"
-GOVERNANCE_TOPIC = "members.governance.v1"
+COMPANIES_TOPIC = topics.MEMBERS_COMPANIES
+PEOPLE_TOPIC = topics.MEMBERS_PEOPLE
+FEES_TOPIC = topics.MEMBERS_FEES
+GOVERNANCE_TOPIC = topics.MEMBERS_GOVERNANCE
 
 
 class CompanyProfile(BaseModel):

@@ -40,6 +40,7 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import UrlPolicy
 from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, Principal, StaffPrincipal
+from shared.runtime import ServiceRuntime
 from shared.ids import Id
 from shared.text import Line
 
@@ -126,7 +127,8 @@ async def stream(request: Request, me: PersonPrincipal, config: SettingsDep, mai
         await asyncio.sleep(config.inbox_stream_poll_seconds)
 
 
-async def _resume_point(runtime: Any, person_id: str, last_event_id: str | None, mail: Postman) -> datetime:
+async def _resume_point(runtime: ServiceRuntime, person_id: str, last_event_id: str | None, mail: Postman
+                        ) -> datetime:
     """Messages after the one the client saw last, or from now on."""
     async with runtime.sessions() as session:
         last = await session.get(Message, last_event_id) if last_event_id else None

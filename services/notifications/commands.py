@@ -8,7 +8,7 @@ fact's id in its inbox. Commands called by the API and the scheduler commit them
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,18 +67,21 @@ class Recipient:
         return cls(f"email:{address.lower()}", None, address, "it", name)
 
 
+Context = Callable[[str], dict[str, Any]]  # language -> template variables
+
+
 @dataclass(frozen=True)
 class Notice:
     """What one fact gives people to read: the same for all of them but for their name and language."""
 
     source_event_id: str
     kind: Kind
-    context: Callable[[str], dict[str, Any]]  # language -> template variables
+    context: Context
     link: str | None = None
     calendar: str | None = None  # an .ics for the email
 
 
-@dataclass
+@dataclass(frozen=True)
 class Postman:
     """Writes notices to recipients, as each of them chose to be written to."""
 
@@ -87,7 +90,6 @@ class Postman:
     unsubscribe_secret: str
     public_url: str  # this service, for unsubscribe links
     web_url: str  # the web client, for links to what a message is about
-    _rendered: dict[tuple[Kind, str, str, str], Any] = field(default_factory=dict)
 
     async def deliver(self, uow: UnitOfWork, notice: Notice, recipients: Iterable[Recipient]) -> int:
         """Store one message per recipient and channel (in-app at once, email queued for the sender, or held for
@@ -171,11 +173,14 @@ def sent(message: Message) -> MessageSent:
 
 
 async def remember_company(uow: UnitOfWork, company: dict[str, Any]) -> ContactCompany:
-    known = await uow.session.get(ContactCompany, company["id"]) or ContactCompany(id=company["id"], legal_name="",
-                                                                                     status="")
-    known.legal_name = company["legal_name"]
-    known.status = company["status"]
-    known.public_listing = bool(company.get("public_listing", False))
+    known = await uow.session.get(ContactCompany, company["id"])
+    fields = {"legal_name": company["legal_name"], "status": company["status"],
+              "public_listing": bool(company.get("public_listing", False))}
+    if known is None:
+        known = ContactCompany(id=company["id"], **fields)
+    else:
+        for name, value in fields.items():
+            setattr(known, name, value)
     uow.session.add(known)
     return known
 

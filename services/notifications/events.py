@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from services.notifications.domain import Channel, Kind
+from shared import topics
 from shared.envelope import IntegrationEvent
 
-DELIVERIES_TOPIC = "notifications.deliveries.v1"
+DELIVERIES_TOPIC = topics.NOTIFICATIONS_DELIVERIES
 
 
 class MessageOutcome(IntegrationEvent):

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from services.notifications import triggers, webhooks
 from services.notifications.commands import Postman
+from shared import topics
 from shared.envelope import CloudEvent
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
@@ -19,19 +20,19 @@ Trigger = Callable[[UnitOfWork, Postman, CloudEvent], Awaitable[None]]
 
 # topic -> what its facts mean to people, and why we listen
 TOPICS: dict[str, tuple[Trigger, str]] = {
-    "members.companies.v1": (triggers.company_fact,
+    topics.MEMBERS_COMPANIES: (triggers.company_fact,
                              "Applications to staff, approval or rejection to the applicant; listed companies "
                              "to partners' webhooks"),
-    "members.people.v1": (triggers.person_fact, "Who people are and how to write to them; welcome; erasure"),
-    "members.fees.v1": (triggers.fee_fact, "Overdue fees to the company's admins"),
-    "events.events.v1": (triggers.event_fact,
+    topics.MEMBERS_PEOPLE: (triggers.person_fact, "Who people are and how to write to them; welcome; erasure"),
+    topics.MEMBERS_FEES: (triggers.fee_fact, "Overdue fees to the company's admins"),
+    topics.EVENTS_EVENTS: (triggers.event_fact,
                          "New events to members, changes and cancellations to registrants, reminders, feedback "
                          "requests; events to partners' webhooks"),
-    "events.registrations.v1": (triggers.registration_fact,
+    topics.EVENTS_REGISTRATIONS: (triggers.registration_fact,
                                 "Confirmations with the .ics, waitlist places, seat offers, promotions, rejections"),
-    "funding.calls.v1": (triggers.call_fact, "Deadline reminders to matched companies; calls to partners' webhooks"),
-    "funding.matches.v1": (triggers.match_fact, "A call that fits the company, to its people who follow funding"),
-    "funding.searches.v1": (triggers.search_fact, "A new call for a person's saved search"),
+    topics.FUNDING_CALLS: (triggers.call_fact, "Deadline reminders to matched companies; calls to partners' webhooks"),
+    topics.FUNDING_MATCHES: (triggers.match_fact, "A call that fits the company, to its people who follow funding"),
+    topics.FUNDING_SEARCHES: (triggers.search_fact, "A new call for a person's saved search"),
 }
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.notifications import commands, store
-from services.notifications.commands import Notice, Postman, Recipient, people
+from services.notifications.commands import Context, Notice, Postman, Recipient, people
 from services.notifications.domain import Kind
 from services.notifications.models import ContactCompany, ContactPerson, KnownEvent
 from shared.calendar import CalendarEntry, calendar_of
@@ -141,7 +141,7 @@ async def registration_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent
     await postman.deliver(uow, Notice(event.id, kind, context, link, calendar), [recipient])
 
 
-def _event_context(known: KnownEvent) -> Any:
+def _event_context(known: KnownEvent) -> Context:
     def context(language: str) -> dict[str, Any]:
         title = known.title_en if language == "en" and known.title_en else known.title_it
         return {"event": {"title": title, "starts_at": known.starts_at, "ends_at": known.ends_at,
@@ -198,7 +198,7 @@ async def search_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> N
                                       _call_link(postman, call)), [Recipient.person(person)])
 
 
-def _call_context(call: dict[str, Any], extra: dict[str, Any]) -> Any:
+def _call_context(call: dict[str, Any], extra: dict[str, Any]) -> Context:
     now = datetime.now(UTC)
     deadlines = sorted(datetime.fromisoformat(moment) for moment in call.get("deadlines", []))
     upcoming = [moment for moment in deadlines if moment > now] or deadlines[-1:]

@@ -345,7 +345,8 @@ class WebhookSender:
         log.warning("disabled webhook endpoint %s: %s", endpoint.id, reason)
 
 
-def _outcome(kind: type[WebhookDelivered] | type[WebhookFailed], delivery: WebhookDelivery, **extra: Any) -> Any:
+def _outcome(kind: type[WebhookDelivered] | type[WebhookFailed], delivery: WebhookDelivery, **extra: Any
+             ) -> WebhookDelivered | WebhookFailed:
     return kind(delivery_id=delivery.id, endpoint_id=delivery.endpoint_id, event_id=delivery.event_id,
                 event_type=delivery.event_type, attempts=delivery.attempts, status_code=delivery.last_status_code,
                 **extra)

@@ -1,0 +1,16 @@
+"""The public topics: each service's published contract, named once for the service that publishes on it and
+for those that subscribe. `<service>.<aggregate>.v<major>`; a breaking change to a fact is a new major."""
+
+MEMBERS_COMPANIES = "members.companies.v1"
+MEMBERS_PEOPLE = "members.people.v1"
+MEMBERS_FEES = "members.fees.v1"
+MEMBERS_GOVERNANCE = "members.governance.v1"
+
+EVENTS_EVENTS = "events.events.v1"
+EVENTS_REGISTRATIONS = "events.registrations.v1"
+
+FUNDING_CALLS = "funding.calls.v1"
+FUNDING_MATCHES = "funding.matches.v1"
+FUNDING_SEARCHES = "funding.searches.v1"
+
+NOTIFICATIONS_DELIVERIES = "notifications.deliveries.v1"
