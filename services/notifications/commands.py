@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import jwt
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import col, select
 
 from services.notifications import store
@@ -42,9 +42,10 @@ from services.notifications.models import (
     PreferencePublic,
     Unsubscribed,
 )
-from services.notifications.rendering import Writer, language_of
+from services.notifications.rendering import Rendered, Writer, language_of
 from shared.columns import utc_now
 from shared.errors import DomainError, NotFound
+from shared.ids import new_id
 from shared.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -100,44 +101,25 @@ class Postman:
         choices = await store.choices_of(uow.session, person_ids, category) if person_ids else {}
         now = self.clock()
         contexts: dict[str, dict[str, Any]] = {}
-        written = 0
+        rows: list[dict[str, Any]] = []
         for recipient in unique:
-            for channel in _channels_of(recipient):
-                choice = choices.get((recipient.person_id or "", channel), default_choice(category, channel))
-                plan = delivery_plan(notice.kind, choice)
-                if plan is None:
-                    continue
-                if recipient.language not in contexts:
-                    contexts[recipient.language] = notice.context(recipient.language)
-                message = self._message(notice, recipient, channel, category, plan,
-                                        contexts[recipient.language], now)
-                uow.session.add(message)
-                if message.status == MessageStatus.SENT:
-                    uow.publish(sent(message))
-                written += 1
-        return written
-
-    def _message(self, notice: Notice, recipient: Recipient, channel: Channel, category: Category,
-                 plan: Frequency, context: dict[str, Any], now: datetime) -> Message:
-        rendered = self.writer.write(notice.kind, recipient.language, {**context, "recipient_name": recipient.name},
-                                     notice.link)
-        transactional = notice.kind in TRANSACTIONAL_KINDS
-        email = channel == Channel.EMAIL
-        if plan != Frequency.INSTANT:
-            status = MessageStatus.HELD
-        else:
-            status = MessageStatus.QUEUED if email else MessageStatus.SENT
-        return Message(
-            source_event_id=notice.source_event_id, recipient=recipient.key, person_id=recipient.person_id,
-            address=recipient.address if email else None, language=recipient.language, channel=channel,
-            kind=notice.kind, category=category, title=rendered.title,
-            body=rendered.text if email else rendered.body, html=rendered.html if email else None,
-            link=notice.link, calendar=notice.calendar if email else None,
-            unsubscribe=[] if transactional or not recipient.person_id else [category.value],
-            status=status, held_for=plan if status == MessageStatus.HELD else None,
-            next_attempt_at=now if status == MessageStatus.QUEUED else None,
-            sent_at=now if status == MessageStatus.SENT else None, created_at=now,
-        )
+            plans = {channel: plan for channel in _channels_of(recipient)
+                     if (plan := delivery_plan(notice.kind, choices.get((recipient.person_id or "", channel),
+                                                                        default_choice(category, channel))))}
+            if not plans:
+                continue
+            if recipient.language not in contexts:
+                contexts[recipient.language] = notice.context(recipient.language)
+            rendered = self.writer.write(notice.kind, recipient.language,
+                                         {**contexts[recipient.language], "recipient_name": recipient.name},
+                                         notice.link)
+            rows += [_message_row(notice, recipient, channel, category, plan, rendered, now)
+                     for channel, plan in plans.items()]
+        if rows:
+            # One multi-row INSERT: a funding call matched to a company writes to all its people at once.
+            await uow.session.exec(insert(Message), params=rows)  # type: ignore[call-overload]
+            uow.publish(*(sent(row) for row in rows if row["status"] == MessageStatus.SENT))
+        return len(rows)
 
     # ---- one-click unsubscribe (RFC 8058) ----------------------------------------------------------------------
 
@@ -164,9 +146,32 @@ def _channels_of(recipient: Recipient) -> Sequence[Channel]:
     return (Channel.EMAIL, Channel.IN_APP) if recipient.person_id else (Channel.EMAIL,)
 
 
-def sent(message: Message) -> MessageSent:
-    return MessageSent(message_id=message.id, source_event_id=message.source_event_id, kind=message.kind,
-                       channel=message.channel, person_id=message.person_id, attempts=message.attempts)
+def _message_row(notice: Notice, recipient: Recipient, channel: Channel, category: Category, plan: Frequency,
+                 rendered: Rendered, now: datetime) -> dict[str, Any]:
+    email = channel == Channel.EMAIL
+    if plan != Frequency.INSTANT:
+        status = MessageStatus.HELD
+    else:
+        status = MessageStatus.QUEUED if email else MessageStatus.SENT
+    transactional = notice.kind in TRANSACTIONAL_KINDS
+    return {
+        "id": new_id(), "source_event_id": notice.source_event_id, "recipient": recipient.key,
+        "person_id": recipient.person_id, "address": recipient.address if email else None,
+        "language": recipient.language, "channel": channel, "kind": notice.kind, "category": category,
+        "title": rendered.title, "body": rendered.text if email else rendered.body,
+        "html": rendered.html if email else None, "link": notice.link,
+        "calendar": notice.calendar if email else None,
+        "unsubscribe": [] if transactional or not recipient.person_id else [category.value],
+        "status": status, "held_for": plan if status == MessageStatus.HELD else None, "digest_key": None,
+        "attempts": 0, "next_attempt_at": now if status == MessageStatus.QUEUED else None, "last_error": None,
+        "read_at": None, "created_at": now, "sent_at": now if status == MessageStatus.SENT else None,
+    }
+
+
+def sent(message: Message | dict[str, Any]) -> MessageSent:
+    fields = message if isinstance(message, dict) else message.model_dump()
+    return MessageSent(message_id=fields["id"], source_event_id=fields["source_event_id"], kind=fields["kind"],
+                       channel=fields["channel"], person_id=fields["person_id"], attempts=fields["attempts"])
 
 
 # ---- the service's copy of other services' facts -----------------------------------------------------------------
