@@ -104,6 +104,10 @@ async def due_emails(session: AsyncSession, now: datetime, limit: int) -> list[M
     return list(await session.exec(query))
 
 
+async def messages_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Message]:
+    return {message.id: message for message in await session.exec(select(Message).where(col(Message.id).in_(ids)))}
+
+
 async def held_messages(session: AsyncSession, frequency: Frequency, cutoff: datetime) -> list[Message]:
     query = (select(Message).where(Message.status == MessageStatus.HELD, Message.held_for == frequency,
                                    col(Message.created_at) < cutoff)

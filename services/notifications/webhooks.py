@@ -259,15 +259,20 @@ class WebhookSender:
     async def send_due(self) -> int:
         """One pass: every delivery due now. Returns how many were attempted."""
         attempted = 0
+        due = await self._due()
+        if not due:
+            return 0  # most passes: no client built (building one costs tens of milliseconds here)
         # No redirects: a receiver's 3xx must not lead our request somewhere the URL check did not see.
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-            while True:
-                async with self._unit_of_work() as uow:
-                    due = await store.due_deliveries(uow.session, self._clock(), self._batch)
-                if not due:
-                    return attempted
+            while due:
                 await asyncio.gather(*(self._send_one(client, delivery.id) for delivery in due))
                 attempted += len(due)
+                due = await self._due()
+        return attempted
+
+    async def _due(self) -> list[WebhookDelivery]:
+        async with self._unit_of_work() as uow:
+            return await store.due_deliveries(uow.session, self._clock(), self._batch)
 
     async def _send_one(self, client: httpx.AsyncClient, delivery_id: str) -> None:
         async with self._limit:
