@@ -47,7 +47,7 @@ class LocalPlatform:
 
     def interrupt(self) -> int:
         self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=60)
+        return self.process.wait(timeout=120)  # services get 20 s together, then Kafka up to 30 s
 
 
 @contextmanager

@@ -117,9 +117,10 @@ def main() -> None:
         say("stopping")
         for process in processes:
             process.terminate()
+        deadline = time.monotonic() + 20  # one grace period for all, not one each
         for process in processes:
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
         mail.stop()

@@ -36,11 +36,15 @@ TOPICS: dict[str, tuple[Trigger, str]] = {
 }
 
 
+def consumer_name(topic: str) -> str:
+    """The consumer group (and inbox name) reading `topic`: notifications.members-people for members.people.v1."""
+    service, aggregate, _version = topic.split(".")
+    return f"notifications.{service}-{aggregate}"
+
+
 def subscribe(runtime: ServiceRuntime, postman: Postman) -> None:
     for topic, (trigger, description) in TOPICS.items():
-        aggregate = topic.split(".")[1]
-        runtime.consume(topic, f"notifications.{topic.split('.')[0]}-{aggregate}", _handler(trigger, postman),
-                        description)
+        runtime.consume(topic, consumer_name(topic), _handler(trigger, postman), description)
 
 
 def _handler(trigger: Trigger, postman: Postman) -> Callable[[UnitOfWork, CloudEvent], Awaitable[None]]:

@@ -310,6 +310,30 @@ async def over_http(app: Any) -> AsyncIterator[str]:
         await serving
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _start_after_other_suites_facts(kafka_bootstrap: str) -> None:
+    """Every service's tests share one broker: the members tests alone leave hundreds of people and companies on
+    its topics. Each of this service's consumer groups starts at the topics' end, so the first test here does not
+    write welcomes to all of them before its own facts (it timed out doing so under load)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from services.notifications.handlers import TOPICS, consumer_name
+
+    for topic in TOPICS:
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=consumer_name(topic),
+                                    enable_auto_commit=False)
+        await consumer.start()
+        try:
+            await consumer.topics()  # loads the cluster's metadata
+            partitions = [TopicPartition(topic, number) for number in consumer.partitions_for_topic(topic) or []]
+            if partitions:
+                consumer.assign(partitions)
+                await consumer.seek_to_end(*partitions)
+                await consumer.commit({partition: await consumer.position(partition) for partition in partitions})
+        finally:
+            await consumer.stop()
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
     with smtp_server() as server:
