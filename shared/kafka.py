@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from typing import Any
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError, KafkaError
 from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
 
@@ -98,3 +100,51 @@ class BrokerConnection:
             self._producer = None
         await self.broker.stop()
         self.connected = False
+
+
+class LagGauge:
+    """Consumer lag — how many records each of the service's consumer groups has still to read — for /metrics.
+    Read from Kafka (the groups' committed offsets against the partitions' ends), not from the consumers, so it
+    tells the truth also about a consumer that is stuck."""
+
+    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = f"{client_id}-lag"
+
+    async def measure(self, groups: dict[str, str]) -> dict[tuple[str, str], int]:
+        """`groups` maps consumer group to topic; returns the lag of each (group, topic) whose topic exists."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap_servers, client_id=self._client_id)
+        ends = AIOKafkaConsumer(bootstrap_servers=self._bootstrap_servers, client_id=self._client_id,
+                                enable_auto_commit=False)
+        await admin.start()
+        await ends.start()
+        try:
+            lags = {}
+            for group, topic in groups.items():
+                partitions = await partitions_of(admin, topic)
+                if not partitions:
+                    continue
+                try:
+                    committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+                except GroupCoordinatorNotAvailableError:
+                    continue  # a broker just started has no group coordinator yet: measured next time
+                end_offsets = await ends.end_offsets(partitions)
+                lags[(group, topic)] = sum(end_offsets[partition] - _committed(committed, partition)
+                                           for partition in partitions)
+            return lags
+        finally:
+            await ends.stop()
+            await admin.close()
+
+
+def _committed(committed: dict[TopicPartition, Any], partition: TopicPartition) -> int:
+    offset = committed[partition].offset if partition in committed else -1
+    return max(offset, 0)  # -1: the group never committed there, and has everything still to read
+
+
+async def partitions_of(admin: AIOKafkaAdminClient, topic: str) -> list[TopicPartition]:
+    """The topic's partitions, or none if it does not exist (asked without creating it)."""
+    if topic not in await admin.list_topics():
+        return []
+    [described] = await admin.describe_topics([topic])
+    return [TopicPartition(topic, partition["partition"]) for partition in described["partitions"]]

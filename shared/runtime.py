@@ -22,9 +22,10 @@ from shared.db import create_engine, session_factory
 from shared.envelope import IntegrationEvent
 from shared.errors import DomainError, domain_error_handler
 from shared.http import ReadinessDetail, event_schemas_router, install_common, operations_router
-from shared.kafka import BrokerConnection, create_broker, document_publishers
+from shared.kafka import BrokerConnection, LagGauge, create_broker, document_publishers
 from shared.leader import LeaderLock
 from shared.logs import configure_logging
+from shared.metrics import CONSUMER_LAG
 from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
@@ -63,6 +64,8 @@ class ServiceRuntime:
         self._jobs: list[tuple[float, LeaderLock, Callable[[], Awaitable[None]]]] = []
         self._stopping = asyncio.Event()
         self._readiness_details: dict[str, ReadinessDetail] = {}
+        self._consumer_groups: dict[str, str] = {}  # consumer group -> topic
+        self.lag = LagGauge(settings.kafka_bootstrap_servers, name)
 
     @property
     def source(self) -> str:
@@ -72,6 +75,7 @@ class ServiceRuntime:
         return UnitOfWork(self.sessions, self.source, self.relay.wake)
 
     def consume(self, topic: str, consumer_name: str, handler: EventHandler, description: str = "") -> None:
+        self._consumer_groups[consumer_name] = topic
         consumer = IdempotentConsumer(
             consumer_name, handler, self.unit_of_work, self.broker, self.settings.consumer_max_attempts
         )
@@ -100,7 +104,14 @@ class ServiceRuntime:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
+    async def measure_consumer_lag(self) -> None:
+        if self._consumer_groups and self.kafka.connected:
+            for (group, topic), lag in (await self.lag.measure(self._consumer_groups)).items():
+                CONSUMER_LAG.labels(group, topic).set(lag)
+
     async def start(self) -> None:
+        if self._consumer_groups:
+            self.every(self.settings.consumer_lag_interval_seconds, "consumer-lag", self.measure_consumer_lag)
         await asyncio.to_thread(upgrade_to_head, self.migrations_dir, self.settings.database_url)
         for step in self._after_start:
             await step()

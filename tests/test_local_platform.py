@@ -24,9 +24,10 @@ from services.members.tests.conftest import PARTITE_IVA, application
 
 
 class LocalPlatform:
-    def __init__(self, process: subprocess.Popen[str], members_url: str) -> None:
+    def __init__(self, process: subprocess.Popen[str], members_url: str, gateway_url: str) -> None:
         self.process = process
         self.members_url = members_url
+        self.gateway_url = gateway_url
         self.output: list[str] = []
         threading.Thread(target=self._collect_output, daemon=True).start()
 
@@ -53,11 +54,12 @@ class LocalPlatform:
 @contextmanager
 def local_platform(data_dir: Path, port_base: int) -> Iterator[LocalPlatform]:
     env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base), FILIERA_MAIL_PORT=str(free_port()))
+    env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base), FILIERA_MAIL_PORT=str(free_port()),
+               FILIERA_GATEWAY_PORT=str(free_port()))
     process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        yield LocalPlatform(process, f"http://127.0.0.1:{port_base}")
+        yield LocalPlatform(process, f"http://127.0.0.1:{port_base}", f"http://127.0.0.1:{env['FILIERA_GATEWAY_PORT']}")
     finally:
         if process.poll() is None:
             process.kill()
@@ -68,6 +70,10 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
     port_base = free_port()
     with local_platform(tmp_path, port_base) as platform:
         kafka = platform.wait_until_running()
+        notifications_url = f"http://127.0.0.1:{port_base + 3}"
+        # Staff exist before anyone applies: the notifications service has read of the demo admin (welcomed them).
+        await staff_inbox_shows(platform.members_url, notifications_url, tmp_path, "Il tuo accesso a Filiera è pronto",
+                                "Il tuo accesso")
         async with httpx.AsyncClient(base_url=platform.members_url) as members:
             applied = await members.post("/companies/applications",
                                          json=application(PARTITE_IVA[0], "nuova@example.com"))
@@ -82,13 +88,15 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
         events = await KafkaReader(kafka).read("members.companies.v1",
                                                lambda evs: any(e.get("subject") == company_id for e in evs))
         assert events[-1]["type"] == "members.company.applied"
-        await staff_told_of_the_application(platform.members_url, f"http://127.0.0.1:{port_base + 3}", tmp_path)
+        await staff_inbox_shows(platform.members_url, notifications_url, tmp_path,
+                                "Nuova domanda di adesione: Calzaturificio Le Pianacce S.r.l.",
+                                "Nuova domanda di adesione")
         assert platform.interrupt() == 0
     assert (tmp_path / "members.db").exists()
 
     with local_platform(tmp_path, port_base) as platform:
         platform.wait_until_running()
-        async with httpx.AsyncClient(base_url=platform.members_url) as members:
+        async with httpx.AsyncClient(base_url=f"{platform.gateway_url}/api/members") as members:  # via the gateway
             login = await members.post("/auth/token", data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL,
                                                             "password": DEMO_ADMIN_PASSWORD})
             staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -98,8 +106,9 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
         assert platform.interrupt() == 0
 
 
-async def staff_told_of_the_application(members_url: str, notifications_url: str, data_dir: Path) -> None:
-    """The demo admin finds the application in the in-app inbox, and its email in the mail catcher's folder."""
+async def staff_inbox_shows(members_url: str, notifications_url: str, data_dir: Path, title: str,
+                            email_text: str) -> None:
+    """The demo admin finds `title` in the in-app inbox, and an email with `email_text` in the mail catcher."""
     async with httpx.AsyncClient(base_url=members_url) as members:
         login = await members.post("/auth/token", data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL,
                                                         "password": DEMO_ADMIN_PASSWORD})
@@ -110,8 +119,7 @@ async def staff_told_of_the_application(members_url: str, notifications_url: str
             inbox = (await notifications.get("/inbox", headers=staff)).json()
             titles = [item["title"] for item in inbox.get("items", [])]
             emails = [path.read_text(errors="replace") for path in (data_dir / "mail").glob("*.eml")]
-            if "Nuova domanda di adesione: Calzaturificio Le Pianacce S.r.l." in titles and \
-                    any("Nuova domanda di adesione" in text for text in emails):
+            if title in titles and any(email_text in text for text in emails):
                 return
             assert time.monotonic() < deadline, f"inbox: {titles}; emails: {len(emails)}"
             await asyncio.sleep(0.5)

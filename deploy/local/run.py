@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.local.gateway import Gateway
 from deploy.local.kafka import KafkaBroker
 from deploy.local.mailcatcher import MailCatcher
 from deploy.local.processes import ROOT, start_service, wait_ready
@@ -26,6 +27,8 @@ PORT_BASE = int(os.environ.get("FILIERA_PORT_BASE", "8001"))
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "filiera-admin-2026"
 MAIL_PORT = int(os.environ.get("FILIERA_MAIL_PORT", "1025"))
+GATEWAY_PORT = int(os.environ.get("FILIERA_GATEWAY_PORT", "8080"))
+WEB_ORIGIN = os.environ.get("FILIERA_WEB_ORIGIN", "http://localhost:3000")
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ def main() -> None:
     say(f"catching outgoing email on 127.0.0.1:{MAIL_PORT}: every message lands in {mail.folder} as .eml")
     mail.start()
     processes: list[subprocess.Popen[bytes]] = []
+    gateway = Gateway(DATA / "gateway", GATEWAY_PORT, {service.name: f"127.0.0.1:{service.port}" for service in SERVICES},
+                      WEB_ORIGIN)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -115,6 +120,7 @@ def main() -> None:
             return
         stopping = True
         say("stopping")
+        gateway.stop()
         for process in processes:
             process.terminate()
         deadline = time.monotonic() + 20  # one grace period for all, not one each
@@ -132,7 +138,10 @@ def main() -> None:
         for service in SERVICES:
             processes.append(start(service, kafka))
             wait_until_ready(service, processes[-1])
+        say(f"starting the API gateway (nginx) on {gateway.url} (JSON access log in {gateway.access_log})")
+        gateway.start()
         say("Filiera is running. Ctrl-C stops everything.")
+        print(f"  gateway        {gateway.url}/api/<members|events|funding|notifications>/   docs: {gateway.url}/docs")
         for service in SERVICES:
             print(f"  {service.name:<14} {service.url}/docs   (AsyncAPI: {service.url}/asyncapi.json)")
         print(f"  Kafka          {kafka}")

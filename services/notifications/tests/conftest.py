@@ -275,7 +275,8 @@ def notifications_settings(database_url: str, kafka_bootstrap: str, smtp_port: i
     values: dict[str, Any] = dict(
         database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, smtp_port=smtp_port,
         outbox_poll_interval_seconds=0.5, dispatch_interval_seconds=0.2, digest_check_interval_seconds=0.2,
-        inbox_stream_poll_seconds=0.1, webhook_allowed_hosts=["127.0.0.1"], public_url="http://notifications.test",
+        inbox_stream_poll_seconds=0.1, consumer_lag_interval_seconds=0.5, webhook_allowed_hosts=["127.0.0.1"],
+        public_url="http://notifications.test",
         web_url="https://filiera.test")
     values.update(overrides)
     return NotificationsSettings(**values)
@@ -315,23 +316,30 @@ async def _start_after_other_suites_facts(kafka_bootstrap: str) -> None:
     """Every service's tests share one broker: the members tests alone leave hundreds of people and companies on
     its topics. Each of this service's consumer groups starts at the topics' end, so the first test here does not
     write welcomes to all of them before its own facts (it timed out doing so under load)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
 
     from services.notifications.handlers import TOPICS, consumer_name
+    from shared.kafka import partitions_of
 
-    for topic in TOPICS:
-        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=consumer_name(topic),
-                                    enable_auto_commit=False)
-        await consumer.start()
-        try:
-            await consumer.topics()  # loads the cluster's metadata
-            partitions = [TopicPartition(topic, number) for number in consumer.partitions_for_topic(topic) or []]
-            if partitions:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        for topic in TOPICS:
+            partitions = await partitions_of(admin, topic)
+            if not partitions:
+                continue
+            consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=consumer_name(topic),
+                                        enable_auto_commit=False)
+            await consumer.start()
+            try:
                 consumer.assign(partitions)
                 await consumer.seek_to_end(*partitions)
                 await consumer.commit({partition: await consumer.position(partition) for partition in partitions})
-        finally:
-            await consumer.stop()
+            finally:
+                await consumer.stop()
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import jsonschema
 
 from conftest import KafkaReader
 from services.notifications.events import PUBLISHED_EVENTS
-from services.notifications.handlers import TOPICS
+from services.notifications.handlers import TOPICS, consumer_name
 from services.notifications.tests.conftest import NotificationsApi
 from shared.testing import publish_fact
 
@@ -49,3 +50,18 @@ async def test_a_malformed_fact_goes_to_the_dead_letter_topic_and_the_next_is_ap
                   and fact["_headers"]["dlq_consumer"].startswith("notifications."))
     assert letter["_headers"]["dlq_consumer"] == "notifications.members-people"
     assert letter["_headers"]["dlq_reason"] == "KeyError: 'given_name'"
+
+
+async def test_metrics_report_each_consumer_group_lag_and_the_outbox_backlog(notifications: NotificationsApi) -> None:
+    await notifications.person(await notifications.company())
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        metrics = (await notifications.client.get("/metrics")).text
+        lags = [line for line in metrics.splitlines() if line.startswith("filiera_consumer_lag{")]
+        if any('consumer="notifications.members-people"' in line for line in lags):
+            break
+        assert asyncio.get_running_loop().time() < deadline, "no consumer lag reported"
+        await asyncio.sleep(0.2)
+    assert {f'consumer="{consumer_name(topic)}"' for topic in TOPICS} <= {
+        line.split(",")[0].split("{")[1] for line in lags}
+    assert "filiera_outbox_backlog " in metrics

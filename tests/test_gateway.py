@@ -1,0 +1,155 @@
+"""The API gateway (nginx, configured from deploy/gateway/) in front of stand-ins for the four services: it routes
+each prefix to its service, carries the correlation id both ways, limits bodies and login attempts, answers CORS
+for the web client only, passes server-sent events through as they are written, and logs JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local.gateway import Gateway
+from deploy.local.ports import free_port
+
+WEB_ORIGIN = "https://app.filiera.example"
+SERVICES = ("members", "events", "funding", "notifications")
+
+
+def stand_in(name: str) -> tuple[ThreadingHTTPServer, str]:
+    """A service that answers with what it was asked (its name, the path, the request id it was given), and, on
+    /inbox/stream, two server-sent events a second apart."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            if self.path == "/inbox/stream":
+                self._stream()
+                return
+            body = json.dumps({"service": name, "path": self.path,
+                               "request_id": self.headers.get("X-Request-ID")}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _stream(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for number in range(2):
+                event = f"event: message\ndata: {number}\n\n".encode()
+                self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                self.wfile.flush()
+                time.sleep(1.0)
+            self.wfile.write(b"0\r\n\r\n")
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815 - the names http.server calls
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"127.0.0.1:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    servers = {name: stand_in(name) for name in SERVICES}
+    running = Gateway(tmp_path_factory.mktemp("gateway"), free_port(),
+                      {name: address for name, (_, address) in servers.items()}, WEB_ORIGIN)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        for server, _ in servers.values():
+            server.shutdown()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_prefix_reaches_its_service_without_the_prefix(gateway: Gateway, service: str) -> None:
+    answer = httpx.get(f"{gateway.url}/api/{service}/some/path?page=2")
+    assert answer.status_code == 200
+    assert answer.json()["service"] == service
+    assert answer.json()["path"] == "/some/path?page=2"
+
+
+def test_the_correlation_id_is_kept_or_made_and_returned(gateway: Gateway) -> None:
+    given = httpx.get(f"{gateway.url}/api/events/events", headers={"X-Request-ID": "abc-123"})
+    assert given.json()["request_id"] == "abc-123" and given.headers["X-Request-ID"] == "abc-123"
+    made = httpx.get(f"{gateway.url}/api/events/events")
+    assert len(made.json()["request_id"]) == 32 and made.headers["X-Request-ID"] == made.json()["request_id"]
+
+
+def test_bodies_over_one_megabyte_are_refused(gateway: Gateway) -> None:
+    assert httpx.post(f"{gateway.url}/api/members/companies/applications", content=b"x" * 1_000_000).status_code \
+        == 200
+    assert httpx.post(f"{gateway.url}/api/members/companies/applications",
+                      content=b"x" * 1_100_000).status_code == 413
+
+
+def test_logins_are_limited_to_five_a_minute_per_client(gateway: Gateway) -> None:
+    statuses = [httpx.post(f"{gateway.url}/api/members/auth/token", data={"username": "a", "password": "b"}
+                           ).status_code for _ in range(7)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429, 429]
+    assert httpx.get(f"{gateway.url}/api/members/directory").status_code == 200, "other routes are not limited so"
+
+
+def test_cors_answers_the_web_client_only(gateway: Gateway) -> None:
+    preflight = httpx.options(f"{gateway.url}/api/events/events", headers={
+        "Origin": WEB_ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    simple = httpx.get(f"{gateway.url}/api/events/events", headers={"Origin": WEB_ORIGIN})
+    assert simple.headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
+    stranger = httpx.get(f"{gateway.url}/api/events/events", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+async def test_server_sent_events_pass_through_as_they_are_written(gateway: Gateway) -> None:
+    arrivals: list[float] = []
+    async with httpx.AsyncClient() as client:
+        started = time.monotonic()
+        async with client.stream("GET", f"{gateway.url}/api/notifications/inbox/stream") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    arrivals.append(time.monotonic() - started)
+    assert len(arrivals) == 2
+    assert arrivals[0] < 0.8, "the first event arrives before the stream ends: nothing is buffered"
+    assert arrivals[1] - arrivals[0] > 0.5
+    await asyncio.sleep(0)
+
+
+def test_the_combined_docs_page_links_every_service_document(gateway: Gateway) -> None:
+    page = httpx.get(f"{gateway.url}/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for service in SERVICES:
+        assert f'href="/api/{service}/openapi.json"' in page.text
+        assert f'href="/api/{service}/asyncapi.json"' in page.text
+    unknown = httpx.get(f"{gateway.url}/nowhere")
+    assert unknown.status_code == 404 and "/api/members/" in unknown.json()["detail"]
+
+
+def test_access_logs_are_json_lines_without_query_strings(gateway: Gateway) -> None:
+    httpx.get(f"{gateway.url}/api/funding/calls?token=secret", headers={"X-Request-ID": "log-me"})
+    time.sleep(0.2)
+    entries = [json.loads(line) for line in Path(gateway.access_log).read_text().splitlines()]
+    [entry] = [entry for entry in entries if entry["request_id"] == "log-me"]
+    assert entry["path"] == "/api/funding/calls" and entry["status"] == 200 and entry["method"] == "GET"
+    assert "secret" not in json.dumps(entry)
