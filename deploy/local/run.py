@@ -134,6 +134,8 @@ def main() -> None:
             broker.stop()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C stops everything even when started from a background job, whose shell makes it ignore SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for service in SERVICES:
             processes.append(start(service, kafka))
