@@ -83,6 +83,7 @@ def serving(respond: Responder) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        server.server_close()  # shutdown() alone leaves the port bound
 
 
 @contextmanager

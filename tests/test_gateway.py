@@ -77,6 +77,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         running.stop()
         for server, _ in servers.values():
             server.shutdown()
+            server.server_close()  # shutdown() alone leaves the port bound
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -116,10 +116,12 @@ async def staff_inbox_shows(members_url: str, notifications_url: str, data_dir: 
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient(base_url=notifications_url) as notifications:
         while True:
-            inbox = (await notifications.get("/inbox", headers=staff)).json()
-            titles = [item["title"] for item in inbox.get("items", [])]
+            answer = await notifications.get("/inbox", headers=staff)
+            assert answer.status_code == 200, f"{answer.status_code} {answer.text}"
+            titles = [item["title"] for item in answer.json()["items"]]
             emails = [path.read_text(errors="replace") for path in (data_dir / "mail").glob("*.eml")]
             if title in titles and any(email_text in text for text in emails):
                 return
-            assert time.monotonic() < deadline, f"inbox: {titles}; emails: {len(emails)}"
+            log = (data_dir / "notifications.log").read_text(errors="replace").splitlines()[-20:]
+            assert time.monotonic() < deadline, f"inbox: {titles}; emails: {len(emails)}; log: {log}"
             await asyncio.sleep(0.5)

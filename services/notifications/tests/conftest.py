@@ -150,6 +150,7 @@ def webhook_receiver() -> Iterator[Receiver]:
         yield receiver
     finally:
         server.shutdown()
+        server.server_close()  # shutdown() alone leaves the port bound
 
 
 # ---- other services' facts --------------------------------------------------------------------------------------
