@@ -4,6 +4,7 @@ platform, Ctrl-C stops everything, and the data is still there on the next start
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -56,14 +57,16 @@ def local_platform(data_dir: Path, port_base: int) -> Iterator[LocalPlatform]:
     env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
     env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base), FILIERA_MAIL_PORT=str(free_port()),
                FILIERA_GATEWAY_PORT=str(free_port()))
+    # A session of its own: if the test fails, the runner's children (Kafka, services, nginx) go with it instead
+    # of living on and, reconnecting to a port a later broker reuses, joining that broker's consumer groups.
     process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield LocalPlatform(process, f"http://127.0.0.1:{port_base}", f"http://127.0.0.1:{env['FILIERA_GATEWAY_PORT']}")
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_restarts(tmp_path: Path) -> None:
