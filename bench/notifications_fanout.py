@@ -53,10 +53,10 @@ import httpx
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bench.common import Infrastructure, infrastructure, peak_rss_mb, write_results
+from deploy.local.mailcatcher import smtp_server
 from deploy.local.ports import free_port
 from deploy.local.processes import start_service, wait_ready
 from services.events.events import EventPublished, EventSummary
@@ -102,18 +102,6 @@ class CountingMailbox:
                 raise TimeoutError(f"{self.accepted} emails accepted, expected {count}")
             await asyncio.sleep(POLL_SECONDS)
         return self.last_at
-
-
-@contextmanager
-def smtp_server() -> Iterator[tuple[CountingMailbox, int]]:
-    mailbox = CountingMailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
 
 
 # ---- a webhook receiver ---------------------------------------------------------------------------------------
@@ -590,7 +578,8 @@ def defaults(*names: str) -> dict[str, Any]:
 
 def main() -> None:
     profiling, in_app_only = "--profile" in sys.argv[1:], "--in-app-only" in sys.argv[1:]
-    with infrastructure() as infra, serving_jwks() as jwks_url, smtp_server() as (mailbox, smtp_port):
+    mailbox = CountingMailbox()
+    with infrastructure() as infra, serving_jwks() as jwks_url, smtp_server(mailbox) as smtp_port:
         asyncio.run(create_topics(infra.kafka.bootstrap_servers))
         load_before, code = load_average(), code_version()
         if in_app_only:

@@ -6,12 +6,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
-
-from deploy.local.processes import ROOT
+from deploy.local.processes import ROOT, wait_ready
 
 GATEWAY_DIR = ROOT / "deploy" / "gateway"
 
@@ -74,15 +71,7 @@ http {{
         log = open(self.data_dir / "nginx.out", "ab")  # noqa: SIM115 - lives as long as the process
         self._process = subprocess.Popen([binary, "-c", str(config), "-p", str(self.data_dir), "-g", "daemon off;"],
                                          stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                httpx.get(f"{self.url}/docs", timeout=1)
-                return
-            except httpx.HTTPError:
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the gateway did not start; see {self.data_dir / 'error.log'}") from None
-                time.sleep(0.1)
+        wait_ready(self.url, self._process, timeout, path="/docs")
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -4,10 +4,28 @@ as an .eml file (open it with any mail program), instead of sending it anywhere.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from deploy.local.ports import free_port
+
+
+@contextmanager
+def smtp_server(handler: Any, port: int | None = None) -> Iterator[int]:
+    """An SMTP server on 127.0.0.1 whose `handler.handle_DATA` gets every message (aiosmtpd); yields its port.
+    The mail catcher, the notifications tests and the benchmark each bring their own handler."""
+    port = port or free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
 
 
 class _Keep:
@@ -26,10 +44,10 @@ class MailCatcher:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.port = port
-        self._controller = Controller(_Keep(folder), hostname="127.0.0.1", port=port)
+        self._running = ExitStack()
 
     def start(self) -> None:
-        self._controller.start()
+        self._running.enter_context(smtp_server(_Keep(self.folder), self.port))
 
     def stop(self) -> None:
-        self._controller.stop()
+        self._running.close()

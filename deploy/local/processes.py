@@ -22,14 +22,15 @@ def start_service(app_factory: str, port: int, env: dict[str, str], log: IO[byte
     )
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    """Until `url`/readyz answers 200 (database and Kafka reachable); fails early if the process dies."""
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120, path: str = "/readyz") -> None:
+    """Until `url` + `path` answers 200 (for a service: database and Kafka reachable); fails early if the process
+    dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the service at {url} exited during start-up")
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from sqlalchemy import delete, insert
@@ -113,7 +113,8 @@ class Postman:
             rendered = self.writer.write(notice.kind, recipient.language,
                                          {**contexts[recipient.language], "recipient_name": recipient.name},
                                          notice.link)
-            rows += [_message_row(notice, recipient, channel, category, plan, rendered, now)
+            unsubscribe = _unsubscribe_from(notice, recipient, category)
+            rows += [_message_row(notice, recipient, channel, category, plan, rendered, now, unsubscribe)
                      for channel, plan in plans.items()]
         if rows:
             # One multi-row INSERT: a funding call matched to a company writes to all its people at once.
@@ -146,14 +147,18 @@ def _channels_of(recipient: Recipient) -> Sequence[Channel]:
     return (Channel.EMAIL, Channel.IN_APP) if recipient.person_id else (Channel.EMAIL,)
 
 
-def _message_row(notice: Notice, recipient: Recipient, channel: Channel, category: Category, plan: Frequency,
-                 rendered: Rendered, now: datetime) -> dict[str, Any]:
+def _unsubscribe_from(notice: Notice, recipient: Recipient, category: Category) -> list[str]:
+    """The categories an email's one-click unsubscribe turns off: none for transactional mail or a guest."""
+    return [] if notice.kind in TRANSACTIONAL_KINDS or not recipient.person_id else [category.value]
+
+
+def _message_row(notice: Notice, recipient: Recipient, channel: Channel, category: Category | None,
+                 plan: Frequency, rendered: Rendered, now: datetime, unsubscribe: list[str]) -> dict[str, Any]:
     email = channel == Channel.EMAIL
     if plan != Frequency.INSTANT:
         status = MessageStatus.HELD
     else:
         status = MessageStatus.QUEUED if email else MessageStatus.SENT
-    transactional = notice.kind in TRANSACTIONAL_KINDS
     return {
         "id": new_id(), "source_event_id": notice.source_event_id, "recipient": recipient.key,
         "person_id": recipient.person_id, "address": recipient.address if email else None,
@@ -161,7 +166,7 @@ def _message_row(notice: Notice, recipient: Recipient, channel: Channel, categor
         "title": rendered.title, "body": rendered.text if email else rendered.body,
         "html": rendered.html if email else None, "link": notice.link,
         "calendar": notice.calendar if email else None,
-        "unsubscribe": [] if transactional or not recipient.person_id else [category.value],
+        "unsubscribe": unsubscribe,
         "status": status, "held_for": plan if status == MessageStatus.HELD else None, "digest_key": None,
         "attempts": 0, "next_attempt_at": now if status == MessageStatus.QUEUED else None, "last_error": None,
         "read_at": None, "created_at": now, "sent_at": now if status == MessageStatus.SENT else None,
@@ -177,31 +182,32 @@ def sent(message: Message | dict[str, Any]) -> MessageSent:
 # ---- the service's copy of other services' facts -----------------------------------------------------------------
 
 
-async def remember_company(uow: UnitOfWork, company: dict[str, Any]) -> ContactCompany:
-    known = await uow.session.get(ContactCompany, company["id"])
-    fields = {"legal_name": company["legal_name"], "status": company["status"],
-              "public_listing": bool(company.get("public_listing", False))}
+Copy = TypeVar("Copy", ContactCompany, ContactPerson, KnownEvent, KnownRegistration)
+
+
+async def _keep(uow: UnitOfWork, table: type[Copy], key: str, fields: dict[str, Any]) -> Copy:
+    """Our copy of another service's entity, as its latest fact tells it: created or overwritten."""
+    known = await uow.session.get(table, key)
     if known is None:
-        known = ContactCompany(id=company["id"], **fields)
+        known = table(id=key, **fields)
     else:
         for name, value in fields.items():
             setattr(known, name, value)
     uow.session.add(known)
     return known
+
+
+async def remember_company(uow: UnitOfWork, company: dict[str, Any]) -> ContactCompany:
+    return await _keep(uow, ContactCompany, company["id"], {
+        "legal_name": company["legal_name"], "status": company["status"],
+        "public_listing": bool(company.get("public_listing", False))})
 
 
 async def remember_person(uow: UnitOfWork, person: dict[str, Any]) -> ContactPerson:
-    known = await uow.session.get(ContactPerson, person["id"])
-    fields = {"company_id": person.get("company_id"), "given_name": person["given_name"],
-              "family_name": person["family_name"], "email": person["email"],
-              "language": language_of(person.get("language")), "role": person.get("role", "company_member")}
-    if known is None:
-        known = ContactPerson(id=person["id"], **fields)
-    else:
-        for name, value in fields.items():
-            setattr(known, name, value)
-    uow.session.add(known)
-    return known
+    return await _keep(uow, ContactPerson, person["id"], {
+        "company_id": person.get("company_id"), "given_name": person["given_name"],
+        "family_name": person["family_name"], "email": person["email"],
+        "language": language_of(person.get("language")), "role": person.get("role", "company_member")})
 
 
 async def forget_person(uow: UnitOfWork, person_id: str) -> None:
@@ -217,33 +223,18 @@ async def forget_person(uow: UnitOfWork, person_id: str) -> None:
 
 
 async def remember_event(uow: UnitOfWork, event: dict[str, Any]) -> KnownEvent:
-    known = await uow.session.get(KnownEvent, event["id"])
-    fields = {name: event.get(name) for name in ("title_it", "title_en", "event_type", "status", "time_zone",
-                                                 "venue", "online_url")}
-    fields["title_en"] = fields["title_en"] or ""
-    fields["starts_at"] = datetime.fromisoformat(event["starts_at"])
-    fields["ends_at"] = datetime.fromisoformat(event["ends_at"])
-    if known is None:
-        known = KnownEvent(id=event["id"], **fields)
-    else:
-        for name, value in fields.items():
-            setattr(known, name, value)
-    known.updated_at = utc_now()
-    uow.session.add(known)
-    return known
+    fields = {name: event.get(name) for name in ("title_it", "event_type", "status", "time_zone", "venue",
+                                                 "online_url")}
+    return await _keep(uow, KnownEvent, event["id"], {
+        **fields, "title_en": event.get("title_en") or "", "starts_at": datetime.fromisoformat(event["starts_at"]),
+        "ends_at": datetime.fromisoformat(event["ends_at"]), "updated_at": utc_now()})
 
 
 async def remember_registration(uow: UnitOfWork, registration: dict[str, Any]) -> KnownRegistration:
-    known = await uow.session.get(KnownRegistration, registration["id"])
-    if known is None:
-        known = KnownRegistration(id=registration["id"], event_id=registration["event_id"], name="", status="")
-    known.person_id = registration.get("person_id")
-    known.name = registration["name"]
-    known.email = registration.get("email")
-    known.status = registration["status"]
-    known.checked_in = registration.get("checked_in_at") is not None
-    uow.session.add(known)
-    return known
+    return await _keep(uow, KnownRegistration, registration["id"], {
+        "event_id": registration["event_id"], "person_id": registration.get("person_id"),
+        "name": registration["name"], "email": registration.get("email"), "status": registration["status"],
+        "checked_in": registration.get("checked_in_at") is not None})
 
 
 async def registrants(uow: UnitOfWork, event_id: str, statuses: Sequence[str]) -> list[Recipient]:
@@ -347,18 +338,18 @@ async def send_due_digests(uow: UnitOfWork, postman: Postman, now: datetime, hou
         for message in await store.held_messages(uow.session, frequency, cutoff):
             if (message.recipient, message.channel) not in done:
                 groups.setdefault((message.recipient, message.channel), []).append(message)
-        for held in groups.values():
-            digest = await _digest_of(uow, postman, held, frequency, source_event_id, key, now)
-            uow.session.add(digest)
-            if digest.status == MessageStatus.SENT:
-                uow.publish(sent(digest))
-            written += 1
+        digests = [await _digest_of(uow, postman, held, frequency, source_event_id, key, now)
+                   for held in groups.values()]
+        if digests:
+            await uow.session.exec(insert(Message), params=digests)  # type: ignore[call-overload]
+            uow.publish(*(sent(digest) for digest in digests if digest["status"] == MessageStatus.SENT))
+        written += len(digests)
     await uow.commit()
     return written
 
 
 async def _digest_of(uow: UnitOfWork, postman: Postman, held: list[Message], frequency: Frequency,
-                     source_event_id: str, key: str, now: datetime) -> Message:
+                     source_event_id: str, key: str, now: datetime) -> dict[str, Any]:
     first = held[0]
     person = await uow.session.get(ContactPerson, first.person_id) if first.person_id else None
     recipient = Recipient.person(person) if person else Recipient(first.recipient, first.person_id, first.address,
@@ -369,17 +360,9 @@ async def _digest_of(uow: UnitOfWork, postman: Postman, held: list[Message], fre
     rendered = postman.writer.write(Kind.DIGEST, recipient.language,
                                     {**notice.context(recipient.language), "recipient_name": recipient.name},
                                     notice.link)
-    email = first.channel == Channel.EMAIL
     for message in held:
         message.status = MessageStatus.DIGESTED
         message.digest_key = key
         uow.session.add(message)
-    return Message(
-        source_event_id=source_event_id, recipient=first.recipient, person_id=first.person_id,
-        address=recipient.address if email else None, language=recipient.language, channel=first.channel,
-        kind=Kind.DIGEST, category=None, title=rendered.title, body=rendered.text if email else rendered.body,
-        html=rendered.html if email else None, link=notice.link,
-        unsubscribe=sorted({message.category.value for message in held if message.category}),
-        status=MessageStatus.QUEUED if email else MessageStatus.SENT,
-        next_attempt_at=now if email else None, sent_at=None if email else now, created_at=now,
-    )
+    unsubscribe = sorted({message.category.value for message in held if message.category})
+    return _message_row(notice, recipient, first.channel, None, Frequency.INSTANT, rendered, now, unsubscribe)

@@ -205,8 +205,8 @@ async def delivery_of(uow: UnitOfWork, delivery_id: str, principal: Principal) -
 async def replay(uow: UnitOfWork, delivery_id: str, principal: Principal, now: datetime) -> WebhookDelivery:
     """Send a delivery again (same webhook-id, so a receiver that got it already can tell), whatever its state."""
     delivery = await delivery_of(uow, delivery_id, principal)
-    endpoint = await endpoint_of(uow, delivery.endpoint_id, principal)
-    if not endpoint.enabled:
+    endpoint = await uow.session.get(WebhookEndpoint, delivery.endpoint_id)  # loaded (and allowed) just above
+    if endpoint is None or not endpoint.enabled:
         raise DomainError("the endpoint is disabled: enable it first (PATCH enabled=true)")
     delivery.status, delivery.next_attempt_at, delivery.first_attempt_at = DeliveryStatus.PENDING, now, None
     delivery.finished_at = None

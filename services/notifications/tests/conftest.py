@@ -22,19 +22,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
+from deploy.local.mailcatcher import smtp_server
 from deploy.local.ports import free_port
 from services.events.events import EventSummary, RegistrationSummary
-from services.members.events import CompanyProfile, PersonProfile
+from services.members.events import CompanyApproved, CompanyProfile, PersonJoined, PersonProfile
 from services.notifications.app import create_app
+from services.notifications.handlers import TOPICS, consumer_name
 from services.notifications.models import ContactCompany, ContactPerson, Message
 from services.notifications.settings import NotificationsSettings
 from shared.envelope import IntegrationEvent
+from shared.kafka import partitions_of
 from shared.testing import LocalKeys, bearer, publish_fact, until_stored
 
 STAFF = bearer(str(uuid.uuid4()), role="network_admin")
@@ -82,18 +86,6 @@ class Mailbox:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{len(found)} emails received, expected {count}")
             await asyncio.sleep(0.1)
-
-
-@contextmanager
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
 
 
 # ---- a webhook receiver -----------------------------------------------------------------------------------------
@@ -218,8 +210,6 @@ class NotificationsApi:
 
     async def company(self, status: str = "active", legal_name: str = "Calzaturificio Lunata S.r.l.",
                       public_listing: bool = True) -> str:
-        from services.members.events import CompanyApproved
-
         company_id = str(uuid.uuid4())
         await self.tell(CompanyApproved(company_id=company_id,
                                         company=company_profile(company_id, status, legal_name, public_listing)))
@@ -228,8 +218,6 @@ class NotificationsApi:
 
     async def person(self, company_id: str | None = None, role: str = "company_member", language: str = "it",
                      given_name: str = "Giulia") -> Person:
-        from services.members.events import PersonJoined
-
         person_id = str(uuid.uuid4())
         address = f"{given_name.lower()}.{person_id[:8]}@example.com"
         await self.tell(PersonJoined(person_id=person_id, person=PersonProfile(
@@ -317,12 +305,6 @@ async def _start_after_other_suites_facts(kafka_bootstrap: str) -> None:
     """Every service's tests share one broker: the members tests alone leave hundreds of people and companies on
     its topics. Each of this service's consumer groups starts at the topics' end, so the first test here does not
     write welcomes to all of them before its own facts (it timed out doing so under load)."""
-    from aiokafka import AIOKafkaConsumer
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    from services.notifications.handlers import TOPICS, consumer_name
-    from shared.kafka import partitions_of
-
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:
@@ -345,8 +327,9 @@ async def _start_after_other_suites_facts(kafka_bootstrap: str) -> None:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with smtp_server() as server:
-        yield server
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as port:
+        yield mailbox, port
 
 
 @pytest.fixture
