@@ -414,6 +414,9 @@ async def remember_person(uow: UnitOfWork, person: dict[str, Any]) -> None:
                                      email=person["email"]))
     else:
         known.company_id, known.name, known.email = person.get("company_id"), name, person["email"]
+    # People and companies arrive on two topics: someone may register before their own fact reaches us.
+    for registration in await store.registrations_of_person(uow.session, person["id"]):
+        registration.name, registration.email = name, person["email"]
 
 
 async def forget_person(uow: UnitOfWork, person_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from conftest import KafkaReader
@@ -104,6 +105,28 @@ async def test_a_suspended_company_cannot_register_new_people(events: EventsApi)
     await events.set_company_status(company, "active")
     accepted = await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers, json={})
     assert accepted.status_code == 201
+
+
+async def test_someone_who_registers_before_members_tells_us_of_them_gets_their_name_when_it_arrives(
+        events: EventsApi) -> None:
+    event = await events.published_event()
+    company = await events.company()
+    person_id = str(uuid.uuid4())
+    early = bearer(person_id, role="company_member", company_id=company)
+    registered = await events.client.post(f"/events/{event['id']}/registrations", headers=early, json={})
+    assert registered.status_code == 201 and registered.json()["name"] == person_id  # all we know yet
+
+    await events.tell_members_fact("members.people.v1", "members.person.joined", person_id, {
+        "person_id": person_id, "person": {"id": person_id, "company_id": company, "given_name": "Giulia",
+                                           "family_name": "Bertolucci", "email": "giulia@example.com"}})
+
+    async def named(session) -> bool:  # type: ignore[no-untyped-def]
+        from services.events import store
+        return (await store.get_registration(session, registered.json()["id"])).name == "Giulia Bertolucci"
+
+    await events.until(named)
+    listed = (await events.client.get(f"/events/{event['id']}/registrations", headers=STAFF)).json()
+    assert [r["name"] for r in listed] == ["Giulia Bertolucci"]
 
 
 async def test_an_erased_person_is_anonymised_and_the_counts_stay(events: EventsApi) -> None:
