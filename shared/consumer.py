@@ -83,6 +83,7 @@ class IdempotentConsumer:
             await self._dead_letter(message, f"{type(error).__name__}: {error}")
             return
         EVENTS_CONSUMED.labels(self.name, raw.topic, outcome).inc()  # type: ignore[union-attr]
+        log.info("%s %s from %s: %s", event.type, event.id, raw.topic, outcome)  # type: ignore[union-attr]
         await message.ack()
 
     async def _handle_with_retries(self, event: CloudEvent) -> str:

@@ -3,6 +3,7 @@ and the middleware that carries the correlation id."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -18,7 +19,11 @@ from shared.envelope import IntegrationEvent
 from shared.logs import correlation_id
 from shared.metrics import HTTP_REQUESTS
 
+log = logging.getLogger("filiera.http")
+
 REQUEST_ID_HEADER = "X-Request-ID"
+# Probed every few seconds by orchestrators and Prometheus: logging them would bury the requests people make.
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]  # returns what is missing, or None when fine
 # What /readyz reports without it making the service unready (e.g. an outside feed that is down).
@@ -51,9 +56,12 @@ class CorrelationMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
-            correlation_id.reset(token)
             route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).observe(elapsed)
+            if route not in QUIET_ROUTES:
+                log.info("%s %s %d in %.1f ms", scope["method"], route, status, elapsed * 1000)
+            correlation_id.reset(token)
 
 
 def operations_router(checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str],
