@@ -89,6 +89,14 @@ def test_each_prefix_reaches_its_service_without_the_prefix(gateway: Gateway, se
     assert answer.json()["path"] == "/some/path?page=2"
 
 
+def test_metrics_and_health_stay_inside_the_network(gateway: Gateway) -> None:
+    for service in SERVICES:
+        for path in ("metrics", "readyz", "healthz"):
+            answer = httpx.get(f"{gateway.url}/api/{service}/{path}")
+            assert answer.status_code == 404 and "not served through the gateway" in answer.json()["detail"]
+    assert httpx.get(f"{gateway.url}/api/members/metrics-report").json()["service"] == "members"  # only those
+
+
 def test_the_correlation_id_is_kept_or_made_and_returned(gateway: Gateway) -> None:
     given = httpx.get(f"{gateway.url}/api/events/events", headers={"X-Request-ID": "abc-123"})
     assert given.json()["request_id"] == "abc-123" and given.headers.get_list("X-Request-ID") == ["abc-123"]
