@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import email
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
@@ -47,6 +48,7 @@ NOTHING_NEW = json.dumps({**json.loads(fixture("search-open-sme-calls.json")), "
 @dataclass
 class Platform:
     gateway: Gateway
+    services: dict[str, str]  # inside the network: what Prometheus scrapes
     logs: dict[str, Path]
     mail: Path
     eu_feed: FakeSources
@@ -76,7 +78,8 @@ def platform(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pl
             prefix = name.upper()
             common = {f"{prefix}_DATABASE_URL": postgres.new_database(),
                       f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                      f"{prefix}_OUTBOX_POLL_INTERVAL_SECONDS": "0.2"}
+                      f"{prefix}_OUTBOX_POLL_INTERVAL_SECONDS": "0.2",
+                      f"{prefix}_CONSUMER_LAG_INTERVAL_SECONDS": "1"}
             return running.enter_context(service_process(f"services.{name}.app:create_app", {**common, **env},
                                                          logs[name]))
 
@@ -95,7 +98,7 @@ def platform(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pl
                           {name: url.removeprefix("http://") for name, url in upstreams.items()}, WEB_ORIGIN)
         gateway.start()
         running.callback(gateway.stop)
-        yield Platform(gateway, logs, mail.folder, eu_feed, receiver, kafka_bootstrap)
+        yield Platform(gateway, upstreams, logs, mail.folder, eu_feed, receiver, kafka_bootstrap)
 
 
 async def test_from_application_to_erasure_through_the_gateway_and_the_public_topics(platform: Platform) -> None:
@@ -170,6 +173,12 @@ async def test_from_application_to_erasure_through_the_gateway_and_the_public_to
     # The approval's request id followed it through Kafka into every service's logs.
     for service, log in platform.logs.items():
         assert approval_request in log.read_text(), f"{service} did not log {approval_request}"
+    # Operators see each service's outbox backlog, and how far behind each consumer group is.
+    for service, url in platform.services.items():
+        metrics = httpx.get(f"{url}/metrics").text
+        assert re.search(r"^filiera_outbox_backlog \d", metrics, re.MULTILINE), service
+        if service != "members":  # the one service that reads no other's topics
+            assert f'filiera_consumer_lag{{consumer="{service}.' in metrics, service
 
 
 # ---- what clients and partners do ---------------------------------------------------------------------------------
