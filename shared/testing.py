@@ -1,18 +1,16 @@
 """What tests and benchmarks of a service need when the other services are not running: a signing key of our
 own, tokens shaped as members signs them, a JWKS endpoint serving the public half, other services' facts
-published as they publish them, a local HTTP server standing in for an outside source, and a wait for the
-service's database to show what a fact did."""
+published as they publish them, and a wait for the service's database to show what a fact did. (The local HTTP
+server standing in for an outside source is `deploy.local.feeds.serving`: `./filiera run` uses it too.)"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -22,6 +20,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from deploy.local.feeds import serving
 from shared.envelope import CloudEvent
 
 SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -52,38 +51,6 @@ def partner_bearer(client_id: str, scopes: str = "") -> dict[str, str]:
               "exp": now + timedelta(minutes=15), "kind": "partner", "role": "partner", "scope": scopes}
     token = jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": KEY_ID})
     return {"Authorization": f"Bearer {token}"}
-
-
-# method, path with query, body -> status, content type, body
-Responder = Callable[[str, str, bytes], tuple[int, str, bytes]]
-
-
-@contextmanager
-def serving(respond: Responder) -> Iterator[str]:
-    """A local HTTP server answering every request with `respond(...)`; yields its base URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, content_type, payload = respond(self.command, self.path, body)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = _answer  # noqa: N815 - the names http.server calls
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()  # shutdown() alone leaves the port bound
 
 
 @contextmanager

@@ -53,10 +53,11 @@ class LocalPlatform:
 
 
 @contextmanager
-def local_platform(data_dir: Path, port_base: int) -> Iterator[LocalPlatform]:
+def local_platform(data_dir: Path, port_base: int, demo: bool = False) -> Iterator[LocalPlatform]:
+    """`./filiera run`, empty unless `demo` (tests/test_demo_data.py starts it with the demo district)."""
     env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
     env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base), FILIERA_MAIL_PORT=str(free_port()),
-               FILIERA_GATEWAY_PORT=str(free_port()))
+               FILIERA_GATEWAY_PORT=str(free_port()), FILIERA_DEMO="1" if demo else "0")
     # A session of its own: if the test fails, the runner's children (Kafka, services, nginx) go with it instead
     # of living on and, reconnecting to a port a later broker reuses, joining that broker's consumer groups.
     process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, text=True,

@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer
 from standardwebhooks import Webhook
 
 from conftest import service_process
+from deploy.local.feeds import serving
 from deploy.local.gateway import Gateway
 from deploy.local.mailcatcher import MailCatcher
 from deploy.local.ports import free_port
@@ -33,7 +34,6 @@ from services.events.tests.conftest import event_body
 from services.funding.tests.conftest import FakeSources, fixture
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
 from services.notifications.tests.conftest import Receiver, webhook_receiver
-from shared.testing import serving
 
 WEB_ORIGIN = "https://app.filiera.example"
 ROME = ZoneInfo("Europe/Rome")

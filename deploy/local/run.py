@@ -3,7 +3,8 @@
 Data lives in .filiera/ and survives restarts. Set KAFKA_BOOTSTRAP_SERVERS to use a broker you already run, or a
 service's <PREFIX>DATABASE_URL (e.g. MEMBERS_DATABASE_URL=postgresql+asyncpg://...) to use PostgreSQL.
 FILIERA_DATA_DIR moves the data elsewhere; FILIERA_PORT_BASE (8001) is the first service's port, the next
-service takes the next port.
+service takes the next port. The first start seeds the demo district (deploy/local/demo.py); FILIERA_DEMO=0 starts
+empty, with no funding feed.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
+from deploy.local import demo
+from deploy.local.feeds import feed_environment, serving
 from deploy.local.gateway import Gateway
 from deploy.local.kafka import KafkaBroker
 from deploy.local.mailcatcher import MailCatcher
@@ -29,6 +35,7 @@ DEMO_ADMIN_PASSWORD = "filiera-admin-2026"
 MAIL_PORT = int(os.environ.get("FILIERA_MAIL_PORT", "1025"))
 GATEWAY_PORT = int(os.environ.get("FILIERA_GATEWAY_PORT", "8080"))
 WEB_ORIGIN = os.environ.get("FILIERA_WEB_ORIGIN", "http://localhost:3000")
+DEMO = os.environ.get("FILIERA_DEMO", "1") != "0"
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ def start_kafka() -> tuple[str, KafkaBroker | None]:
     return broker.bootstrap_servers, broker
 
 
-def service_environment(service: Service, kafka: str) -> dict[str, str]:
+def service_environment(service: Service, kafka: str, feeds_url: str | None) -> dict[str, str]:
     prefix = service.env_prefix
     env = {
         f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
@@ -84,16 +91,18 @@ def service_environment(service: Service, kafka: str) -> dict[str, str]:
         env["NOTIFICATIONS_PUBLIC_URL"] = service.url  # unsubscribe links
         env["NOTIFICATIONS_SMTP_PORT"] = str(MAIL_PORT)  # the mail catcher
         env["NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS"] = '["127.0.0.1"]'  # a partner's receiver on this machine
+    if service.name == "funding" and feeds_url:
+        env.update(feed_environment(feeds_url))  # the real connectors, reading recorded responses
     if service is MEMBERS:
         env["MEMBERS_FIRST_ADMIN_EMAIL"] = DEMO_ADMIN_EMAIL
         env["MEMBERS_FIRST_ADMIN_PASSWORD"] = DEMO_ADMIN_PASSWORD
     return {**env, **os.environ}  # what the user set wins
 
 
-def start(service: Service, kafka: str) -> subprocess.Popen[bytes]:
+def start(service: Service, kafka: str, feeds_url: str | None) -> subprocess.Popen[bytes]:
     say(f"starting {service.name} on {service.url} (log in {DATA / (service.name + '.log')})")
     log = open(DATA / f"{service.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-    return start_service(service.app_factory, service.port, service_environment(service, kafka), log)
+    return start_service(service.app_factory, service.port, service_environment(service, kafka, feeds_url), log)
 
 
 def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None:
@@ -103,8 +112,42 @@ def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None
         raise SystemExit(f"{error}; see {DATA / (service.name + '.log')}") from error
 
 
+def serve_demo_feeds(background: ExitStack) -> str:
+    """The funding sources' recorded responses on loopback, for as long as the platform runs: the demo's calls
+    come through the real connectors, and nothing is read from the internet unasked."""
+    url = background.enter_context(serving(demo.recorded_feeds().respond))
+    say(f"serving the recorded funding feeds of {demo.FEEDS_DIR} on {url}")
+    return url
+
+
+def seed_demo_data_once(gateway_url: str) -> demo.Marker | None:
+    """The demo district on the first start; later starts find the marker and leave the data alone. A seed that
+    fails leaves the platform running, and the next start tries again."""
+    if marker := demo.load_marker(DATA):
+        return marker
+    say("seeding the demo district through the gateway (first start only, about a minute)")
+    try:
+        report = demo.seed(gateway_url, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo.load_district())
+    except (demo.SeedError, httpx.HTTPError) as error:
+        say(f"the demo data could not be seeded; the next start tries again. {error}")
+        return None
+    say(report.summary())
+    return demo.write_marker(DATA, report.partner_client)
+
+
+def print_demo_logins(marker: demo.Marker) -> None:
+    district = demo.load_district()
+    company = district.company_of(district.logins["company_admin"])
+    print(f"  company admin  {district.logins['company_admin']} / {district.password}  "
+          f"({company.application['legal_name']})")
+    print(f"  company member {district.logins['company_member']} / {district.password}")
+    print(f"  partner client {marker.partner_client_id} / {marker.partner_client_secret}  (client_credentials)")
+
+
 def main() -> None:
     DATA.mkdir(exist_ok=True)
+    background = ExitStack()
+    feeds_url = serve_demo_feeds(background) if DEMO else None
     kafka, broker = start_kafka()
     mail = MailCatcher(DATA / "mail", MAIL_PORT)
     say(f"catching outgoing email on 127.0.0.1:{MAIL_PORT}: every message lands in {mail.folder} as .eml")
@@ -130,6 +173,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
         mail.stop()
+        background.close()
         if broker is not None:
             broker.stop()
 
@@ -138,17 +182,20 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for service in SERVICES:
-            processes.append(start(service, kafka))
+            processes.append(start(service, kafka, feeds_url))
             wait_until_ready(service, processes[-1])
         say(f"starting the API gateway (nginx) on {gateway.url} (JSON access log in {gateway.access_log})")
         gateway.start()
+        marker = seed_demo_data_once(gateway.url) if DEMO else None
         say("Filiera is running. Ctrl-C stops everything.")
         print(f"  gateway        {gateway.url}/api/<members|events|funding|notifications>/   docs: {gateway.url}/docs")
         for service in SERVICES:
             print(f"  {service.name:<14} {service.url}/docs   (AsyncAPI: {service.url}/asyncapi.json)")
         print(f"  Kafka          {kafka}")
         print(f"  email          {mail.folder}/*.eml")
-        print(f"  staff login    {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}  (POST {MEMBERS.url}/auth/token)")
+        print(f"  staff login    {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}  (POST /api/members/auth/token)")
+        if marker:
+            print_demo_logins(marker)
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         raise SystemExit("a service exited; see its log in .filiera/")

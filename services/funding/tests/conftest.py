@@ -7,24 +7,23 @@ are published to its topics exactly as it publishes them.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from deploy.local.feeds import RecordedFeeds, feed_settings, serving
 from services.funding.app import create_app
 from sqlmodel import select
 
 from services.funding.models import CallMatch, MemberCompany, SourceState
 from services.funding.settings import FundingSettings
-from shared.testing import LocalKeys, bearer, publish_fact, serving, until_stored
+from shared.testing import LocalKeys, bearer, publish_fact, until_stored
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STAFF = bearer(str(uuid.uuid4()), role="network_admin")
@@ -35,8 +34,8 @@ def fixture(name: str) -> bytes:
 
 
 @dataclass
-class FakeSources:
-    """What the EU search API and the incentivi.gov.it export answer; tests change it between runs."""
+class FakeSources(RecordedFeeds):
+    """The recorded responses of fixtures/, served; tests change them between runs, or take both sources down."""
 
     eu_pages: list[bytes] = field(default_factory=lambda: [fixture("search-open-sme-calls.json")])
     incentivi: tuple[str, bytes] = ("application/json", fixture("open-data-sample.json"))
@@ -45,19 +44,7 @@ class FakeSources:
     def respond(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
         if self.down:
             return 503, "text/plain", b"Service Unavailable"
-        url = urlsplit(path)
-        if url.path == "/eu/search":
-            page = int(parse_qs(url.query)["pageNumber"][0])
-            return 200, "application/json", self._eu_page(page)
-        if url.path == "/incentivi/export":
-            return 200, *self.incentivi
-        return 404, "text/plain", b"not found"
-
-    def _eu_page(self, number: int) -> bytes:
-        if number <= len(self.eu_pages):
-            return self.eu_pages[number - 1]
-        last = json.loads(self.eu_pages[-1])
-        return json.dumps({**last, "pageNumber": number, "results": []}).encode()
+        return super().respond(method, path, body)
 
 
 def company_profile(company_id: str, status: str = "active", **overrides: Any) -> dict[str, Any]:
@@ -140,7 +127,7 @@ def funding_settings(database_url: str, kafka_bootstrap: str, sources_url: str, 
     values: dict[str, Any] = {
         "database_url": database_url, "kafka_bootstrap_servers": kafka_bootstrap,
         "outbox_poll_interval_seconds": 0.5, "scheduler_interval_seconds": 3600,
-        "eu_search_url": f"{sources_url}/eu/search", "incentivi_url": f"{sources_url}/incentivi/export",
+        **feed_settings(sources_url),
         # Polled by the tests through POST /sources/{source}/runs, not by the timer.
         "eu_poll_minutes": 600, "incentivi_poll_minutes": 600,
     }
