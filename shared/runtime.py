@@ -79,7 +79,7 @@ class ServiceRuntime:
         consumer = IdempotentConsumer(
             consumer_name, handler, self.unit_of_work, self.broker, self.settings.consumer_max_attempts
         )
-        subscribe(self.broker, topic, consumer, description)
+        subscribe(self.broker, topic, consumer, description, self.settings.consumer_batch_size)
 
     def report_in_readyz(self, name: str, detail: ReadinessDetail) -> None:
         """Add `detail()` to /readyz's answer, for operators, without making the service unready."""

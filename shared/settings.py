@@ -18,6 +18,8 @@ class ServiceSettings(BaseSettings):
     # The relay is woken right after each commit; the poll only catches what other replicas wrote.
     outbox_poll_interval_seconds: float = 1.0
     consumer_max_attempts: int = 3
+    # Most facts a consumer handles in one transaction (fewer when fewer are waiting: it never waits to fill one).
+    consumer_batch_size: int = 100
     # How often consumer lag is read from Kafka for /metrics.
     consumer_lag_interval_seconds: float = 15.0
 

@@ -144,6 +144,48 @@ async def test_poison_messages_are_dead_lettered_with_a_reason_and_the_partition
     assert await harness.effects() == 1  # only order-fine; the failing handler's attempts left nothing behind
 
 
+async def test_facts_waiting_together_are_handled_in_few_transactions_and_a_failing_one_only_fails_itself(
+    database_url: str, kafka_bootstrap: str, kafka_reader: KafkaReader
+) -> None:
+    """Kafka hands over what is waiting as a batch: one transaction for all of it, unless one fact fails, and then
+    each on its own, so the others are applied once and only the failing one is dead-lettered."""
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all,
+                                  tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
+    sessions = session_factory(engine)
+    topic, group = f"test.orders.{uuid.uuid4().hex[:8]}", f"orders-{uuid.uuid4().hex[:8]}"
+    harness = Harness(topic, group, sessions, lambda: UnitOfWork(sessions, "/test", lambda: None))
+    committed_in: dict[str, set[int]] = {}
+
+    async def handle_and_note_the_transaction(uow: UnitOfWork, event: CloudEvent) -> None:
+        await handle_order(uow, event)
+        committed_in.setdefault(event.subject or "", set()).add(id(uow))
+
+    calm = [order_event(f"calm-{index}").model_dump_json().encode() for index in range(50)]
+    await send(kafka_bootstrap, topic, *calm)  # all waiting before the consumer starts
+    broker = create_broker(kafka_bootstrap, client_id="batch-test")
+    subscribe(broker, topic, IdempotentConsumer(group, handle_and_note_the_transaction,
+                                                harness.unit_of_work, broker, retry_delay=0.01))
+    connection = BrokerConnection(broker, kafka_bootstrap, "batch-test")
+    await connection.connect_forever()
+    try:
+        await wait_for(lambda: _equals(harness.effects(), 50))
+        transactions = {next(iter(ids)) for ids in committed_in.values()}
+        assert len(transactions) < 50 / 5, f"50 facts in {len(transactions)} transactions"
+
+        stormy = [order_event(f"storm-{index}", explode=index == 7).model_dump_json().encode() for index in range(20)]
+        await send(kafka_bootstrap, topic, *stormy)
+        [dead] = await kafka_reader.read(f"{topic}.dlq", lambda found: len(found) == 1)
+        assert dead["_headers"]["dlq_reason"] == "ValueError: order storm-7 cannot be acknowledged"
+        await wait_for(lambda: _equals(harness.effects(), 50 + 19))
+        await wait_for(lambda: _equals(committed_offset(kafka_bootstrap, harness), 70))
+        assert await harness.handled() == 69
+    finally:
+        await connection.close()
+        await engine.dispose()
+
+
 async def committed_offset(bootstrap: str, harness: Harness) -> int:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
