@@ -356,7 +356,7 @@ async def _digest_of(uow: UnitOfWork, postman: Postman, held: list[Message], fre
                                                                      first.language, "")
     items = [{"title": message.title, "link": message.link} for message in held]
     notice = Notice(source_event_id, Kind.DIGEST, lambda _language: {"items": items, "frequency": frequency.value},
-                    link=postman.public_url.rstrip("/"))
+                    link=f"{postman.web_url.rstrip('/')}/inbox")  # each item's own link is in the list
     rendered = postman.writer.write(Kind.DIGEST, recipient.language,
                                     {**notice.context(recipient.language), "recipient_name": recipient.name},
                                     notice.link)

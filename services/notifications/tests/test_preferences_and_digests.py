@@ -100,6 +100,7 @@ async def test_a_daily_digest_gathers_what_was_held_and_goes_out_once_across_res
         assert digest["Subject"] == "Your daily digest: 3 updates"
         text = digest.get_body(("plain",)).get_content()
         assert all(f"Call {number}" in text for number in range(3))
+        assert f"{api.app.state.postman.web_url}/inbox" in text  # the web client's inbox, not this service
         assert digest["List-Unsubscribe"] is not None
         digested = [message for fact in facts for message in await api.messages(source_event_id=fact,
                                                                                  channel="email")]
