@@ -104,7 +104,7 @@ async def apply_for_membership(uow: UnitOfWork, application: CompanyApplication)
         family_name=applicant.family_name,
         language=applicant.language,
         role=Role.COMPANY_ADMIN,
-        password_hash=hash_secret(applicant.password),
+        password_hash=await hash_secret(applicant.password),
     )
     session.add(company)
     session.add(person)
@@ -185,7 +185,7 @@ async def add_person(uow: UnitOfWork, company_id: str | None, data: PersonCreate
         raise Conflict(f"{data.email} is already registered")
     person = Person.model_validate(
         {**data.model_dump(exclude={"password"}), "email": data.email.lower(), "company_id": company_id,
-         "password_hash": hash_secret(data.password)}
+         "password_hash": await hash_secret(data.password)}
     )
     uow.session.add(person)
     uow.publish(PersonJoined(person_id=person.id, person=person_profile(person)))
@@ -223,9 +223,9 @@ async def update_person(uow: UnitOfWork, person_id: str, update: PersonUpdate, a
 
 async def change_password(uow: UnitOfWork, actor: Principal, current: str, new: str) -> None:
     person = await store.get_person(uow.session, actor.subject)
-    if not verify_secret(person.password_hash, current):
+    if not await verify_secret(person.password_hash, current):
         raise Forbidden("the current password is wrong")
-    person.password_hash = hash_secret(new)
+    person.password_hash = await hash_secret(new)
     uow.session.add(person)
     await uow.commit()
 
@@ -264,7 +264,7 @@ async def export_person(uow: UnitOfWork, person_id: str, actor: Principal) -> di
 
 async def register_partner_client(uow: UnitOfWork, data: PartnerClientCreate, actor: Principal) -> PartnerClientCreated:
     secret = secrets.token_urlsafe(32)
-    client = PartnerClient(name=data.name, scopes=data.scopes, secret_hash=hash_secret(secret), created_by=actor.subject)
+    client = PartnerClient(name=data.name, scopes=data.scopes, secret_hash=await hash_secret(secret), created_by=actor.subject)
     uow.session.add(client)
     await uow.commit()
     return PartnerClientCreated(client_id=client.id, client_secret=secret, name=client.name, scopes=client.scopes)
@@ -277,7 +277,7 @@ async def create_first_admin(uow: UnitOfWork, email: str, password: str) -> Pers
     data = PersonCreate(email=email, password=password, given_name="Network", family_name="Admin",
                         role=Role.NETWORK_ADMIN)
     person = Person.model_validate(
-        {**data.model_dump(exclude={"password"}), "email": email.lower(), "password_hash": hash_secret(password)}
+        {**data.model_dump(exclude={"password"}), "email": email.lower(), "password_hash": await hash_secret(password)}
     )
     uow.session.add(person)
     uow.publish(PersonJoined(person_id=person.id, person=person_profile(person)))
@@ -368,10 +368,10 @@ async def password_login(uow: UnitOfWork, email: str, password: str, max_failure
     person = await store.person_with_email(uow.session, email)
     now = utc_now()
     if person is None or person.erased_at is not None:
-        verify_secret(None, password)  # same cost as a real check, so timing does not reveal who is registered
+        await verify_secret(None, password)  # same cost as a real check, so timing does not reveal who is registered
         raise Forbidden(_BAD_LOGIN)
     check_not_locked(person, now)
-    if not verify_secret(person.password_hash, password):
+    if not await verify_secret(person.password_hash, password):
         record_failed_login(person, now, max_failures, lockout)
         uow.session.add(person)
         await uow.commit()
@@ -388,7 +388,7 @@ async def password_login(uow: UnitOfWork, email: str, password: str, max_failure
 
 async def partner_login(uow: UnitOfWork, client_id: str, secret: str, requested_scopes: set[str]) -> PartnerClient:
     client = await uow.session.get(PartnerClient, client_id)
-    if client is None or not verify_secret(client.secret_hash, secret):
+    if client is None or not await verify_secret(client.secret_hash, secret):
         raise Forbidden("wrong client id or secret")
     not_granted = requested_scopes - set(client.scopes)
     if not_granted:
