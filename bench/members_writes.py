@@ -21,9 +21,8 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from stdnum import luhn
 
-from bench.common import infrastructure, peak_rss_mb, percentile, run_wrk, write_results
+from bench.common import infrastructure, partita_iva, peak_rss_mb, percentile, run_wrk, write_results
 from deploy.local.ports import free_port
 from deploy.local.processes import start_service, wait_ready
 
@@ -32,11 +31,6 @@ DURATION_SECONDS = 20
 # 8 connections keep one process just below saturation; 32 show what saturation does to latency.
 CONCURRENCY_LEVELS = (8, 32)
 ADMIN = ("bench-admin@example.com", "bench-admin-password")
-
-
-def partita_iva(n: int) -> str:
-    body = f"{n:07d}046"
-    return body + luhn.calc_check_digit(body)
 
 
 async def prepare(client: httpx.AsyncClient) -> tuple[dict[str, str], list[str]]:

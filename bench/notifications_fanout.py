@@ -53,9 +53,18 @@ import httpx
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bench.common import Infrastructure, infrastructure, peak_rss_mb, write_results
+from bench.common import (
+    CountingMailbox,
+    Infrastructure,
+    code_version,
+    infrastructure,
+    load_average,
+    peak_rss_mb,
+    until_count,
+    write_results,
+)
+from bench.machine import Components, CpuMeter, postmaster_pid
 from deploy.local.mailcatcher import smtp_server
 from deploy.local.ports import free_port
 from deploy.local.processes import start_service, wait_ready
@@ -73,35 +82,7 @@ PEOPLE = COMPANIES * PEOPLE_PER_COMPANY
 TARGET_IN_APP_SECONDS = 10.0
 WEBHOOK_DELIVERIES = 2_000
 WEBHOOK_ENDPOINTS_B = 10
-POLL_SECONDS = 0.1
-TIMEOUT_SECONDS = 600.0
 PARTNER = partner_bearer("bench", "webhooks:manage")
-
-
-# ---- an SMTP server that counts -------------------------------------------------------------------------------
-
-
-class CountingMailbox:
-    """Accepts every message and remembers only how many arrived, and when the last one did."""
-
-    def __init__(self) -> None:
-        self.accepted = 0
-        self.last_at = 0.0
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd
-        envelope.content = envelope.original_content = None  # not kept
-        self.accepted += 1
-        self.last_at = time.perf_counter()
-        return "250 OK"
-
-    async def until(self, count: int, timeout: float = TIMEOUT_SECONDS) -> float:
-        """Waits until `count` messages were accepted; returns the moment (perf_counter) the last one was."""
-        deadline = time.perf_counter() + timeout
-        while self.accepted < count:
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{self.accepted} emails accepted, expected {count}")
-            await asyncio.sleep(POLL_SECONDS)
-        return self.last_at
 
 
 # ---- a webhook receiver ---------------------------------------------------------------------------------------
@@ -245,90 +226,16 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     server.wait(timeout=30)
 
 
-async def until_count(db: asyncpg.Connection, sql: str, count: int, timeout: float = TIMEOUT_SECONDS,
-                      on_poll: Callable[[int], None] | None = None) -> float:
-    """Polls `sql` (a count) until it reaches `count`; returns the moment it did (perf_counter)."""
-    deadline = time.perf_counter() + timeout
-    while True:
-        found = await db.fetchval(sql)
-        now = time.perf_counter()
-        if on_poll:
-            on_poll(found)
-        if found >= count:
-            return now
-        if now > deadline:
-            raise TimeoutError(f"{found} of {count} after {timeout}s: {sql}")
-        await asyncio.sleep(POLL_SECONDS)
+def service_cpu(infra: Infrastructure, server: subprocess.Popen[bytes]) -> CpuMeter:
+    """CPU seconds of the service, PostgreSQL (our cluster's processes, including backends that start meanwhile),
+    Kafka and this process over a window, and what the rest of the machine used."""
+    assert infra.kafka.process is not None
+    return CpuMeter(Components({"service": server.pid, "kafka": infra.kafka.process.pid},
+                               trees={"postgres": postmaster_pid(infra.postgres)}))
 
 
 def messages(kind: str, channel: str, status: str = "sent") -> str:
     return f"SELECT count(*) FROM message WHERE kind = '{kind}' AND channel = '{channel}' AND status = '{status}'"
-
-
-# ---- CPU: who used the two cores -----------------------------------------------------------------------------
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-
-
-def children_of(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                    found.append(int(entry.name))
-            except (OSError, ValueError):
-                pass
-    return found
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / TICKS, sum(values) / TICKS
-
-
-class CpuMeter:
-    """CPU seconds of the service, PostgreSQL (our cluster's processes, including backends that start meanwhile),
-    Kafka and this process over a window, and what the rest of the machine used."""
-
-    def __init__(self, infra: Infrastructure, service_pid: int) -> None:
-        self.postmaster = int((infra.postgres.data_dir / "postmaster.pid").read_text().split()[0])
-        assert infra.kafka.process is not None
-        self.fixed = {"service": service_pid, "kafka": infra.kafka.process.pid, "benchmark": os.getpid()}
-        self.start, self.machine_start = self._read(), machine_busy_seconds()
-
-    def _groups(self) -> dict[int, str]:
-        groups = {pid: name for name, pid in self.fixed.items()}
-        for pid in [self.postmaster, *children_of(self.postmaster)]:
-            groups[pid] = "postgres"
-        return groups
-
-    def _read(self) -> dict[int, tuple[str, float]]:
-        read = {}
-        for pid, name in self._groups().items():
-            try:
-                read[pid] = (name, cpu_seconds(pid))
-            except OSError:
-                pass  # ended
-        return read
-
-    def used(self) -> dict[str, float]:
-        end, (busy, everything) = self._read(), machine_busy_seconds()
-        spent = dict.fromkeys([*self.fixed, "postgres"], 0.0)
-        for pid, (name, seconds) in end.items():
-            spent[name] += seconds - (self.start[pid][1] if pid in self.start else 0.0)
-        spent["machine_busy"] = busy - self.machine_start[0]
-        # What the rest of the machine used meanwhile (someone's tests): above a few seconds, the run was disturbed.
-        spent["other_processes"] = max(0.0, spent["machine_busy"] - sum(spent[name] for name in [*self.fixed,
-                                                                                                  "postgres"]))
-        return {**{name: round(value, 1) for name, value in spent.items()},
-                "machine_capacity": round(everything - self.machine_start[1], 1)}
 
 
 # ---- a profile of the service ----------------------------------------------------------------------------------
@@ -456,7 +363,7 @@ async def fan_out(infra: Infrastructure, server: subprocess.Popen[bytes], databa
         print(f"==> {COMPANIES:,} funding.match.found for one call: {PEOPLE:,} in-app messages and emails",
               flush=True)
         profiler = start_profiler(server.pid, profile) if profile else None
-        cpu = CpuMeter(infra, server.pid)
+        cpu = service_cpu(infra, server)
         progress: dict[int, float] = {}
         first_at: list[float] = []
 
@@ -515,7 +422,7 @@ async def webhook_run(producer: AIOKafkaProducer, db: asyncpg.Connection, receiv
     received_before = receiver.received
     messages_out = encoded([event_published(n) for n in range(facts)], "/filiera/events")
     profiler = start_profiler(server.pid, profile) if profile else None
-    cpu = CpuMeter(infra, server.pid)
+    cpu = service_cpu(infra, server)
     started = await publish(producer, messages_out)
     succeeded_at = await until_count(db, f"SELECT count(*) FROM webhook_delivery WHERE endpoint_id IN ({ids}) "
                                          "AND status = 'succeeded'", deliveries)
@@ -558,18 +465,6 @@ async def webhooks(infra: Infrastructure, server: subprocess.Popen[bytes], url: 
 
 
 # ---- the benchmark -------------------------------------------------------------------------------------------
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def code_version() -> str:
-    """The commit measured, marked when the service's code differs from it."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parents[1]).stdout
-    changed = git("status", "--porcelain", "--", "services", "shared").strip()
-    return git("rev-parse", "--short", "HEAD").strip() + (" with uncommitted changes" if changed else "")
 
 
 def defaults(*names: str) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""The whole platform on this machine, laid out as in production, for system benchmarks: Apache Kafka, PostgreSQL
+with one database per service, the four services each in a uvicorn process of its own (default settings: INFO logs,
+one worker), an SMTP server that counts what it is sent, and the nginx gateway in front — on free loopback ports,
+in a temporary directory (its path is printed; the services' logs stay there). Everything started is stopped on
+the way out, after an error too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+
+import asyncpg
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench.common import CountingMailbox, Infrastructure, infrastructure
+from bench.machine import Components, postmaster_pid
+from deploy.local.gateway import Gateway
+from deploy.local.mailcatcher import smtp_server
+from deploy.local.ports import free_port
+from deploy.local.processes import start_service, wait_ready
+from deploy.local.run import SERVICES, Service
+from shared.kafka import LagGauge
+
+STAFF = ("bench-staff@example.com", "bench-staff-password-2026")
+WEB_ORIGIN = "http://localhost:3000"
+STOP_GRACE_SECONDS = 20
+
+
+@dataclass
+class RunningService:
+    service: Service
+    process: subprocess.Popen[bytes]
+    database: str  # as asyncpg takes it
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+
+@dataclass
+class LocalPlatform:
+    infra: Infrastructure
+    services: dict[str, RunningService]
+    gateway: Gateway
+    mailbox: CountingMailbox
+
+    def upstreams(self) -> dict[str, str]:
+        return {name: f"127.0.0.1:{running.service.port}" for name, running in self.services.items()}
+
+    def components(self) -> Components:
+        """Each service, Kafka, and PostgreSQL and nginx with their children."""
+        assert self.infra.kafka.process is not None
+        nginx = int((self.gateway.data_dir / "nginx.pid").read_text())
+        return Components({**{name: running.process.pid for name, running in self.services.items()},
+                           "kafka": self.infra.kafka.process.pid},
+                          trees={"postgres": postmaster_pid(self.infra.postgres), "gateway": nginx})
+
+    async def settle(self, timeout: float = 600) -> float:
+        """Waits until the platform has finished what earlier steps started — every outbox row published, every
+        consumer group at the end of its topic, no email waiting to go out — twice in a row a second apart, so
+        that a benchmark's figures are not someone else's backlog; returns the seconds it took."""
+        started = time.perf_counter()
+        databases = {name: await asyncpg.connect(running.database) for name, running in self.services.items()}
+        try:
+            quiet_in_a_row = 0
+            while quiet_in_a_row < 2:
+                if time.perf_counter() - started > timeout:
+                    raise TimeoutError(f"the platform was still busy after {timeout}s; logs in {self.infra.work}")
+                await asyncio.sleep(1)
+                quiet_in_a_row = quiet_in_a_row + 1 if await self._quiet(databases) else 0
+        finally:
+            for connection in databases.values():
+                await connection.close()
+        return round(time.perf_counter() - started, 1)
+
+    async def _quiet(self, databases: dict[str, asyncpg.Connection]) -> bool:
+        for connection in databases.values():
+            if await connection.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
+                return False
+        if await databases["notifications"].fetchval("SELECT count(*) FROM message WHERE status = 'queued'"):
+            return False
+        return await consumer_lag(self.infra.kafka.bootstrap_servers) == 0
+
+
+async def consumer_lag(bootstrap: str) -> int:
+    """Records every consumer group on the broker has still to read. A group's topic is the one it commits
+    offsets on (each of our groups reads one topic); a group that has committed nothing yet is not counted."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        groups = {}
+        for group, *_ in await admin.list_consumer_groups():
+            if committed := await admin.list_consumer_group_offsets(group):
+                groups[group] = next(iter(committed)).topic
+    finally:
+        await admin.close()
+    return sum((await LagGauge(bootstrap, "bench").measure(groups)).values())
+
+
+def environment(service: Service, database_url: str, kafka: str, jwks_url: str, smtp_port: int,
+                gateway: Gateway) -> dict[str, str]:
+    prefix = service.env_prefix
+    env = {f"{prefix}DATABASE_URL": database_url, f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka,
+           f"{prefix}JWKS_URL": jwks_url}
+    if service.name == "members":
+        env |= {"MEMBERS_FIRST_ADMIN_EMAIL": STAFF[0], "MEMBERS_FIRST_ADMIN_PASSWORD": STAFF[1]}
+    if service.name == "events":
+        env["EVENTS_PUBLIC_URL"] = service.url
+    if service.name == "notifications":
+        env |= {"NOTIFICATIONS_PUBLIC_URL": service.url, "NOTIFICATIONS_WEB_URL": gateway.url,
+                "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(smtp_port)}
+    return {**os.environ, **env}
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS  # one grace period for all, not one each
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def local_platform(api_rate: str, api_burst: int) -> Iterator[LocalPlatform]:
+    """The platform, ready, with the gateway limiting each client to `api_rate` (nginx's form, e.g. 50r/s)."""
+    mailbox = CountingMailbox()
+    with infrastructure() as infra, smtp_server(mailbox) as smtp_port, ExitStack() as running:
+        print(f"==> starting the services and the gateway in {infra.work}", flush=True)
+        services = [replace(service, port=free_port()) for service in SERVICES]
+        gateway = Gateway(infra.work / "gateway", free_port(),
+                          {service.name: f"127.0.0.1:{service.port}" for service in services}, WEB_ORIGIN,
+                          api_rate, api_burst)
+        jwks_url = next(f"{s.url}/.well-known/jwks.json" for s in services if s.name == "members")
+        started: dict[str, RunningService] = {}
+        running.callback(lambda: stop_all([service.process for service in started.values()]))
+        for service in services:
+            database = infra.postgres.create_database(service.name)
+            log = running.enter_context(open(infra.work / f"{service.name}.log", "wb"))  # noqa: SIM115
+            env = environment(service, database, infra.kafka.bootstrap_servers, jwks_url, smtp_port, gateway)
+            started[service.name] = RunningService(
+                service, start_service(service.app_factory, service.port, env, log),
+                database.replace("postgresql+asyncpg://", "postgresql://"))
+        for name, service in started.items():  # they start together; their migrations overlap
+            try:
+                wait_ready(service.url, service.process)
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}; see {infra.work / (name + '.log')}") from error
+        running.callback(gateway.stop)
+        gateway.start()
+        platform = LocalPlatform(infra, started, gateway, mailbox)
+        httpx.get(f"{gateway.url}/api/members/directory", timeout=10).raise_for_status()  # the gateway routes
+        yield platform
