@@ -5,6 +5,7 @@ edge gives the sender a 422 that says so, instead of a failed insert.
 """
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, ClassVar, Self
 
@@ -21,6 +22,13 @@ Paragraph = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-
 _NOT_SPACE = "^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 WebUrl = Annotated[str, StringConstraints(
     pattern=f"^https?://[{_NOT_SPACE}/?#]+\\.[{_NOT_SPACE}/?#]+(/[{_NOT_SPACE}]*)?$", max_length=300)]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so 'Attività' and 'attivita', 'calzatura' and 'Calzatùra', are the same word in
+    searches and matches."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 _NUMBER = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")

@@ -7,11 +7,12 @@ matching scores a call against a company's profile and says its reasons in plain
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
+
+from shared.text import fold
 
 
 class Source(StrEnum):
@@ -111,13 +112,7 @@ def next_deadline(now: datetime, deadlines: tuple[datetime, ...]) -> datetime | 
     return next((deadline for deadline in deadlines if deadline > now), None)
 
 
-# ---- words -----------------------------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, so 'Attività' and 'attivita' are the same word in searches and matches."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+# ---- words (folded: see shared.text.fold) ----------------------------------------------------------------------
 
 
 _WORD = re.compile(r"[a-z0-9]+")

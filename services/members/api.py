@@ -12,6 +12,7 @@ from services.members import commands, store
 from services.members.domain import (
     ACTIONS_NEEDING_REASON,
     Capability,
+    DirectoryQuery,
     MembershipAction,
     MembershipStatus,
     Role,
@@ -288,30 +289,13 @@ async def search_directory(
     page: PageNumber = 1,
     page_size: PageSize = 20,
 ) -> Any:
+    query = DirectoryQuery(q, capability, ateco, certification, market)
     async with uow:
         candidates = await store.directory_candidates(uow.session)
-    matches = [c for c in candidates if _directory_match(c, q, capability, ateco, certification, market)]
+    matches = [company for company in candidates if query.admits(company)]
     start = (page - 1) * page_size
     return Page(items=[_directory_entry(c, lang) for c in matches[start:start + page_size]], total=len(matches),
                 page=page, page_size=page_size)
-
-
-def _directory_match(company: Any, q: str | None, capability: Capability | None, ateco: str | None,
-                     certification: str | None, market: str | None) -> bool:
-    codes = [company.ateco_primary, *company.ateco_secondary]
-    if capability and capability not in company.capabilities:
-        return False
-    if ateco and not any(code == ateco or code.startswith(ateco + ".") for code in codes):
-        return False
-    if certification and store.folded(certification) not in [store.folded(c) for c in company.certifications]:
-        return False
-    if market and market.upper() not in company.export_markets:
-        return False
-    if q:
-        haystack = store.folded(" ".join([company.legal_name, company.description_it, company.description_en,
-                                          company.comune, company.frazione or "", *company.capabilities]))
-        return all(word in haystack for word in store.folded(q).split())
-    return True
 
 
 def _directory_entry(company: Any, lang: str) -> DirectoryEntry:

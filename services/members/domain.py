@@ -6,12 +6,16 @@ Nothing here touches the database or HTTP; routes and the store call these funct
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
 
 from shared.errors import Conflict, DomainError
+from shared.text import fold
 
 
 class MembershipStatus(StrEnum):
@@ -168,3 +172,49 @@ MIN_PASSWORD_LENGTH = 12
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+# ---- the public B2B directory -------------------------------------------------------------------------------------
+
+
+class Listed(Protocol):
+    """What the directory reads of a company."""
+
+    legal_name: str
+    description_it: str
+    description_en: str
+    comune: str
+    frazione: str | None
+    ateco_primary: str
+    ateco_secondary: Sequence[str]
+    capabilities: Sequence[str]
+    certifications: Sequence[str]
+    export_markets: Sequence[str]
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    """What a buyer asks the directory; every criterion given must hold. Text is matched without case or accents,
+    in both languages, word by word."""
+
+    text: str | None = None
+    capability: str | None = None
+    ateco: str | None = None  # a code or a prefix: 15.20 finds 15.20.10
+    certification: str | None = None
+    market: str | None = None  # ISO country code
+
+    def admits(self, company: Listed) -> bool:
+        codes = [company.ateco_primary, *company.ateco_secondary]
+        if self.capability and self.capability not in company.capabilities:
+            return False
+        if self.ateco and not any(code == self.ateco or code.startswith(self.ateco + ".") for code in codes):
+            return False
+        if self.certification and fold(self.certification) not in [fold(c) for c in company.certifications]:
+            return False
+        if self.market and self.market.upper() not in company.export_markets:
+            return False
+        if self.text:
+            haystack = fold(" ".join([company.legal_name, company.description_it, company.description_en,
+                                      company.comune, company.frazione or "", *company.capabilities]))
+            return all(word in haystack for word in fold(self.text).split())
+        return True

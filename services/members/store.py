@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_
@@ -137,6 +136,3 @@ async def directory_candidates(session: AsyncSession) -> list[Company]:
     return list((await session.exec(query.order_by(col(Company.legal_name)))).all())
 
 
-def folded(text: str) -> str:
-    """Lower case without accents, so 'calzatura' finds 'Calzatùra'."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))

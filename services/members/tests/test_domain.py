@@ -1,8 +1,11 @@
 """The rules, without I/O."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from services.members.domain import (
+    DirectoryQuery,
     MembershipAction,
     MembershipStatus,
     SizeClass,
@@ -78,3 +81,35 @@ class TestMembershipLifecycle:
         start = MembershipStatus.APPLIED if action == MembershipAction.REJECT else MembershipStatus.ACTIVE
         with pytest.raises(DomainError, match="reason is required"):
             next_status(start, action, "  ")
+
+
+def listed(**overrides: object) -> SimpleNamespace:
+    company = {"legal_name": "Suolificio Il Castagno S.r.l.", "description_it": "Suole in cuoio e gomma, lavorazione",
+               "description_en": "Leather and rubber soles", "comune": "Capannori", "frazione": "Lammari",
+               "ateco_primary": "15.20.20", "ateco_secondary": ["22.19.01"], "capabilities": ["soles"],
+               "certifications": ["ISO 14001"], "export_markets": ["DE", "FR"]}
+    return SimpleNamespace(**{**company, **overrides})
+
+
+def test_the_directory_finds_words_without_case_or_accents_in_either_language() -> None:
+    company = listed(description_it="Suole in cuoio per calzatùre da donna")
+    assert DirectoryQuery(text="CALZATURE cuoio").admits(company)
+    assert DirectoryQuery(text="rubber soles").admits(company)
+    assert DirectoryQuery(text="lammari").admits(company)  # where it is counts too
+    assert not DirectoryQuery(text="cuoio tacchi").admits(company)  # every word must be found
+
+
+def test_the_directory_reads_an_ateco_code_as_a_prefix_of_whole_groups() -> None:
+    company = listed()
+    assert DirectoryQuery(ateco="15.20").admits(company)
+    assert DirectoryQuery(ateco="22.19.01").admits(company)  # secondary codes count
+    assert not DirectoryQuery(ateco="15.2").admits(company)  # 15.2 is not a group of 15.20.20
+    assert not DirectoryQuery(ateco="14").admits(company)
+
+
+def test_every_directory_criterion_given_must_hold() -> None:
+    company = listed()
+    assert DirectoryQuery().admits(company)
+    assert DirectoryQuery(capability="soles", certification="iso 14001", market="fr").admits(company)
+    assert not DirectoryQuery(capability="soles", market="JP").admits(company)
+    assert not DirectoryQuery(certification="ISO 9001").admits(company)
