@@ -24,13 +24,12 @@ from bench.machine import Components, postmaster_pid
 from deploy.local.gateway import Gateway
 from deploy.local.mailcatcher import smtp_server
 from deploy.local.ports import free_port
-from deploy.local.processes import start_service, wait_ready
-from deploy.local.run import SERVICES, Service
+from deploy.local.processes import start_service, stop_all, wait_ready
+from deploy.local.run import SERVICES, Service, service_environment
 from shared.kafka import LagGauge
 
 STAFF = ("bench-staff@example.com", "bench-staff-password-2026")
 WEB_ORIGIN = "http://localhost:3000"
-STOP_GRACE_SECONDS = 20
 
 
 @dataclass
@@ -104,33 +103,6 @@ async def consumer_lag(bootstrap: str) -> int:
     return sum((await LagGauge(bootstrap, "bench").measure(groups)).values())
 
 
-def environment(service: Service, database_url: str, kafka: str, jwks_url: str, smtp_port: int,
-                gateway: Gateway) -> dict[str, str]:
-    prefix = service.env_prefix
-    env = {f"{prefix}DATABASE_URL": database_url, f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka,
-           f"{prefix}JWKS_URL": jwks_url}
-    if service.name == "members":
-        env |= {"MEMBERS_FIRST_ADMIN_EMAIL": STAFF[0], "MEMBERS_FIRST_ADMIN_PASSWORD": STAFF[1]}
-    if service.name == "events":
-        env["EVENTS_PUBLIC_URL"] = service.url
-    if service.name == "notifications":
-        env |= {"NOTIFICATIONS_PUBLIC_URL": service.url, "NOTIFICATIONS_WEB_URL": gateway.url,
-                "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(smtp_port)}
-    return {**os.environ, **env}
-
-
-def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS  # one grace period for all, not one each
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def local_platform(api_rate: str, api_burst: int) -> Iterator[LocalPlatform]:
     """The platform, ready, with the gateway limiting each client to `api_rate` (nginx's form, e.g. 50r/s)."""
@@ -141,13 +113,15 @@ def local_platform(api_rate: str, api_burst: int) -> Iterator[LocalPlatform]:
         gateway = Gateway(infra.work / "gateway", free_port(),
                           {service.name: f"127.0.0.1:{service.port}" for service in services}, WEB_ORIGIN,
                           api_rate, api_burst)
-        jwks_url = next(f"{s.url}/.well-known/jwks.json" for s in services if s.name == "members")
+        members_url = next(s.url for s in services if s.name == "members")
         started: dict[str, RunningService] = {}
         running.callback(lambda: stop_all([service.process for service in started.values()]))
         for service in services:
             database = infra.postgres.create_database(service.name)
             log = running.enter_context(open(infra.work / f"{service.name}.log", "wb"))  # noqa: SIM115
-            env = environment(service, database, infra.kafka.bootstrap_servers, jwks_url, smtp_port, gateway)
+            env = {**os.environ, **service_environment(
+                service, database_url=database, kafka=infra.kafka.bootstrap_servers, members_url=members_url,
+                smtp_port=smtp_port, web_url=gateway.url, first_admin=STAFF)}
             started[service.name] = RunningService(
                 service, start_service(service.app_factory, service.port, env, log),
                 database.replace("postgresql+asyncpg://", "postgresql://"))

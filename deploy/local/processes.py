@@ -36,3 +36,17 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120,
             pass
         time.sleep(0.3)
     raise RuntimeError(f"the service at {url} was not ready after {timeout}s")
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 20) -> None:
+    """Ask every process to stop, then wait for them within one grace period for all (not one each), killing
+    what is still running after it."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + grace_seconds
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

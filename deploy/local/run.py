@@ -26,7 +26,7 @@ from deploy.local.feeds import feed_environment, serving
 from deploy.local.gateway import Gateway
 from deploy.local.kafka import KafkaBroker
 from deploy.local.mailcatcher import MailCatcher
-from deploy.local.processes import ROOT, start_service, wait_ready
+from deploy.local.processes import ROOT, start_service, stop_all, wait_ready
 
 DATA = Path(os.environ.get("FILIERA_DATA_DIR", ROOT / ".filiera"))
 PORT_BASE = int(os.environ.get("FILIERA_PORT_BASE", "8001"))
@@ -78,31 +78,44 @@ def start_kafka() -> tuple[str, KafkaBroker | None]:
     return broker.bootstrap_servers, broker
 
 
-def service_environment(service: Service, kafka: str, feeds_url: str | None) -> dict[str, str]:
+def service_environment(service: Service, *, database_url: str, kafka: str, members_url: str, smtp_port: int,
+                        web_url: str, first_admin: tuple[str, str]) -> dict[str, str]:
+    """What every way of running the whole platform on one machine (this runner, the system benchmark) sets for
+    `service`: its database and Kafka, where members publishes its keys, its own address and the web client's for
+    links, the mail server, and the first staff account."""
     prefix = service.env_prefix
     env = {
-        f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
+        f"{prefix}DATABASE_URL": database_url,
         f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka,
-        f"{prefix}JWKS_URL": f"{MEMBERS.url}/.well-known/jwks.json",
+        f"{prefix}JWKS_URL": f"{members_url}/.well-known/jwks.json",
     }
+    if service.name == "members":
+        env |= {"MEMBERS_FIRST_ADMIN_EMAIL": first_admin[0], "MEMBERS_FIRST_ADMIN_PASSWORD": first_admin[1]}
     if service.name == "events":
         env["EVENTS_PUBLIC_URL"] = service.url  # links in calendar entries
     if service.name == "notifications":
-        env["NOTIFICATIONS_PUBLIC_URL"] = service.url  # unsubscribe links
-        env["NOTIFICATIONS_SMTP_PORT"] = str(MAIL_PORT)  # the mail catcher
+        env |= {"NOTIFICATIONS_PUBLIC_URL": service.url,  # unsubscribe links
+                "NOTIFICATIONS_WEB_URL": web_url,  # links to what a message is about
+                "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(smtp_port)}
+    return env
+
+
+def local_environment(service: Service, kafka: str, feeds_url: str | None) -> dict[str, str]:
+    env = service_environment(service, database_url=f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
+                              kafka=kafka, members_url=MEMBERS.url, smtp_port=MAIL_PORT,
+                              web_url=f"http://127.0.0.1:{GATEWAY_PORT}",
+                              first_admin=(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD))
+    if service.name == "notifications":
         env["NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS"] = '["127.0.0.1"]'  # a partner's receiver on this machine
     if service.name == "funding" and feeds_url:
         env.update(feed_environment(feeds_url))  # the real connectors, reading recorded responses
-    if service is MEMBERS:
-        env["MEMBERS_FIRST_ADMIN_EMAIL"] = DEMO_ADMIN_EMAIL
-        env["MEMBERS_FIRST_ADMIN_PASSWORD"] = DEMO_ADMIN_PASSWORD
     return {**env, **os.environ}  # what the user set wins
 
 
 def start(service: Service, kafka: str, feeds_url: str | None) -> subprocess.Popen[bytes]:
     say(f"starting {service.name} on {service.url} (log in {DATA / (service.name + '.log')})")
     log = open(DATA / f"{service.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-    return start_service(service.app_factory, service.port, service_environment(service, kafka, feeds_url), log)
+    return start_service(service.app_factory, service.port, local_environment(service, kafka, feeds_url), log)
 
 
 def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None:
@@ -164,14 +177,7 @@ def main() -> None:
         stopping = True
         say("stopping")
         gateway.stop()
-        for process in processes:
-            process.terminate()
-        deadline = time.monotonic() + 20  # one grace period for all, not one each
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
         mail.stop()
         background.close()
         if broker is not None:

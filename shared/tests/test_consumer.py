@@ -15,7 +15,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conftest import KafkaReader
 from shared.consumer import IdempotentConsumer, ProcessedEvent, subscribe
@@ -25,6 +27,9 @@ from shared.kafka import BrokerConnection, create_broker
 from shared.leader import LeaderLock
 from shared.outbox import OutboxMessage, OutboxRelay
 from shared.unit_of_work import UnitOfWork
+
+
+Sessions = async_sessionmaker[AsyncSession]
 
 
 class Acknowledged(IntegrationEvent):
@@ -59,18 +64,28 @@ async def handle_order(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 @pytest.fixture
-async def harness(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Harness]:
+async def orders_database(database_url: str) -> AsyncIterator[tuple[AsyncEngine, Sessions]]:
+    """A database with the outbox, where the handler's effects are counted, and the consumer's inbox."""
     engine = create_engine(database_url)
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all,
                                   tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
-    sessions = session_factory(engine)
+    yield engine, session_factory(engine)
+    await engine.dispose()
+
+
+def new_topic_and_group() -> tuple[str, str]:
+    return f"test.orders.{uuid.uuid4().hex[:8]}", f"orders-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def harness(orders_database: tuple[AsyncEngine, Sessions], kafka_bootstrap: str) -> AsyncIterator[Harness]:
+    engine, sessions = orders_database
     broker = create_broker(kafka_bootstrap, client_id="consumer-test")
     connection = BrokerConnection(broker, kafka_bootstrap, "consumer-test")
     # The relay is never run: the effect rows stay in the outbox, where the test counts them.
     relay = OutboxRelay(sessions, connection.send, LeaderLock(engine, "test"))
-    topic = f"test.orders.{uuid.uuid4().hex[:8]}"
-    group = f"orders-{uuid.uuid4().hex[:8]}"
+    topic, group = new_topic_and_group()
 
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(sessions, "/test", relay.wake)
@@ -80,7 +95,6 @@ async def harness(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Harn
     await connection.connect_forever()
     yield Harness(topic, group, sessions, unit_of_work)
     await connection.close()
-    await engine.dispose()
 
 
 def order_event(order_id: str, **data: object) -> CloudEvent:
@@ -145,16 +159,12 @@ async def test_poison_messages_are_dead_lettered_with_a_reason_and_the_partition
 
 
 async def test_facts_waiting_together_are_handled_in_few_transactions_and_a_failing_one_only_fails_itself(
-    database_url: str, kafka_bootstrap: str, kafka_reader: KafkaReader
+    orders_database: tuple[AsyncEngine, Sessions], kafka_bootstrap: str, kafka_reader: KafkaReader
 ) -> None:
     """Kafka hands over what is waiting as a batch: one transaction for all of it, unless one fact fails, and then
     each on its own, so the others are applied once and only the failing one is dead-lettered."""
-    engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all,
-                                  tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
-    sessions = session_factory(engine)
-    topic, group = f"test.orders.{uuid.uuid4().hex[:8]}", f"orders-{uuid.uuid4().hex[:8]}"
+    _engine, sessions = orders_database
+    topic, group = new_topic_and_group()
     harness = Harness(topic, group, sessions, lambda: UnitOfWork(sessions, "/test", lambda: None))
     committed_in: dict[str, set[int]] = {}
 
@@ -183,7 +193,6 @@ async def test_facts_waiting_together_are_handled_in_few_transactions_and_a_fail
         assert await harness.handled() == 69
     finally:
         await connection.close()
-        await engine.dispose()
 
 
 async def committed_offset(bootstrap: str, harness: Harness) -> int:
@@ -198,15 +207,11 @@ async def committed_offset(bootstrap: str, harness: Harness) -> int:
 
 
 async def test_two_replicas_share_a_topics_partitions_and_each_event_has_one_effect(
-    database_url: str, kafka_bootstrap: str
+    orders_database: tuple[AsyncEngine, Sessions], kafka_bootstrap: str
 ) -> None:
     """Two processes of one service (here two brokers over one database) in one consumer group."""
-    engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all,
-                                  tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
-    sessions = session_factory(engine)
-    topic, group = f"test.orders.{uuid.uuid4().hex[:8]}", f"orders-{uuid.uuid4().hex[:8]}"
+    _engine, sessions = orders_database
+    topic, group = new_topic_and_group()
     await create_topic(kafka_bootstrap, topic, partitions=2)
     handled_by: dict[str, int] = {"a": 0, "b": 0}
     replicas = [await start_replica(name, kafka_bootstrap, topic, group, sessions, handled_by) for name in handled_by]
@@ -222,7 +227,6 @@ async def test_two_replicas_share_a_topics_partitions_and_each_event_has_one_eff
     finally:
         for replica in replicas:
             await replica.close()
-        await engine.dispose()
 
 
 async def _equals(count: Awaitable[int], expected: int) -> bool:
