@@ -14,7 +14,7 @@ import pytest
 from stdnum.it import iva
 
 from deploy.local import demo, run
-from deploy.local.ports import free_port
+from deploy.local.ports import free_port, free_ports
 from services.events.domain import EventType
 from services.events.models import EventCreate
 from services.members.domain import Capability, GovernanceOffice, SizeClass, check_ateco, size_class
@@ -154,7 +154,7 @@ def test_a_data_dir_seeded_once_is_not_seeded_again(tmp_path: Path, monkeypatch:
 
 
 def test_the_first_start_seeds_the_demo_district_through_the_gateway(tmp_path: Path) -> None:
-    with local_platform(tmp_path, free_port(), demo=True) as platform:
+    with local_platform(tmp_path, free_ports(len(run.SERVICES)), demo=True) as platform:
         platform.wait_until_running()
         output = printed(platform, "partner client")  # the last line, after the Kafka line it waits for
         assert "demo data seeded" in output, output

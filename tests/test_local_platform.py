@@ -8,6 +8,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,8 +20,8 @@ from pathlib import Path
 import httpx
 
 from conftest import KafkaReader
-from deploy.local.ports import free_port
-from deploy.local.run import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, ROOT
+from deploy.local.ports import free_port, free_ports
+from deploy.local.run import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, ROOT, SERVICES
 from services.members.tests.conftest import PARTITE_IVA, application
 
 
@@ -30,7 +31,8 @@ class LocalPlatform:
         self.members_url = members_url
         self.gateway_url = gateway_url
         self.output: list[str] = []
-        threading.Thread(target=self._collect_output, daemon=True).start()
+        self.reader = threading.Thread(target=self._collect_output, daemon=True)
+        self.reader.start()
 
     def _collect_output(self) -> None:
         assert self.process.stdout is not None
@@ -62,16 +64,19 @@ def local_platform(data_dir: Path, port_base: int, demo: bool = False) -> Iterat
     # of living on and, reconnecting to a port a later broker reuses, joining that broker's consumer groups.
     process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    gateway_url = f"http://127.0.0.1:{env['FILIERA_GATEWAY_PORT']}"
+    platform = LocalPlatform(process, f"http://127.0.0.1:{port_base}", gateway_url)
     try:
-        yield LocalPlatform(process, f"http://127.0.0.1:{port_base}", f"http://127.0.0.1:{env['FILIERA_GATEWAY_PORT']}")
+        yield platform
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        platform.reader.join(timeout=10)  # all it printed is in `output`
 
 
 async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_restarts(tmp_path: Path) -> None:
-    port_base = free_port()
+    port_base = free_ports(len(SERVICES))
     with local_platform(tmp_path, port_base) as platform:
         kafka = platform.wait_until_running()
         notifications_url = f"http://127.0.0.1:{port_base + 3}"
@@ -129,3 +134,15 @@ async def staff_inbox_shows(members_url: str, notifications_url: str, data_dir: 
             log = (data_dir / "notifications.log").read_text(errors="replace").splitlines()[-20:]
             assert time.monotonic() < deadline, f"inbox: {titles}; emails: {len(emails)}; log: {log}"
             await asyncio.sleep(0.5)
+
+
+def test_a_port_held_by_another_program_is_named_before_anything_starts(tmp_path: Path) -> None:
+    port_base = free_ports(len(SERVICES))
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port_base + 2))
+        squatter.listen()
+        with local_platform(tmp_path, port_base) as platform:
+            assert platform.process.wait(timeout=30) == 1
+    output = "".join(platform.output)
+    assert f"{port_base + 2} for funding (FILIERA_PORT_BASE={port_base} + 2)" in output
+    assert "Kafka" not in output

@@ -112,6 +112,15 @@ def local_environment(service: Service, kafka: str, feeds_url: str | None) -> di
     return {**env, **os.environ}  # what the user set wins
 
 
+def check_ports_are_free() -> None:
+    """Before starting anything: a port another program holds would otherwise show as a service that died."""
+    wanted = {f"{service.name} (FILIERA_PORT_BASE={PORT_BASE} + {index})": service.port
+              for index, service in enumerate(SERVICES)}
+    wanted.update({"the gateway (FILIERA_GATEWAY_PORT)": GATEWAY_PORT, "the mail catcher (FILIERA_MAIL_PORT)": MAIL_PORT})
+    if taken := [f"{port} for {name}" for name, port in wanted.items() if not port_is_free(port)]:
+        raise SystemExit(f"ports taken by another program: {', '.join(taken)}. Stop it, or choose other ports.")
+
+
 def start(service: Service, kafka: str, feeds_url: str | None) -> subprocess.Popen[bytes]:
     say(f"starting {service.name} on {service.url} (log in {DATA / (service.name + '.log')})")
     log = open(DATA / f"{service.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
@@ -122,7 +131,13 @@ def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None
     try:
         wait_ready(service.url, process)
     except RuntimeError as error:
-        raise SystemExit(f"{error}; see {DATA / (service.name + '.log')}") from error
+        log = DATA / f"{service.name}.log"
+        raise SystemExit(f"{error}; the end of {log}:\n{log_tail(log)}") from error
+
+
+def log_tail(log: Path, lines: int = 20) -> str:
+    """The last lines of a service's log, so that a failed start says why where it is read (a terminal, CI)."""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
 
 
 def serve_demo_feeds(background: ExitStack) -> str:
@@ -158,6 +173,7 @@ def print_demo_logins(marker: demo.Marker) -> None:
 
 
 def main() -> None:
+    check_ports_are_free()
     DATA.mkdir(exist_ok=True)
     background = ExitStack()
     feeds_url = serve_demo_feeds(background) if DEMO else None
