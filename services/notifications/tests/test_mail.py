@@ -1,0 +1,71 @@
+"""The email as it goes on the wire: what a mail program shows must be exactly what was written, whatever the
+language, and the bytes must keep to the limits mail servers enforce."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import UTC, datetime
+
+from services.notifications.domain import Category, Channel, Kind
+from services.notifications.mail import WIRE_POLICY, email_of
+from services.notifications.models import Message, MessageStatus
+
+TITLE = "Un bando per il Calzaturificio Lucchese: credito d'imposta per ricerca, sviluppo e innovazione — scade presto"
+
+
+def queued(**changes: object) -> Message:
+    fields: dict[str, object] = dict(
+        id="0192f0c2-1c1e-7d3a-9b1f-2f6d0a6c1e55", source_event_id="fact-1", kind=Kind.FUNDING_MATCH,
+        channel=Channel.EMAIL, category=Category.FUNDING_ALERTS, person_id="person-1",
+        address="giulia.bianchi@calzaturificio.example", language="it", title=TITLE,
+        body="Ciao Giulia,\n\nc'è un bando che fa per voi. Perché? Più ricerca, più qualità.\n",
+        html="<p>Ciao Giulia,</p><p>c'è un bando che fa per voi.</p>",
+        created_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC), status=MessageStatus.QUEUED)
+    return Message(**{**fields, **changes})
+
+
+def on_the_wire(message: Message, unsubscribe_url: str | None = None) -> bytes:
+    return email_of(message, "Rete Filiera – Capannori <noreply@filiera.example>", unsubscribe_url
+                    ).as_bytes(policy=WIRE_POLICY)
+
+
+def test_what_the_reader_sees_is_what_was_written_in_any_language() -> None:
+    read = email.message_from_bytes(on_the_wire(queued()), policy=email.policy.default)
+    assert read["Subject"] == TITLE
+    assert read["From"].addresses[0].display_name == "Rete Filiera – Capannori"
+    assert read["To"] == "giulia.bianchi@calzaturificio.example"
+    assert read["Content-Language"] == "it"
+    assert read.get_content_type() == "multipart/alternative"
+    assert read.get_body(("plain",)).get_content() == queued().body
+    assert read.get_body(("html",)).get_content() == queued().html
+
+
+def test_lines_keep_to_the_mail_limits() -> None:
+    wire = on_the_wire(queued(), "https://filiera.example/unsubscribe?token=" + "x" * 400)
+    lines = wire.split(b"\r\n")
+    assert b"\n" not in b"".join(lines), "every line ends with CRLF"
+    assert max(len(line) for line in lines) <= 998  # RFC 5322
+    words = re.findall(rb"=\?utf-8\?b\?[^?]*\?=", wire)
+    assert words and max(len(word) for word in words) <= 75  # RFC 2047: a long subject is several words
+
+
+def test_the_calendar_travels_as_an_attachment_beside_the_text() -> None:
+    ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n"
+    read = email.message_from_bytes(on_the_wire(queued(calendar=ics, language="en")), policy=email.policy.default)
+    assert read.get_content_type() == "multipart/mixed"
+    [attachment] = read.iter_attachments()
+    assert (attachment.get_content_type(), attachment.get_filename()) == ("text/calendar", "event.ics")
+    assert attachment.get_param("method") == "PUBLISH"
+    assert attachment.get_content().replace("\r\n", "\n") == ics.replace("\r\n", "\n")
+    assert read.get_body(("plain",)).get_content() == queued().body
+
+
+def test_one_click_unsubscribe_headers_only_when_there_is_a_link() -> None:
+    read = email.message_from_bytes(on_the_wire(queued(), "https://filiera.example/unsubscribe?token=t"),
+                                    policy=email.policy.default)
+    assert read["List-Unsubscribe"] == "<https://filiera.example/unsubscribe?token=t>"
+    assert read["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    plain = email.message_from_bytes(on_the_wire(queued()), policy=email.policy.default)
+    assert "List-Unsubscribe" not in plain
