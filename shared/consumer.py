@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,12 +19,13 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel, col, select
 
 from shared.columns import timestamp, utc_now
 from shared.envelope import CORRELATION_HEADER, CloudEvent
-from shared.logs import correlation_id
+from shared.logs import correlated, correlation_id
 from shared.metrics import EVENTS_CONSUMED
 from shared.unit_of_work import UnitOfWork
 
@@ -39,7 +40,27 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = timestamp(default_factory=utc_now)
 
 
+@dataclass(frozen=True)
+class Fact:
+    """An event as a consumer hands it to its handler, with the correlation id it travelled with."""
+
+    event: CloudEvent
+    correlation_id: str | None
+
+
 EventHandler = Callable[[UnitOfWork, CloudEvent], Awaitable[None]]
+# Handles the new facts of a batch together (the duplicates already left out), in the batch's unit of work.
+BatchHandler = Callable[[UnitOfWork, Sequence[Fact]], Awaitable[None]]
+
+
+def one_at_a_time(handler: EventHandler) -> BatchHandler:
+    """Most handlers read one fact at a time: each then publishes with its own fact's correlation id."""
+    async def handle_each(uow: UnitOfWork, facts: Sequence[Fact]) -> None:
+        for fact in facts:
+            with correlated(fact.correlation_id):
+                await handler(uow, fact.event)
+
+    return handle_each
 
 
 class DeadLetter(Exception):
@@ -60,13 +81,14 @@ class Delivery:
 
 class IdempotentConsumer:
     """Handles what Kafka hands it in batches: all of a batch's facts in one transaction (one commit instead of one
-    per fact, which is what a fan-out of thousands of facts costs most), and, when any of them fails, each fact on
-    its own, so only the failing one is retried and dead-lettered."""
+    per fact, which is what a fan-out of thousands of facts costs most; a batch handler can also read what they
+    need in one query), and, when any of them fails, each fact on its own, so only the failing one is retried and
+    dead-lettered."""
 
     def __init__(
         self,
         name: str,
-        handler: EventHandler,
+        handler: BatchHandler,
         unit_of_work: Callable[[], UnitOfWork],
         broker: KafkaBroker,
         max_attempts: int = 3,
@@ -120,16 +142,17 @@ class IdempotentConsumer:
             done = set((await uow.session.exec(select(ProcessedEvent.event_id).where(
                 ProcessedEvent.consumer == self.name,
                 col(ProcessedEvent.event_id).in_([event.id for _, event in events])))).all())
-            outcomes = []
+            outcomes, fresh = [], []
             for delivery, event in events:
-                if event.id in done:
-                    outcomes.append("duplicate")
-                    continue
-                correlation_id.set(delivery.headers.get(CORRELATION_HEADER))  # for the facts it publishes
-                await self._handler(uow, event)
-                uow.session.add(ProcessedEvent(consumer=self.name, event_id=event.id))
-                done.add(event.id)
-                outcomes.append("processed")
+                outcomes.append("duplicate" if event.id in done else "processed")
+                if event.id not in done:  # a fact twice in one batch is handled once
+                    fresh.append(Fact(event, delivery.headers.get(CORRELATION_HEADER)))
+                    done.add(event.id)
+            if fresh:
+                await self._handler(uow, fresh)
+                now = utc_now()
+                await uow.session.exec(insert(ProcessedEvent), params=[  # type: ignore[call-overload]
+                    {"consumer": self.name, "event_id": fact.event.id, "processed_at": now} for fact in fresh])
             await uow.commit()
             return outcomes
 

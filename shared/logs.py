@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
+@contextmanager
+def correlated(cid: str | None) -> Iterator[None]:
+    """Work on behalf of the request or fact `cid` came with: log lines and published facts carry it."""
+    token = correlation_id.set(cid)
+    try:
+        yield
+    finally:
+        correlation_id.reset(token)
 
 
 class _ContextFilter(logging.Filter):

@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka.structs import RecordMetadata
 from sqlalchemy import Index, func, update
@@ -41,18 +42,21 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = timestamp(default=None, nullable=True)
 
 
-def outbox_row(event: IntegrationEvent, source: str) -> OutboxMessage:
+def outbox_row(event: IntegrationEvent, source: str) -> dict[str, Any]:
+    """The outbox row announcing `event`, as column values for one multi-row INSERT of all a transaction's
+    events (ORM objects would each cost a flush). The correlation id is the one of the work at hand."""
     envelope = event.to_cloudevent(source)
     headers = {"content-type": CONTENT_TYPE, "ce_type": envelope.type}
     if cid := correlation_id.get():
         headers[CORRELATION_HEADER] = cid
-    return OutboxMessage(
-        event_id=envelope.id,
-        topic=event.topic,
-        key=event.aggregate_id(),
-        headers=json.dumps(headers),
-        payload=envelope.model_dump_json(exclude_none=True),
-    )
+    return {
+        "event_id": envelope.id,
+        "topic": event.topic,
+        "key": event.aggregate_id(),
+        "headers": json.dumps(headers),
+        "payload": envelope.model_dump_json(exclude_none=True),
+        "created_at": utc_now(),
+    }
 
 
 # Sends one record and returns the future of its acknowledgement (so a batch is sent before any is awaited).

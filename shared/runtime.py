@@ -17,7 +17,7 @@ from faststream.specification import AsyncAPI
 from sqlalchemy import text
 
 from shared.auth import JwksKeySource, KeySource, TokenVerifier
-from shared.consumer import EventHandler, IdempotentConsumer, subscribe
+from shared.consumer import BatchHandler, EventHandler, IdempotentConsumer, one_at_a_time, subscribe
 from shared.db import create_engine, session_factory
 from shared.envelope import IntegrationEvent
 from shared.errors import DomainError, domain_error_handler
@@ -75,6 +75,10 @@ class ServiceRuntime:
         return UnitOfWork(self.sessions, self.source, self.relay.wake)
 
     def consume(self, topic: str, consumer_name: str, handler: EventHandler, description: str = "") -> None:
+        self.consume_batches(topic, consumer_name, one_at_a_time(handler), description)
+
+    def consume_batches(self, topic: str, consumer_name: str, handler: BatchHandler, description: str = "") -> None:
+        """For a handler that reads a batch's facts together (what they need in one query each)."""
         self._consumer_groups[consumer_name] = topic
         consumer = IdempotentConsumer(
             consumer_name, handler, self.unit_of_work, self.broker, self.settings.consumer_max_attempts

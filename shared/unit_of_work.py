@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict
-from shared.outbox import outbox_row
+from shared.outbox import OutboxMessage, outbox_row
 
 
 class UnitOfWork:
@@ -24,11 +26,11 @@ class UnitOfWork:
         self._sessions = sessions
         self._source = source
         self._events_committed = events_committed
-        self._published = False
+        self._outbox: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
-        self._published = False
+        self._outbox = []
         return self
 
     async def __aexit__(
@@ -40,9 +42,8 @@ class UnitOfWork:
         await self.session.close()
 
     def publish(self, *events: IntegrationEvent) -> None:
-        for event in events:
-            self.session.add(outbox_row(event, self._source))
-            self._published = True
+        """Announce `events` if, and only if, this unit of work commits: they are written to the outbox with it."""
+        self._outbox += [outbox_row(event, self._source) for event in events]
 
     async def commit_or_conflict(self, conflict: str) -> None:
         """Commit; a unique constraint hit by a concurrent request becomes the 409 a sequential one gets."""
@@ -52,7 +53,9 @@ class UnitOfWork:
             raise Conflict(conflict) from error
 
     async def commit(self) -> None:
+        published, self._outbox = self._outbox, []
+        if published:
+            await self.session.exec(insert(OutboxMessage), params=published)  # type: ignore[call-overload]
         await self.session.commit()
-        if self._published:
+        if published:
             self._events_committed()
-            self._published = False

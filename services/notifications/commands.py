@@ -8,7 +8,7 @@ fact's id in its inbox. Commands called by the API and the scheduler commit them
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -95,32 +95,16 @@ class Postman:
     async def deliver(self, uow: UnitOfWork, notice: Notice, recipients: Iterable[Recipient]) -> int:
         """Store one message per recipient and channel (in-app at once, email queued for the sender, or held for
         a digest), and announce the in-app ones. Returns how many messages were written."""
-        unique = list({recipient.key: recipient for recipient in recipients}.values())
-        category = CATEGORY_OF[notice.kind]
-        person_ids = [recipient.person_id for recipient in unique if recipient.person_id]
-        choices = await store.choices_of(uow.session, person_ids, category) if person_ids else {}
-        now = self.clock()
-        contexts: dict[str, dict[str, Any]] = {}
-        rows: list[dict[str, Any]] = []
-        for recipient in unique:
-            plans = {channel: plan for channel in _channels_of(recipient)
-                     if (plan := delivery_plan(notice.kind, choices.get((recipient.person_id or "", channel),
-                                                                        default_choice(category, channel))))}
-            if not plans:
-                continue
-            if recipient.language not in contexts:
-                contexts[recipient.language] = notice.context(recipient.language)
-            rendered = self.writer.write(notice.kind, recipient.language,
-                                         {**contexts[recipient.language], "recipient_name": recipient.name},
-                                         notice.link)
-            unsubscribe = _unsubscribe_from(notice, recipient, category)
-            rows += [_message_row(notice, recipient, channel, category, plan, rendered, now, unsubscribe)
-                     for channel, plan in plans.items()]
-        if rows:
-            # One multi-row INSERT: a funding call matched to a company writes to all its people at once.
-            await uow.session.exec(insert(Message), params=rows)  # type: ignore[call-overload]
-            uow.publish(*(sent(row) for row in rows if row["status"] == MessageStatus.SENT))
-        return len(rows)
+        recipients = list(recipients)
+        mailbag = await self.mailbag(uow, recipients)
+        mailbag.add(notice, recipients)
+        return await mailbag.post()
+
+    async def mailbag(self, uow: UnitOfWork, recipients: Iterable[Recipient]) -> Mailbag:
+        """A mailbag for notices to `recipients` (or some of them), their choices read in one query."""
+        person_ids = sorted({recipient.person_id for recipient in recipients if recipient.person_id})
+        choices = await store.choices_of(uow.session, person_ids) if person_ids else {}
+        return Mailbag(self, uow, choices)
 
     # ---- one-click unsubscribe (RFC 8058) ----------------------------------------------------------------------
 
@@ -140,6 +124,50 @@ class Postman:
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as error:
             raise DomainError("this unsubscribe link is not valid (it may have been cut by the mail program)") \
                 from error
+
+
+@dataclass
+class Mailbag:
+    """Messages for many notices, written in one INSERT when posted: a batch of facts (a funding call matched to a
+    hundred companies) costs one query for choices and one INSERT, not a hundred of each."""
+
+    postman: Postman
+    uow: UnitOfWork
+    choices: dict[tuple[str, Category, Channel], Choice]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, notice: Notice, recipients: Iterable[Recipient]) -> None:
+        """One message per recipient and channel they chose for the notice's category; the in-app ones are
+        announced at once, with the correlation id of the fact at hand."""
+        category = CATEGORY_OF[notice.kind]
+        now = self.postman.clock()  # each notice its own moment: the inbox shows a batch's facts in their order
+        contexts: dict[str, dict[str, Any]] = {}  # per language: the same for every recipient but their name
+        rows: list[dict[str, Any]] = []
+        for recipient in {recipient.key: recipient for recipient in recipients}.values():
+            plans = {channel: plan for channel in _channels_of(recipient)
+                     if (plan := delivery_plan(notice.kind, self._choice(recipient, category, channel)))}
+            if not plans:
+                continue
+            if recipient.language not in contexts:
+                contexts[recipient.language] = notice.context(recipient.language)
+            rendered = self.postman.writer.write(notice.kind, recipient.language,
+                                                 {**contexts[recipient.language], "recipient_name": recipient.name},
+                                                 notice.link)
+            unsubscribe = _unsubscribe_from(notice, recipient, category)
+            rows += [_message_row(notice, recipient, channel, category, plan, rendered, now, unsubscribe)
+                     for channel, plan in plans.items()]
+        self.uow.publish(*(sent(row) for row in rows if row["status"] == MessageStatus.SENT))
+        self.rows += rows
+
+    def _choice(self, recipient: Recipient, category: Category, channel: Channel) -> Choice:
+        return self.choices.get((recipient.person_id or "", category, channel), default_choice(category, channel))
+
+    async def post(self) -> int:
+        """Write what was added; returns how many messages."""
+        rows, self.rows = self.rows, []
+        if rows:
+            await self.uow.session.exec(insert(Message), params=rows)  # type: ignore[call-overload]
+        return len(rows)
 
 
 def _channels_of(recipient: Recipient) -> Sequence[Channel]:

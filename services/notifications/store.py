@@ -41,16 +41,20 @@ async def people_of_companies(session: AsyncSession, company_ids: Iterable[str])
     return list(await session.exec(query.order_by(col(ContactPerson.id))))
 
 
+async def company_names(session: AsyncSession, company_ids: Iterable[str]) -> dict[str, str]:
+    found = await session.exec(select(ContactCompany.id, ContactCompany.legal_name).where(
+        col(ContactCompany.id).in_(list(company_ids))))
+    return dict(found.all())
+
+
 async def people_with_role(session: AsyncSession, role: str) -> list[ContactPerson]:
     return list(await session.exec(select(ContactPerson).where(ContactPerson.role == role)))
 
 
-async def choices_of(session: AsyncSession, person_ids: Sequence[str], category: Category
-                     ) -> dict[tuple[str, Channel], Choice]:
-    """The choices people made for `category`, in one query however many people a fact concerns."""
-    found = await session.exec(select(Preference).where(
-        col(Preference.person_id).in_(person_ids), Preference.category == category))
-    return {(row.person_id, row.channel): Choice(row.enabled, row.frequency) for row in found}
+async def choices_of(session: AsyncSession, person_ids: Sequence[str]) -> dict[tuple[str, Category, Channel], Choice]:
+    """The choices people made, in one query however many people a batch of facts concerns."""
+    found = await session.exec(select(Preference).where(col(Preference.person_id).in_(person_ids)))
+    return {(row.person_id, row.category, row.channel): Choice(row.enabled, row.frequency) for row in found}
 
 
 async def preferences_of(session: AsyncSession, person_id: str) -> list[Preference]:

@@ -3,6 +3,8 @@ per topic; each keeps the service's copy up to date first, then writes its notic
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +13,9 @@ from services.notifications.commands import Context, Notice, Postman, Recipient,
 from services.notifications.domain import Kind
 from services.notifications.models import ContactCompany, ContactPerson, KnownEvent
 from shared.calendar import CalendarEntry, calendar_of
+from shared.consumer import Fact
 from shared.envelope import CloudEvent
+from shared.logs import correlated
 from shared.unit_of_work import UnitOfWork
 
 NETWORK_ADMIN = "network_admin"
@@ -168,24 +172,30 @@ def _calendar(known: KnownEvent, postman: Postman) -> str:
 async def call_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> None:
     if event.type != "funding.call.closing_soon":
         return
-    call = event.data["call"]
-    for company_id in event.data["company_ids"]:
-        company_name = await _company_name(uow, company_id)
-        extra = {"company_name": company_name, "days_before": event.data["days_before"],
+    call, company_ids = event.data["call"], event.data["company_ids"]
+    names, staff = await _companies_and_people(uow, company_ids)
+    mailbag = await postman.mailbag(uow, [person for people in staff.values() for person in people])
+    for company_id in company_ids:
+        extra = {"company_name": names.get(company_id), "days_before": event.data["days_before"],
                  "deadline": datetime.fromisoformat(event.data["deadline"])}
-        await postman.deliver(uow, Notice(event.id, Kind.CALL_CLOSING_SOON, _call_context(call, extra),
-                                          _call_link(postman, call)),
-                              people(await store.people_of_company(uow.session, company_id)))
+        mailbag.add(Notice(event.id, Kind.CALL_CLOSING_SOON, _call_context(call, extra), _call_link(postman, call)),
+                    staff[company_id])
+    await mailbag.post()
 
 
-async def match_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> None:
-    if event.type != "funding.match.found":
-        return
-    call, company_id = event.data["call"], event.data["company_id"]
-    extra = {"company_name": await _company_name(uow, company_id), "reasons": event.data["reasons"]}
-    await postman.deliver(uow, Notice(event.id, Kind.FUNDING_MATCH, _call_context(call, extra),
-                                      _call_link(postman, call)),
-                          people(await store.people_of_company(uow.session, company_id)))
+async def match_facts(uow: UnitOfWork, postman: Postman, facts: Sequence[Fact]) -> None:
+    """A call matched to many companies arrives as many facts at once: their companies, people and choices are
+    read in one query each, and every message is written in one INSERT."""
+    matches = [fact for fact in facts if fact.event.type == "funding.match.found"]
+    names, staff = await _companies_and_people(uow, {fact.event.data["company_id"] for fact in matches})
+    mailbag = await postman.mailbag(uow, [person for people in staff.values() for person in people])
+    for fact in matches:
+        call, company_id = fact.event.data["call"], fact.event.data["company_id"]
+        extra = {"company_name": names.get(company_id), "reasons": fact.event.data["reasons"]}
+        with correlated(fact.correlation_id):  # the in-app messages' announcements carry their own fact's id
+            mailbag.add(Notice(fact.event.id, Kind.FUNDING_MATCH, _call_context(call, extra),
+                               _call_link(postman, call)), staff[company_id])
+    await mailbag.post()
 
 
 async def search_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> None:
@@ -217,6 +227,16 @@ def _call_link(postman: Postman, call: dict[str, Any]) -> str:
 
 
 # ---- shared lookups ---------------------------------------------------------------------------------------------
+
+
+async def _companies_and_people(uow: UnitOfWork, company_ids: Iterable[str]
+                                ) -> tuple[dict[str, str], defaultdict[str, list[Recipient]]]:
+    """The names of companies and, for each, its people: one query each, however many companies."""
+    company_ids = list(company_ids)
+    staff: defaultdict[str, list[Recipient]] = defaultdict(list)
+    for person in await store.people_of_companies(uow.session, company_ids):
+        staff[person.company_id or ""].append(Recipient.person(person))
+    return await store.company_names(uow.session, company_ids), staff
 
 
 async def _company_name(uow: UnitOfWork, company_id: str | None) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -20,11 +20,12 @@ from sqlmodel import SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conftest import KafkaReader
-from shared.consumer import IdempotentConsumer, ProcessedEvent, subscribe
+from shared.consumer import Fact, IdempotentConsumer, ProcessedEvent, one_at_a_time, subscribe
 from shared.db import create_engine, session_factory
-from shared.envelope import CloudEvent, IntegrationEvent
+from shared.envelope import CORRELATION_HEADER, CloudEvent, IntegrationEvent
 from shared.kafka import BrokerConnection, create_broker
 from shared.leader import LeaderLock
+from shared.logs import correlated
 from shared.outbox import OutboxMessage, OutboxRelay
 from shared.unit_of_work import UnitOfWork
 
@@ -90,8 +91,9 @@ async def harness(orders_database: tuple[AsyncEngine, Sessions], kafka_bootstrap
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(sessions, "/test", relay.wake)
 
-    subscribe(broker, topic, IdempotentConsumer(group, handle_order, unit_of_work, broker, max_attempts=3,
-                                                retry_delay=0.01))
+    consumer = IdempotentConsumer(group, one_at_a_time(handle_order), unit_of_work, broker, max_attempts=3,
+                                  retry_delay=0.01)
+    subscribe(broker, topic, consumer)
     await connection.connect_forever()
     yield Harness(topic, group, sessions, unit_of_work)
     await connection.close()
@@ -102,13 +104,14 @@ def order_event(order_id: str, **data: object) -> CloudEvent:
                       time=datetime.now(UTC), data={"order_id": order_id, **data})
 
 
-async def send(bootstrap: str, topic: str, *values: bytes, key: Callable[[int], bytes] = lambda _: b"one") -> None:
+async def send(bootstrap: str, topic: str, *values: bytes, key: Callable[[int], bytes] = lambda _: b"one",
+               headers: Callable[[int], list[tuple[str, bytes]]] = lambda _: []) -> None:
     """Send `values` in order; by default under one key, so they land in one partition."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for index, value in enumerate(values):
-            await producer.send_and_wait(topic, value, key=key(index))
+            await producer.send_and_wait(topic, value, key=key(index), headers=headers(index))
     finally:
         await producer.stop()
 
@@ -175,7 +178,7 @@ async def test_facts_waiting_together_are_handled_in_few_transactions_and_a_fail
     calm = [order_event(f"calm-{index}").model_dump_json().encode() for index in range(50)]
     await send(kafka_bootstrap, topic, *calm)  # all waiting before the consumer starts
     broker = create_broker(kafka_bootstrap, client_id="batch-test")
-    subscribe(broker, topic, IdempotentConsumer(group, handle_and_note_the_transaction,
+    subscribe(broker, topic, IdempotentConsumer(group, one_at_a_time(handle_and_note_the_transaction),
                                                 harness.unit_of_work, broker, retry_delay=0.01))
     connection = BrokerConnection(broker, kafka_bootstrap, "batch-test")
     await connection.connect_forever()
@@ -193,6 +196,43 @@ async def test_facts_waiting_together_are_handled_in_few_transactions_and_a_fail
         assert await harness.handled() == 69
     finally:
         await connection.close()
+
+
+async def test_a_batch_handler_reads_the_new_facts_together_each_with_its_correlation_id(
+    orders_database: tuple[AsyncEngine, Sessions], kafka_bootstrap: str
+) -> None:
+    """What a fan-out handler relies on: the batch's new facts in one call, in their order, a fact Kafka
+    delivered twice given once, and what it publishes for a fact carrying that fact's correlation id."""
+    _engine, sessions = orders_database
+    topic, group = new_topic_and_group()
+    harness = Harness(topic, group, sessions, lambda: UnitOfWork(sessions, "/test", lambda: None))
+    batches: list[list[str]] = []
+
+    async def acknowledge_together(uow: UnitOfWork, facts: Sequence[Fact]) -> None:
+        batches.append([fact.event.subject or "" for fact in facts])
+        for fact in facts:
+            with correlated(fact.correlation_id):
+                uow.publish(Acknowledged(order_id=fact.event.subject or ""))
+
+    orders = [order_event(f"order-{index}") for index in range(30)]
+    twice = [*orders, orders[4]]  # redelivered within the batch
+    await send(kafka_bootstrap, topic, *(order.model_dump_json().encode() for order in twice),
+               headers=lambda index: [(CORRELATION_HEADER, f"request-{index % 30}".encode())])
+    broker = create_broker(kafka_bootstrap, client_id="batch-handler-test")
+    subscribe(broker, topic, IdempotentConsumer(group, acknowledge_together, harness.unit_of_work, broker))
+    connection = BrokerConnection(broker, kafka_bootstrap, "batch-handler-test")
+    await connection.connect_forever()
+    try:
+        await wait_for(lambda: _equals(committed_offset(kafka_bootstrap, harness), 31))
+    finally:
+        await connection.close()
+    assert [order for batch in batches for order in batch] == [f"order-{index}" for index in range(30)]
+    assert len(batches) < 30 / 5, f"30 facts in {len(batches)} calls"
+    async with sessions() as session:
+        rows = (await session.exec(select(OutboxMessage.key, OutboxMessage.headers))).all()
+    assert {key: json.loads(headers)[CORRELATION_HEADER] for key, headers in rows} == {
+        f"order-{index}": f"request-{index}" for index in range(30)}
+    assert len(rows) == 30 and await harness.handled() == 30
 
 
 async def committed_offset(bootstrap: str, harness: Harness) -> int:
@@ -241,8 +281,8 @@ async def start_replica(
         handled_by[name] += 1
 
     broker = create_broker(bootstrap, client_id=f"replica-{name}")
-    consumer = IdempotentConsumer(group, handle_and_count, lambda: UnitOfWork(sessions, "/test", lambda: None),
-                                  broker, max_attempts=3)
+    consumer = IdempotentConsumer(group, one_at_a_time(handle_and_count),
+                                  lambda: UnitOfWork(sessions, "/test", lambda: None), broker, max_attempts=3)
     subscribe(broker, topic, consumer)
     connection = BrokerConnection(broker, bootstrap, f"replica-{name}")
     await connection.connect_forever()
