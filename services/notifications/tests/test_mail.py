@@ -69,3 +69,10 @@ def test_one_click_unsubscribe_headers_only_when_there_is_a_link() -> None:
     assert read["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     plain = email.message_from_bytes(on_the_wire(queued()), policy=email.policy.default)
     assert "List-Unsubscribe" not in plain
+
+
+def test_a_line_break_in_a_title_cannot_add_a_header() -> None:
+    read = email.message_from_bytes(on_the_wire(queued(title="Bando\r\nBcc: tutti@example.com")),
+                                    policy=email.policy.default)
+    assert "Bcc" not in read
+    assert read["Subject"] == "Bando Bcc: tutti@example.com"
