@@ -14,10 +14,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     if is_sqlite(url):
         return _sqlite_engine(url)
-    return create_async_engine(url, pool_size=20, max_overflow=20)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:

@@ -47,7 +47,7 @@ class ServiceRuntime:
         self.settings = settings
         self.migrations_dir = migrations_dir
         self.events = list(events)
-        self.engine = create_engine(settings.database_url)
+        self.engine = create_engine(settings.database_url, settings.database_pool_size, settings.database_max_overflow)
         self.sessions = session_factory(self.engine)
         self.broker = create_broker(settings.kafka_bootstrap_servers, client_id=name)
         self.kafka = BrokerConnection(self.broker, settings.kafka_bootstrap_servers, name)

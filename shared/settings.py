@@ -9,6 +9,10 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///.filiera/service.db"
+    # PostgreSQL connections a process may hold: the pool, and as many again at a peak. Four services at 20 each
+    # stay under PostgreSQL's default max_connections of 100, with room for a replica, migrations and psql.
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     log_level: str = "INFO"
     # Where tokens come from: the members service signs them, every service verifies them.

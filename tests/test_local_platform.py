@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import os
 import re
 import signal
@@ -128,11 +130,10 @@ async def staff_inbox_shows(members_url: str, notifications_url: str, data_dir: 
             answer = await notifications.get("/inbox", headers=staff)
             assert answer.status_code == 200, f"{answer.status_code} {answer.text}"
             titles = [item["title"] for item in answer.json()["items"]]
-            emails = [path.read_text(errors="replace") for path in (data_dir / "mail").glob("*.eml")]
+            emails = [readable(path) for path in (data_dir / "mail").glob("*.eml")]
             if title in titles and any(email_text in text for text in emails):
                 return
-            log = (data_dir / "notifications.log").read_text(errors="replace").splitlines()[-20:]
-            assert time.monotonic() < deadline, f"inbox: {titles}; emails: {len(emails)}; log: {log}"
+            assert time.monotonic() < deadline, f"inbox: {titles}; emails: {len(emails)}\n{what_happened(data_dir)}"
             await asyncio.sleep(0.5)
 
 
@@ -146,3 +147,19 @@ def test_a_port_held_by_another_program_is_named_before_anything_starts(tmp_path
     output = "".join(platform.output)
     assert f"{port_base + 2} for funding (FILIERA_PORT_BASE={port_base} + 2)" in output
     assert "Kafka" not in output
+
+
+def readable(eml: Path) -> str:
+    """An email as its reader sees it: the subject and the plain text, decoded."""
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    return f"{message['Subject']}\n{message.get_body(('plain',)).get_content()}"  # type: ignore[union-attr]
+
+
+def what_happened(data_dir: Path) -> str:
+    """For a failure: every service's log but the request lines, the end of each."""
+    logs = []
+    for service in SERVICES:
+        lines = (data_dir / f"{service.name}.log").read_text(errors="replace").splitlines()
+        logs.append(f"--- {service.name}.log\n" + "\n".join(
+            [line for line in lines if '"filiera.http"' not in line][-40:]))
+    return "\n".join(logs)

@@ -16,6 +16,7 @@ from services.members.domain import (
     MembershipAction,
     MembershipStatus,
     Role,
+    fee_overdue,
 )
 from services.members.identity import KeyRing, person_claims, token_claims
 from services.members.models import (
@@ -23,6 +24,7 @@ from services.members.models import (
     CompanyPublic,
     CompanyUpdate,
     DirectoryEntry,
+    Fee,
     FeeCreate,
     FeePublic,
     GovernanceTermCreate,
@@ -116,10 +118,9 @@ async def add_person(company_id: Id, data: PersonCreate, principal: CurrentPrinc
         return await commands.add_person(uow, company_id, data, principal)
 
 
-def fee_public(fee: Any) -> FeePublic:
-    outstanding = fee.amount_cents - fee.paid_cents
-    return FeePublic(**fee.model_dump(), outstanding_cents=outstanding,
-                     overdue=outstanding > 0 and fee.due_date < date.today())
+def fee_public(fee: Fee) -> FeePublic:
+    return FeePublic(**fee.model_dump(), outstanding_cents=fee.amount_cents - fee.paid_cents,
+                     overdue=fee_overdue(fee.due_date, fee.paid_cents, fee.amount_cents, date.today()))
 
 
 @companies.get("/{company_id:id}/fees", response_model=list[FeePublic], summary="The company's annual fees")

@@ -9,7 +9,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from datetime import date
+from typing import Any, Protocol
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
@@ -164,6 +165,12 @@ def size_class(employees: int, turnover_eur: int, balance_sheet_eur: int | None 
     if employees < 250 and within(50_000_000, 43_000_000):
         return SizeClass.MEDIUM
     return SizeClass.LARGE
+
+
+def fee_overdue(due_date: Any, paid_cents: Any, amount_cents: Any, today: date) -> Any:
+    """What "overdue" means, wherever it is asked: past its due date and not fully paid. Given a fee's values it
+    says yes or no; given its columns (store.py), it is the same condition in SQL."""
+    return (due_date < today) & (paid_cents < amount_cents)
 
 
 MIN_PASSWORD_LENGTH = 12

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.members.domain import MembershipStatus
+from services.members.domain import MembershipStatus, fee_overdue
 from shared.errors import NotFound
 from services.members.models import (
     Company,
@@ -85,8 +85,7 @@ async def get_fee(session: AsyncSession, fee_id: str) -> Fee:
 
 
 def _overdue_on(today: date) -> ColumnElement[bool]:
-    """What "overdue" means, wherever it is asked: past its due date and not fully paid."""
-    return and_(col(Fee.due_date) < today, col(Fee.paid_cents) < col(Fee.amount_cents))
+    return fee_overdue(col(Fee.due_date), col(Fee.paid_cents), col(Fee.amount_cents), today)  # type: ignore[no-any-return]
 
 
 async def overdue_fees(session: AsyncSession, today: date) -> list[Fee]:

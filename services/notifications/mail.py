@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # encodings.
 UTF8 = charset.Charset("utf-8")
 UTF8.header_encoding = charset.BASE64  # RFC 2047 words for non-ASCII subjects and names
-UTF8.body_encoding = charset.BASE64
+UTF8.body_encoding = charset.QP  # the source stays readable (the mail catcher's .eml files), and long lines fold
 
 
 class _HeadersAsBuilt(email.policy.Compat32):

@@ -1,5 +1,6 @@
 """The rules, without I/O."""
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -10,6 +11,7 @@ from services.members.domain import (
     MembershipStatus,
     SizeClass,
     check_ateco,
+    fee_overdue,
     next_status,
     normalise_partita_iva,
     size_class,
@@ -113,3 +115,11 @@ def test_every_directory_criterion_given_must_hold() -> None:
     assert DirectoryQuery(capability="soles", certification="iso 14001", market="fr").admits(company)
     assert not DirectoryQuery(capability="soles", market="JP").admits(company)
     assert not DirectoryQuery(certification="ISO 9001").admits(company)
+
+
+def test_a_fee_is_overdue_once_its_due_date_has_passed_unpaid() -> None:
+    due = date(2026, 3, 31)
+    assert fee_overdue(due, paid_cents=0, amount_cents=50_000, today=date(2026, 4, 1))
+    assert fee_overdue(due, paid_cents=49_999, amount_cents=50_000, today=date(2026, 4, 1)), "partly paid"
+    assert not fee_overdue(due, paid_cents=0, amount_cents=50_000, today=due), "due today is not late yet"
+    assert not fee_overdue(due, paid_cents=50_000, amount_cents=50_000, today=date(2026, 6, 1)), "paid"
