@@ -23,7 +23,8 @@ def first_ephemeral_port() -> int:
         return 32_768  # Linux's default
 
 
-def _bindable(port: int) -> bool:
+def port_is_free(port: int) -> bool:
+    """Whether a program could listen on `port` now: no listener holds it, nor an outgoing connection's end."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn, nginx and Kafka bind
         try:
@@ -41,7 +42,7 @@ def free_ports(count: int) -> int:
     for _ in range(1_000):
         first = random.randrange(LOWEST, highest)
         block = range(first, first + count)
-        if not _handed_out.intersection(block) and all(_bindable(port) for port in block):
+        if not _handed_out.intersection(block) and all(port_is_free(port) for port in block):
             _handed_out.update(block)
             return first
     raise RuntimeError(f"no {count} consecutive free ports between {LOWEST} and {highest}")

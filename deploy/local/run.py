@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from deploy.local.feeds import feed_environment, serving
 from deploy.local.gateway import Gateway
 from deploy.local.kafka import KafkaBroker
 from deploy.local.mailcatcher import MailCatcher
+from deploy.local.ports import port_is_free
 from deploy.local.processes import ROOT, start_service, stop_all, wait_ready
 
 DATA = Path(os.environ.get("FILIERA_DATA_DIR", ROOT / ".filiera"))
@@ -61,11 +61,6 @@ MEMBERS = SERVICES[0]
 
 def say(message: str) -> None:
     print(f"\033[1;34m==> {message}\033[0m", flush=True)
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def start_kafka() -> tuple[str, KafkaBroker | None]:

@@ -23,6 +23,7 @@ from services.notifications.commands import Clock, Postman, sent
 from services.notifications.domain import next_email_attempt
 from services.notifications.events import MessageFailed
 from services.notifications.models import Message, MessageStatus
+from services.notifications.rendering import one_line
 from services.notifications.settings import NotificationsSettings
 from shared.unit_of_work import UnitOfWork
 
@@ -64,9 +65,9 @@ def email_of(message: Message, sender: str, unsubscribe_url: str | None) -> Mime
         ics.add_header("Content-Disposition", "attachment",
                        filename="evento.ics" if message.language == "it" else "event.ics")
         email = MIMEMultipart("mixed", boundary=f"mixed-{message.id}", _subparts=[email, ics])
-    subject = _one_line(message.title)  # a line break in a header value would start a header of its own
+    subject = one_line(message.title)  # a line break in a header value would start a header of its own
     email["From"] = formataddr(parseaddr(sender), UTF8)
-    email["To"] = _one_line(message.address or "")
+    email["To"] = one_line(message.address or "")
     email["Subject"] = subject if subject.isascii() else \
         Header(subject, UTF8, header_name="Subject").encode(linesep="\r\n", maxlinelen=75)
     email["Date"] = format_datetime(message.created_at)
@@ -77,10 +78,6 @@ def email_of(message: Message, sender: str, unsubscribe_url: str | None) -> Mime
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email["Content-Language"] = message.language
     return email
-
-
-def _one_line(value: str) -> str:
-    return " ".join(value.split())
 
 
 @dataclass(frozen=True)

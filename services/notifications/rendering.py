@@ -32,6 +32,11 @@ class Rendered:
     html: str
 
 
+def one_line(text: str) -> str:
+    """Text for a title or a header: its whitespace, line breaks included, collapsed to single spaces."""
+    return " ".join(text.split())
+
+
 def language_of(preferred: str | None) -> str:
     return preferred if preferred in LANGUAGES else "it"
 
@@ -71,7 +76,7 @@ class Writer:
         template = self._text.get_template(f"{language}/{kind.value}.j2")
         variables = {**context, "language": language}
         blocks = template.new_context(variables)
-        subject = " ".join("".join(template.blocks["subject"](blocks)).split())
+        subject = one_line("".join(template.blocks["subject"](blocks)))
         body = "".join(template.blocks["body"](template.new_context(variables))).strip()
         action = ("".join(template.blocks["action"](template.new_context(variables))).strip()
                   if "action" in template.blocks else None)
