@@ -92,7 +92,10 @@ def _create_database_at(url: str, name: str) -> str:
 
     async def create() -> None:
         connection = await asyncpg.connect(
-            host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+            host=parsed.host,
+            port=parsed.port,
+            user=parsed.username,
+            password=parsed.password,
             database=parsed.database,
         )
         await connection.execute(f'CREATE DATABASE "{name}"')
@@ -121,8 +124,11 @@ class KafkaReader:
     ) -> list[dict[str, Any]]:
         """Decoded CloudEvents (plus `_key` and `_headers`) read until `until(events)` holds."""
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=self.bootstrap, group_id=f"reader-{uuid.uuid4().hex}",
-            auto_offset_reset="earliest", enable_auto_commit=False,
+            topic,
+            bootstrap_servers=self.bootstrap,
+            group_id=f"reader-{uuid.uuid4().hex}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
         )
         await consumer.start()
         events: list[dict[str, Any]] = []
@@ -131,8 +137,10 @@ class KafkaReader:
             while not until(events):
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0:
-                    raise AssertionError(f"gave up on {topic} after {timeout}s with {len(events)} events: "
-                                         f"{[e.get('type') for e in events]}")
+                    raise AssertionError(
+                        f"gave up on {topic} after {timeout}s with {len(events)} events: "
+                        f"{[e.get('type') for e in events]}"
+                    )
                 batches = await consumer.getmany(timeout_ms=int(min(remaining, 1.0) * 1000))
                 for records in batches.values():
                     for record in records:
@@ -162,8 +170,6 @@ def unique_topic() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}.{uuid.uuid4().hex[:8]}"
 
 
-
-
 @pytest.fixture
 def jwks_url() -> Iterator[str]:
     """A JWKS for a service process to verify the tokens tests sign (shared.testing), as it would members'."""
@@ -174,10 +180,25 @@ def jwks_url() -> Iterator[str]:
 def run_schemathesis(openapi_url: str, token: str) -> subprocess.CompletedProcess[str]:
     """Schemathesis against a live service, authenticated, with every check (exceptions: schemathesis.toml)."""
     return subprocess.run(
-        [str(Path(sys.executable).parent / "st"), "--config-file", str(ROOT / "schemathesis.toml"), "run",
-         openapi_url, "--checks", "all", "--max-examples", "25", "--seed", "20261125",
-         "-H", f"Authorization: Bearer {token}"],
-        capture_output=True, text=True, timeout=600, cwd=ROOT,
+        [
+            str(Path(sys.executable).parent / "st"),
+            "--config-file",
+            str(ROOT / "schemathesis.toml"),
+            "run",
+            openapi_url,
+            "--checks",
+            "all",
+            "--max-examples",
+            "25",
+            "--seed",
+            "20261125",
+            "-H",
+            f"Authorization: Bearer {token}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
     )
 
 

@@ -77,16 +77,25 @@ def infrastructure() -> Iterator[Infrastructure]:
         postgres.stop()
 
 
-async def run_wrk(url: str, script: str, work: Path, concurrency: int, seconds: int,
-                  stop_after: int | None = None, timeout_s: int = 2) -> dict[str, Any]:
+async def run_wrk(
+    url: str, script: str, work: Path, concurrency: int, seconds: int, stop_after: int | None = None, timeout_s: int = 2
+) -> dict[str, Any]:
     """Load `url` with wrk running `script` (plus the report hook) for `seconds`, or until `stop_after` answers;
     returns wrk's figures. A request not answered within `timeout_s` (wrk's default: 2 s) counts as a timeout and
     its latency is not recorded."""
     path = work / f"load-{concurrency}.lua"
     path.write_text(script + WRK_REPORT + (WRK_STOP_AFTER % stop_after if stop_after else ""))
     process = await asyncio.create_subprocess_exec(
-        "wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", f"--timeout={timeout_s}s", "-s", str(path), url,
-        stdout=asyncio.subprocess.PIPE)
+        "wrk",
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{seconds}s",
+        f"--timeout={timeout_s}s",
+        "-s",
+        str(path),
+        url,
+        stdout=asyncio.subprocess.PIPE,
+    )
     assert process.stdout is not None
     report = None
     async for raw in process.stdout:
@@ -112,8 +121,14 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def until_count(db: asyncpg.Connection, sql: str, count: int, timeout: float = 600.0,
-                      on_poll: Callable[[int], None] | None = None, poll_seconds: float = 0.1) -> float:
+async def until_count(
+    db: asyncpg.Connection,
+    sql: str,
+    count: int,
+    timeout: float = 600.0,
+    on_poll: Callable[[int], None] | None = None,
+    poll_seconds: float = 0.1,
+) -> float:
     """Polls `sql` (a count) until it reaches `count`; returns the moment it did (perf_counter)."""
     deadline = time.perf_counter() + timeout
     while True:
@@ -164,8 +179,10 @@ def load_average() -> str:
 
 def code_version() -> str:
     """The commit measured, marked when the services' code differs from it."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parents[1]).stdout
+
     changed = git("status", "--porcelain", "--", "services", "shared").strip()
     return git("rev-parse", "--short", "HEAD").strip() + (" with uncommitted changes" if changed else "")
 

@@ -43,9 +43,18 @@ end
 
 
 async def hot_event(client: httpx.AsyncClient, staff: dict[str, str]) -> str:
-    created = await client.post("/events", headers=staff, json={
-        "title_it": "Expo Riva Schuh — visita collettiva", "event_type": "trade_fair", "audience": "public",
-        "starts_at": "2027-06-12T09:00:00", "ends_at": "2027-06-15T18:00:00", "capacity": CAPACITY})
+    created = await client.post(
+        "/events",
+        headers=staff,
+        json={
+            "title_it": "Expo Riva Schuh — visita collettiva",
+            "event_type": "trade_fair",
+            "audience": "public",
+            "starts_at": "2027-06-12T09:00:00",
+            "ends_at": "2027-06-15T18:00:00",
+            "capacity": CAPACITY,
+        },
+    )
     created.raise_for_status()
     (await client.post(f"/events/{created.json()['id']}/publish", headers=staff)).raise_for_status()
     return created.json()["id"]
@@ -62,22 +71,32 @@ async def measure(url: str, work: Path) -> list[dict[str, Any]]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             event = (await client.get(f"/events/{event_id}")).json()
         seats_taken = CAPACITY - event["seats_left"]
-        runs.append({
-            "concurrency": concurrency, "duration_s": round(wrk["seconds"], 1), "requests": wrk["requests"],
-            "errors": wrk["errors"],
-            "registrations_per_second": round((wrk["requests"] - wrk["errors"]) / wrk["seconds"], 1),
-            "time_to_confirm_ms": {"p50": round(wrk["p50_ms"], 1), "p99": round(wrk["p99_ms"], 1)},
-            "seats_taken": seats_taken, "waitlisted": event["waiting"], "capacity": CAPACITY,
-            "overbooked": seats_taken > CAPACITY,
-        })
+        runs.append(
+            {
+                "concurrency": concurrency,
+                "duration_s": round(wrk["seconds"], 1),
+                "requests": wrk["requests"],
+                "errors": wrk["errors"],
+                "registrations_per_second": round((wrk["requests"] - wrk["errors"]) / wrk["seconds"], 1),
+                "time_to_confirm_ms": {"p50": round(wrk["p50_ms"], 1), "p99": round(wrk["p99_ms"], 1)},
+                "seats_taken": seats_taken,
+                "waitlisted": event["waiting"],
+                "capacity": CAPACITY,
+                "overbooked": seats_taken > CAPACITY,
+            }
+        )
     return runs
 
 
 def main() -> None:
     with infrastructure() as infra, serving_jwks() as jwks_url:
-        env = {**os.environ, "EVENTS_DATABASE_URL": infra.postgres.create_database("events"),
-               "EVENTS_KAFKA_BOOTSTRAP_SERVERS": infra.kafka.bootstrap_servers, "EVENTS_JWKS_URL": jwks_url,
-               "EVENTS_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "EVENTS_DATABASE_URL": infra.postgres.create_database("events"),
+            "EVENTS_KAFKA_BOOTSTRAP_SERVERS": infra.kafka.bootstrap_servers,
+            "EVENTS_JWKS_URL": jwks_url,
+            "EVENTS_LOG_LEVEL": "WARNING",
+        }
         port = free_port()
         server = start_service("services.events.app:create_app", port, env)
         url = f"http://127.0.0.1:{port}"

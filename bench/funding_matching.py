@@ -40,12 +40,48 @@ SEED = 20261125
 DISTRICT = 100
 FIXTURES = Path(__file__).resolve().parents[1] / "services" / "funding" / "tests" / "fixtures"
 # What member companies say they care about (capabilities and interests, as members.companies.v1 carries them).
-INTERESTS = ["finished_shoes", "soles", "uppers", "pattern_making", "leather_cutting", "components", "lasts",
-             "heels", "stitching", "finishing", "digitalisation", "sustainability", "export", "training",
-             "energy", "innovation", "research", "recycling", "design", "robotics", "ecommerce", "fairs",
-             "marketing", "automation", "welfare", "skills", "logistics", "certification", "circular",
-             "internationalisation", "startup", "investment", "leather", "fashion", "textile", "ict",
-             "cybersecurity", "photovoltaic", "patents", "apprenticeship"]
+INTERESTS = [
+    "finished_shoes",
+    "soles",
+    "uppers",
+    "pattern_making",
+    "leather_cutting",
+    "components",
+    "lasts",
+    "heels",
+    "stitching",
+    "finishing",
+    "digitalisation",
+    "sustainability",
+    "export",
+    "training",
+    "energy",
+    "innovation",
+    "research",
+    "recycling",
+    "design",
+    "robotics",
+    "ecommerce",
+    "fairs",
+    "marketing",
+    "automation",
+    "welfare",
+    "skills",
+    "logistics",
+    "certification",
+    "circular",
+    "internationalisation",
+    "startup",
+    "investment",
+    "leather",
+    "fashion",
+    "textile",
+    "ict",
+    "cybersecurity",
+    "photovoltaic",
+    "patents",
+    "apprenticeship",
+]
 ATECO_COMPANIES = ["15.20.10"] * 6 + ["15.20.20"] * 2 + ["15.11.00", "14.19.10", "22.29.09", "46.42.20"]
 ATECO_CALLS = ["15.20", "15", "13", "14", "22", "46.42", "55", "56", "90"]
 REGIONS = ["Toscana"] * 8 + ["Veneto", "Marche", "Lombardia", "Emilia-Romagna", "Campania", "Puglia"]
@@ -59,11 +95,18 @@ def feed_vocabulary() -> list[str]:
 
 
 def companies(count: int, rng: random.Random) -> list[CompanyProfile]:
-    return [CompanyProfile(
-        id=f"company-{n}", name=f"Calzaturificio {n}", active=True,
-        size_class=rng.choices(list(SizeClass), weights=[4, 4, 2, 1])[0], region=rng.choice(REGIONS),
-        ateco_codes=tuple(rng.sample(ATECO_COMPANIES, rng.randint(1, 2))),
-        interests=tuple(rng.sample(INTERESTS, rng.randint(2, 4)))) for n in range(count)]
+    return [
+        CompanyProfile(
+            id=f"company-{n}",
+            name=f"Calzaturificio {n}",
+            active=True,
+            size_class=rng.choices(list(SizeClass), weights=[4, 4, 2, 1])[0],
+            region=rng.choice(REGIONS),
+            ateco_codes=tuple(rng.sample(ATECO_COMPANIES, rng.randint(1, 2))),
+            interests=tuple(rng.sample(INTERESTS, rng.randint(2, 4))),
+        )
+        for n in range(count)
+    ]
 
 
 def calls(count: int, rng: random.Random, vocabulary: list[str]) -> list[CallRecord]:
@@ -72,20 +115,26 @@ def calls(count: int, rng: random.Random, vocabulary: list[str]) -> list[CallRec
     for n in range(count):
         limited_sector = rng.random() < 0.3
         topics = rng.sample(INTERESTS, rng.randint(0, 2))
-        made.append(CallRecord(
-            source=Source.INCENTIVI_GOV_IT, external_id=f"bench-{n}",
-            title_it=f"Bando {n}: {' '.join(rng.sample(vocabulary, 5))}",
-            summary=f"Contributi per {' e '.join(rng.sample(vocabulary, 4))}.",
-            description="Cos'è. A chi si rivolge. Cosa prevede. " * 20,
-            programme=rng.choice(["Regione Toscana", "MIMIT", "Camera di Commercio di Lucca", "Invitalia"]),
-            opens_at=now - timedelta(days=rng.randint(0, 60)),
-            deadlines=tuple(sorted(now + timedelta(days=rng.randint(5, 400)) for _ in range(rng.randint(1, 2)))),
-            budget_eur=rng.randint(1, 500) * 100_000, grant_max_eur=rng.randint(1, 100) * 10_000,
-            sizes=frozenset(rng.sample(list(SizeClass), rng.randint(2, 3))) if rng.random() < 0.4 else frozenset(),
-            regions=frozenset(rng.sample(REGIONS, 2)) if rng.random() < 0.3 else frozenset(),
-            ateco_codes=tuple(rng.sample(ATECO_CALLS, rng.randint(1, 3))) if limited_sector else (),
-            keywords=tuple(topics), tags=tuple(rng.sample(vocabulary, 2)),
-            url=f"https://www.incentivi.gov.it/it/catalogo/bench-{n}"))
+        made.append(
+            CallRecord(
+                source=Source.INCENTIVI_GOV_IT,
+                external_id=f"bench-{n}",
+                title_it=f"Bando {n}: {' '.join(rng.sample(vocabulary, 5))}",
+                summary=f"Contributi per {' e '.join(rng.sample(vocabulary, 4))}.",
+                description="Cos'è. A chi si rivolge. Cosa prevede. " * 20,
+                programme=rng.choice(["Regione Toscana", "MIMIT", "Camera di Commercio di Lucca", "Invitalia"]),
+                opens_at=now - timedelta(days=rng.randint(0, 60)),
+                deadlines=tuple(sorted(now + timedelta(days=rng.randint(5, 400)) for _ in range(rng.randint(1, 2)))),
+                budget_eur=rng.randint(1, 500) * 100_000,
+                grant_max_eur=rng.randint(1, 100) * 10_000,
+                sizes=frozenset(rng.sample(list(SizeClass), rng.randint(2, 3))) if rng.random() < 0.4 else frozenset(),
+                regions=frozenset(rng.sample(REGIONS, 2)) if rng.random() < 0.3 else frozenset(),
+                ateco_codes=tuple(rng.sample(ATECO_CALLS, rng.randint(1, 3))) if limited_sector else (),
+                keywords=tuple(topics),
+                tags=tuple(rng.sample(vocabulary, 2)),
+                url=f"https://www.incentivi.gov.it/it/catalogo/bench-{n}",
+            )
+        )
     return made
 
 
@@ -104,11 +153,17 @@ def one_call_against(company_count: int, rng: random.Random) -> dict[str, Any]:
         started = time.perf_counter()
         found.append(len(matcher.matches(facts)))
         timings.append((time.perf_counter() - started) * 1000)
-    return {"companies": company_count, "matcher_build_ms": round(built_ms, 1),
-            "match_one_call_ms": {"p50": round(percentile(timings, 50), 2), "p99": round(percentile(timings, 99), 2),
-                                  "max": round(max(timings), 2)},
-            "companies_matched_per_call": {"mean": round(statistics.mean(found), 1), "max": max(found)},
-            "target_ms": 100}
+    return {
+        "companies": company_count,
+        "matcher_build_ms": round(built_ms, 1),
+        "match_one_call_ms": {
+            "p50": round(percentile(timings, 50), 2),
+            "p99": round(percentile(timings, 99), 2),
+            "max": round(max(timings), 2),
+        },
+        "companies_matched_per_call": {"mean": round(statistics.mean(found), 1), "max": max(found)},
+        "target_ms": 100,
+    }
 
 
 def full_rematch(call_count: int, company_count: int, rng: random.Random) -> dict[str, Any]:
@@ -124,8 +179,14 @@ def full_rematch(call_count: int, company_count: int, rng: random.Random) -> dic
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"calls": call_count, "companies": company_count, "seconds": round(seconds, 2), "matches": pairs,
-            "peak_mb": round(peak / 2**20, 1), "target_s": 60}
+    return {
+        "calls": call_count,
+        "companies": company_count,
+        "seconds": round(seconds, 2),
+        "matches": pairs,
+        "peak_mb": round(peak / 2**20, 1),
+        "target_s": 60,
+    }
 
 
 async def ingest(database_url: str, call_count: int, company_count: int, rng: random.Random) -> dict[str, Any]:
@@ -138,9 +199,17 @@ async def ingest(database_url: str, call_count: int, company_count: int, rng: ra
 
     async with sessions() as session:
         for profile in companies(company_count, rng):
-            session.add(MemberCompany(id=profile.id, legal_name=profile.name, status="active",
-                                      size_class=profile.size_class, region=profile.region,
-                                      ateco_codes=list(profile.ateco_codes), interests=list(profile.interests)))
+            session.add(
+                MemberCompany(
+                    id=profile.id,
+                    legal_name=profile.name,
+                    status="active",
+                    size_class=profile.size_class,
+                    region=profile.region,
+                    ateco_codes=list(profile.ateco_codes),
+                    interests=list(profile.interests),
+                )
+            )
         await session.commit()
     records = calls(call_count, rng, feed_vocabulary())
 
@@ -156,10 +225,16 @@ async def ingest(database_url: str, call_count: int, company_count: int, rng: ra
     second = time.perf_counter() - started
     matches_written = await count_matches(sessions)
     await engine.dispose()
-    return {"calls": call_count, "active_companies": company_count, "seconds": round(first, 1),
-            "calls_per_second": round(call_count / first, 1), "published": len(report.published),
-            "matches_written": matches_written,
-            "unchanged_rerun_seconds": round(second, 1), "rerun_published": len(again.published)}
+    return {
+        "calls": call_count,
+        "active_companies": company_count,
+        "seconds": round(first, 1),
+        "calls_per_second": round(call_count / first, 1),
+        "published": len(report.published),
+        "matches_written": matches_written,
+        "unchanged_rerun_seconds": round(second, 1),
+        "rerun_published": len(again.published),
+    }
 
 
 async def count_matches(sessions: Any) -> int:
@@ -183,11 +258,16 @@ def main() -> None:
     one_call = one_call_against(10_000, rng)
     print("==> re-matching 10,000 calls against 1,000 companies", flush=True)
     rematch = full_rematch(10_000, 1_000, rng)
-    write_results("funding_matching", {
-        "ingest": ingested, "match_one_call": one_call, "full_rematch": rematch,
-        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "machine": f"{os.cpu_count()} cores, PostgreSQL {postgres.bin.parent.name}",
-    })
+    write_results(
+        "funding_matching",
+        {
+            "ingest": ingested,
+            "match_one_call": one_call,
+            "full_rematch": rematch,
+            "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "machine": f"{os.cpu_count()} cores, PostgreSQL {postgres.bin.parent.name}",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -57,9 +57,13 @@ class LocalPlatform:
         """Each service, Kafka, and PostgreSQL and nginx with their children."""
         assert self.infra.kafka.process is not None
         nginx = int((self.gateway.data_dir / "nginx.pid").read_text())
-        return Components({**{name: running.process.pid for name, running in self.services.items()},
-                           "kafka": self.infra.kafka.process.pid},
-                          trees={"postgres": postmaster_pid(self.infra.postgres), "gateway": nginx})
+        return Components(
+            {
+                **{name: running.process.pid for name, running in self.services.items()},
+                "kafka": self.infra.kafka.process.pid,
+            },
+            trees={"postgres": postmaster_pid(self.infra.postgres), "gateway": nginx},
+        )
 
     async def settle(self, timeout: float = 600) -> float:
         """Waits until the platform has finished what earlier steps started — every outbox row published, every
@@ -110,21 +114,37 @@ def local_platform(api_rate: str, api_burst: int) -> Iterator[LocalPlatform]:
     with infrastructure() as infra, smtp_server(mailbox) as smtp_port, ExitStack() as running:
         print(f"==> starting the services and the gateway in {infra.work}", flush=True)
         services = [replace(service, port=free_port()) for service in SERVICES]
-        gateway = Gateway(infra.work / "gateway", free_port(),
-                          {service.name: f"127.0.0.1:{service.port}" for service in services}, WEB_ORIGIN,
-                          api_rate, api_burst)
+        gateway = Gateway(
+            infra.work / "gateway",
+            free_port(),
+            {service.name: f"127.0.0.1:{service.port}" for service in services},
+            WEB_ORIGIN,
+            api_rate,
+            api_burst,
+        )
         members_url = next(s.url for s in services if s.name == "members")
         started: dict[str, RunningService] = {}
         running.callback(lambda: stop_all([service.process for service in started.values()]))
         for service in services:
             database = infra.postgres.create_database(service.name)
             log = running.enter_context(open(infra.work / f"{service.name}.log", "wb"))  # noqa: SIM115
-            env = {**os.environ, **service_environment(
-                service, database_url=database, kafka=infra.kafka.bootstrap_servers, members_url=members_url,
-                smtp_port=smtp_port, web_url=gateway.url, first_admin=STAFF)}
+            env = {
+                **os.environ,
+                **service_environment(
+                    service,
+                    database_url=database,
+                    kafka=infra.kafka.bootstrap_servers,
+                    members_url=members_url,
+                    smtp_port=smtp_port,
+                    web_url=gateway.url,
+                    first_admin=STAFF,
+                ),
+            }
             started[service.name] = RunningService(
-                service, start_service(service.app_factory, service.port, env, log),
-                database.replace("postgresql+asyncpg://", "postgresql://"))
+                service,
+                start_service(service.app_factory, service.port, env, log),
+                database.replace("postgresql+asyncpg://", "postgresql://"),
+            )
         for name, service in started.items():  # they start together; their migrations overlap
             try:
                 wait_ready(service.url, service.process)

@@ -47,8 +47,9 @@ def parents() -> dict[int, int]:
 
 
 def ram_gb() -> int:
-    total_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                    if line.startswith("MemTotal:"))
+    total_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
+    )
     return round(total_kb / 2**20)
 
 
@@ -102,19 +103,28 @@ class CpuMeter:
         spent["benchmark"] = own - self.own_start
         spent["machine_busy"] = busy - self.machine_start[0]
         # What the rest of the machine used meanwhile (someone's tests): above a few seconds, the run was disturbed.
-        spent["other_processes"] = max(0.0, spent["machine_busy"] - sum(
-            spent[name] for name in [*self.components.names, "benchmark"]))
-        return {**{name: round(value, 1) for name, value in spent.items()},
-                "machine_capacity": round(everything - self.machine_start[1], 1)}
+        spent["other_processes"] = max(
+            0.0, spent["machine_busy"] - sum(spent[name] for name in [*self.components.names, "benchmark"])
+        )
+        return {
+            **{name: round(value, 1) for name, value in spent.items()},
+            "machine_capacity": round(everything - self.machine_start[1], 1),
+        }
 
 
 def _memory_kb(pid: int) -> tuple[int, int]:
     """(peak RSS, PSS) of a process in kB. PSS splits each shared page among the processes sharing it, so the PSS
     of several processes adds up to what they take together (PostgreSQL's backends share its buffers)."""
-    peak = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("VmHWM:"))
-    pss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-               if line.startswith("Pss:"))
+    peak = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmHWM:")
+    )
+    pss = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        if line.startswith("Pss:")
+    )
     return peak, pss
 
 
@@ -161,7 +171,11 @@ class MemoryPeaks:
             self._most_processes[name] = max(self._most_processes[name], counts[name])
 
     def report(self) -> dict[str, dict[str, float]]:
-        return {name: {"processes": self._most_processes[name],
-                       "peak_rss_mb": round(self._peak_rss_kb[name] / 1024, 1),
-                       "peak_total_pss_mb": round(self._peak_total_kb[name] / 1024, 1)}
-                for name in self.components.names}
+        return {
+            name: {
+                "processes": self._most_processes[name],
+                "peak_rss_mb": round(self._peak_rss_kb[name] / 1024, 1),
+                "peak_total_pss_mb": round(self._peak_total_kb[name] / 1024, 1),
+            }
+            for name in self.components.names
+        }

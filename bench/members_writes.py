@@ -34,16 +34,28 @@ ADMIN = ("bench-admin@example.com", "bench-admin-password")
 
 
 async def prepare(client: httpx.AsyncClient) -> tuple[dict[str, str], list[str]]:
-    token = (await client.post("/auth/token", data={"grant_type": "password", "username": ADMIN[0],
-                                                    "password": ADMIN[1]})).json()["access_token"]
+    token = (
+        await client.post("/auth/token", data={"grant_type": "password", "username": ADMIN[0], "password": ADMIN[1]})
+    ).json()["access_token"]
     staff = {"Authorization": f"Bearer {token}"}
     ids = []
     for n in range(1, COMPANIES + 1):
-        response = await client.post("/companies/applications", json={
-            "legal_name": f"Calzaturificio Bench {n} S.r.l.", "partita_iva": partita_iva(n),
-            "ateco_primary": "15.20.10", "employees": 20, "turnover_eur": 3_000_000,
-            "applicant": {"given_name": "Bench", "family_name": str(n), "email": f"bench{n}@example.com",
-                          "password": "bench-password-123"}})
+        response = await client.post(
+            "/companies/applications",
+            json={
+                "legal_name": f"Calzaturificio Bench {n} S.r.l.",
+                "partita_iva": partita_iva(n),
+                "ateco_primary": "15.20.10",
+                "employees": 20,
+                "turnover_eur": 3_000_000,
+                "applicant": {
+                    "given_name": "Bench",
+                    "family_name": str(n),
+                    "email": f"bench{n}@example.com",
+                    "password": "bench-password-123",
+                },
+            },
+        )
         response.raise_for_status()
         ids.append(response.json()["id"])
         (await client.post(f"/companies/{ids[-1]}/approve", headers=staff)).raise_for_status()
@@ -64,10 +76,12 @@ end
 """
 
 
-async def read_updates(bootstrap: str, expected: asyncio.Future[int], relay: list[float],
-                       consumed: list[float]) -> None:
-    consumer = AIOKafkaConsumer("members.companies.v1", bootstrap_servers=bootstrap, group_id="bench",
-                                auto_offset_reset="latest")
+async def read_updates(
+    bootstrap: str, expected: asyncio.Future[int], relay: list[float], consumed: list[float]
+) -> None:
+    consumer = AIOKafkaConsumer(
+        "members.companies.v1", bootstrap_servers=bootstrap, group_id="bench", auto_offset_reset="latest"
+    )
     await consumer.start()
     try:
         await consumer.seek_to_end()
@@ -92,8 +106,9 @@ async def measure(url: str, bootstrap: str, work: Path) -> list[dict[str, Any]]:
     return [await measure_at(url, bootstrap, work, staff, ids, concurrency) for concurrency in CONCURRENCY_LEVELS]
 
 
-async def measure_at(url: str, bootstrap: str, work: Path, staff: dict[str, str], ids: list[str],
-                     concurrency: int) -> dict[str, Any]:
+async def measure_at(
+    url: str, bootstrap: str, work: Path, staff: dict[str, str], ids: list[str], concurrency: int
+) -> dict[str, Any]:
     print(f"==> {DURATION_SECONDS}s of writes, {concurrency} at a time, against one members process", flush=True)
     relay: list[float] = []
     consumed: list[float] = []
@@ -106,21 +121,33 @@ async def measure_at(url: str, bootstrap: str, work: Path, staff: dict[str, str]
     await asyncio.wait_for(reader, timeout=120)
     ms = 1000
     return {
-        "concurrency": concurrency, "duration_s": round(wrk["seconds"], 1), "requests": wrk["requests"],
-        "errors": wrk["errors"], "writes_per_second": round((wrk["requests"] - wrk["errors"]) / wrk["seconds"], 1),
+        "concurrency": concurrency,
+        "duration_s": round(wrk["seconds"], 1),
+        "requests": wrk["requests"],
+        "errors": wrk["errors"],
+        "writes_per_second": round((wrk["requests"] - wrk["errors"]) / wrk["seconds"], 1),
         "request_ms": {"p50": round(wrk["p50_ms"], 1), "p99": round(wrk["p99_ms"], 1)},
-        "relay_commit_to_kafka_ms": {"p50": round(percentile(relay, 50) * ms, 1),
-                                     "p99": round(percentile(relay, 99) * ms, 1)},
-        "commit_to_consumer_ms": {"p50": round(percentile(consumed, 50) * ms, 1),
-                                  "p99": round(percentile(consumed, 99) * ms, 1)},
+        "relay_commit_to_kafka_ms": {
+            "p50": round(percentile(relay, 50) * ms, 1),
+            "p99": round(percentile(relay, 99) * ms, 1),
+        },
+        "commit_to_consumer_ms": {
+            "p50": round(percentile(consumed, 50) * ms, 1),
+            "p99": round(percentile(consumed, 99) * ms, 1),
+        },
     }
 
 
 def main() -> None:
     with infrastructure() as infra:
-        env = {**os.environ, "MEMBERS_DATABASE_URL": infra.postgres.create_database("members"),
-               "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": infra.kafka.bootstrap_servers, "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN[0],
-               "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN[1], "MEMBERS_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "MEMBERS_DATABASE_URL": infra.postgres.create_database("members"),
+            "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": infra.kafka.bootstrap_servers,
+            "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN[0],
+            "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN[1],
+            "MEMBERS_LOG_LEVEL": "WARNING",
+        }
         port = free_port()
         server = start_service("services.members.app:create_app", port, env)
         url = f"http://127.0.0.1:{port}"

@@ -96,8 +96,12 @@ class Receiver:
     unsigned: int = 0
     last_at: float = 0.0
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
-                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
         more = True
         while more:
             more = (await receive()).get("more_body", False)
@@ -115,8 +119,9 @@ def webhook_receiver() -> Iterator[tuple[Receiver, str]]:
     """The receiver on its own thread and event loop, so the benchmark's polling does not slow it down."""
     receiver = Receiver()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(receiver, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -133,52 +138,108 @@ def webhook_receiver() -> Iterator[tuple[Receiver, str]]:
 
 def company_approved(n: int) -> CompanyApproved:
     company_id = str(uuid.uuid4())
-    return CompanyApproved(company_id=company_id, company=CompanyProfile(
-        id=company_id, legal_name=f"Calzaturificio {n} S.r.l.", partita_iva=f"{n:011d}", status="active",
-        size_class="small", employees=18, ateco_primary="15.20.10", ateco_secondary=[], comune="Capannori",
-        frazione="Lunata", province="LU", region="Toscana", website=None, capabilities=["calzature donna"],
-        certifications=[], export_markets=["DE"], languages=["it", "en"], interests=["sostenibilità"],
-        public_listing=True))
+    return CompanyApproved(
+        company_id=company_id,
+        company=CompanyProfile(
+            id=company_id,
+            legal_name=f"Calzaturificio {n} S.r.l.",
+            partita_iva=f"{n:011d}",
+            status="active",
+            size_class="small",
+            employees=18,
+            ateco_primary="15.20.10",
+            ateco_secondary=[],
+            comune="Capannori",
+            frazione="Lunata",
+            province="LU",
+            region="Toscana",
+            website=None,
+            capabilities=["calzature donna"],
+            certifications=[],
+            export_markets=["DE"],
+            languages=["it", "en"],
+            interests=["sostenibilità"],
+            public_listing=True,
+        ),
+    )
 
 
 def person_joined(company_id: str, n: int) -> PersonJoined:
     person_id = str(uuid.uuid4())
     language = "en" if n % PEOPLE_PER_COMPANY == 2 else "it"
     role = "company_admin" if n % PEOPLE_PER_COMPANY == 0 else "company_member"
-    return PersonJoined(person_id=person_id, person=PersonProfile(
-        id=person_id, company_id=company_id, given_name=f"Persona{n}", family_name="Bertolucci",
-        email=f"persona{n}.{person_id[:8]}@example.com", language=language, role=role, job_title=None))
+    return PersonJoined(
+        person_id=person_id,
+        person=PersonProfile(
+            id=person_id,
+            company_id=company_id,
+            given_name=f"Persona{n}",
+            family_name="Bertolucci",
+            email=f"persona{n}.{person_id[:8]}@example.com",
+            language=language,
+            role=role,
+            job_title=None,
+        ),
+    )
 
 
 def the_call() -> CallSummary:
     now = datetime.now(UTC).replace(microsecond=0)
     return CallSummary(
-        id=str(uuid.uuid4()), source="incentivi_gov_it", external_id="bench-fanout",
+        id=str(uuid.uuid4()),
+        source="incentivi_gov_it",
+        external_id="bench-fanout",
         title_it="Transizione 5.0: investimenti in digitalizzazione ed efficienza energetica",
-        title_en="Transition 5.0: investments in digitalisation and energy efficiency", programme="MIMIT",
-        status="open", opens_at=now - timedelta(days=3), deadlines=[now + timedelta(days=60)],
-        budget_eur=6_300_000_000, url="https://www.incentivi.gov.it/it/catalogo/transizione-50")
+        title_en="Transition 5.0: investments in digitalisation and energy efficiency",
+        programme="MIMIT",
+        status="open",
+        opens_at=now - timedelta(days=3),
+        deadlines=[now + timedelta(days=60)],
+        budget_eur=6_300_000_000,
+        url="https://www.incentivi.gov.it/it/catalogo/transizione-50",
+    )
 
 
 def match_found(call: CallSummary, company_id: str) -> MatchFound:
-    return MatchFound(call_id=call.id, company_id=company_id, score=80, call=call,
-                      reasons=["settore 15.20 (calzature)", "PMI", "Toscana"])
+    return MatchFound(
+        call_id=call.id,
+        company_id=company_id,
+        score=80,
+        call=call,
+        reasons=["settore 15.20 (calzature)", "PMI", "Toscana"],
+    )
 
 
 def event_published(n: int) -> EventPublished:
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10 + n % 300)
     event_id = str(uuid.uuid4())
-    return EventPublished(event_id=event_id, event=EventSummary(
-        id=event_id, title_it=f"Fiera MICAM Milano: visita collettiva {n}", title_en=f"MICAM Milano visit {n}",
-        event_type="trade_fair", status="published", audience="public", starts_at=starts,
-        ends_at=starts + timedelta(hours=8), time_zone="Europe/Rome", venue="Fiera Milano, Rho",
-        online_url=None, organiser_company_id=None, capacity=40, tags=["fiera"]))
+    return EventPublished(
+        event_id=event_id,
+        event=EventSummary(
+            id=event_id,
+            title_it=f"Fiera MICAM Milano: visita collettiva {n}",
+            title_en=f"MICAM Milano visit {n}",
+            event_type="trade_fair",
+            status="published",
+            audience="public",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=8),
+            time_zone="Europe/Rome",
+            venue="Fiera Milano, Rho",
+            online_url=None,
+            organiser_company_id=None,
+            capacity=40,
+            tags=["fiera"],
+        ),
+    )
 
 
 def encoded(facts: list[IntegrationEvent], source: str) -> list[tuple[str, bytes, bytes]]:
     """The facts as their services publish them (CloudEvent, key = the aggregate's id), ready to send."""
-    return [(fact.topic, fact.to_cloudevent(source).model_dump_json().encode(), fact.aggregate_id().encode())
-            for fact in facts]
+    return [
+        (fact.topic, fact.to_cloudevent(source).model_dump_json().encode(), fact.aggregate_id().encode())
+        for fact in facts
+    ]
 
 
 async def publish(producer: AIOKafkaProducer, messages: list[tuple[str, bytes, bytes]]) -> float:
@@ -196,8 +257,9 @@ async def create_topics(bootstrap: str) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)
-                                   for topic in TOPICS if topic not in existing])
+        await admin.create_topics(
+            [NewTopic(topic, num_partitions=3, replication_factor=1) for topic in TOPICS if topic not in existing]
+        )
     finally:
         await admin.close()
 
@@ -205,15 +267,21 @@ async def create_topics(bootstrap: str) -> None:
 # ---- the service and its database ----------------------------------------------------------------------------
 
 
-def start_notifications(infra: Infrastructure, database: str, smtp_port: int, jwks_url: str,
-                        **settings: str) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_notifications(
+    infra: Infrastructure, database: str, smtp_port: int, jwks_url: str, **settings: str
+) -> tuple[subprocess.Popen[bytes], str, str]:
     database_url = infra.postgres.create_database(database)
-    env = {**os.environ, "NOTIFICATIONS_DATABASE_URL": database_url,
-           "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": infra.kafka.bootstrap_servers,
-           "NOTIFICATIONS_JWKS_URL": jwks_url, "NOTIFICATIONS_LOG_LEVEL": "WARNING",
-           "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
-           "NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
-           **{f"NOTIFICATIONS_{name.upper()}": value for name, value in settings.items()}}
+    env = {
+        **os.environ,
+        "NOTIFICATIONS_DATABASE_URL": database_url,
+        "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": infra.kafka.bootstrap_servers,
+        "NOTIFICATIONS_JWKS_URL": jwks_url,
+        "NOTIFICATIONS_LOG_LEVEL": "WARNING",
+        "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+        "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+        "NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
+        **{f"NOTIFICATIONS_{name.upper()}": value for name, value in settings.items()},
+    }
     port = free_port()
     server = start_service("services.notifications.app:create_app", port, env)
     url = f"http://127.0.0.1:{port}"
@@ -230,8 +298,12 @@ def service_cpu(infra: Infrastructure, server: subprocess.Popen[bytes]) -> CpuMe
     """CPU seconds of the service, PostgreSQL (our cluster's processes, including backends that start meanwhile),
     Kafka and this process over a window, and what the rest of the machine used."""
     assert infra.kafka.process is not None
-    return CpuMeter(Components({"service": server.pid, "kafka": infra.kafka.process.pid},
-                               trees={"postgres": postmaster_pid(infra.postgres)}))
+    return CpuMeter(
+        Components(
+            {"service": server.pid, "kafka": infra.kafka.process.pid},
+            trees={"postgres": postmaster_pid(infra.postgres)},
+        )
+    )
 
 
 def messages(kind: str, channel: str, status: str = "sent") -> str:
@@ -243,9 +315,23 @@ def messages(kind: str, channel: str, status: str = "sent") -> str:
 
 def start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).parent / "py-spy"
-    return subprocess.Popen([str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-                             "--nonblocking", "--output", str(output)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(py_spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--nonblocking",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 # What a sample was doing: the first label whose markers are all on its stack. SQLAlchemy's ORM runs in greenlets,
@@ -322,11 +408,14 @@ def print_profile(profile: Path, during: str) -> None:
 # ---- 1. the fan-out ------------------------------------------------------------------------------------------
 
 
-async def seed(producer: AIOKafkaProducer, db: asyncpg.Connection, mailbox: CountingMailbox, emails: bool
-               ) -> dict[str, Any]:
+async def seed(
+    producer: AIOKafkaProducer, db: asyncpg.Connection, mailbox: CountingMailbox, emails: bool
+) -> dict[str, Any]:
     companies = [company_approved(n) for n in range(COMPANIES)]
-    people = [person_joined(company.company_id, n)
-              for n, company in enumerate(company for company in companies for _ in range(PEOPLE_PER_COMPANY))]
+    people = [
+        person_joined(company.company_id, n)
+        for n, company in enumerate(company for company in companies for _ in range(PEOPLE_PER_COMPANY))
+    ]
     started = await publish(producer, encoded(companies, "/filiera/members"))
     await until_count(db, "SELECT count(*) FROM contact_company", COMPANIES)
     companies_s = time.perf_counter() - started
@@ -338,21 +427,32 @@ async def seed(producer: AIOKafkaProducer, db: asyncpg.Connection, mailbox: Coun
         return {"people_stored_s": round(people_at - started, 1)}
     emails_at = await mailbox.until(PEOPLE)
     await until_count(db, messages("welcome", "email"), PEOPLE)
-    print(f"    {PEOPLE} people stored in {people_at - started:.1f}s, their welcomes in the inbox in "
-          f"{welcomes_at - started:.1f}s, by email in {emails_at - started:.1f}s", flush=True)
-    return {"companies_stored_s": round(companies_s, 1), "people_stored_s": round(people_at - started, 1),
-            "welcome_in_app_s": round(welcomes_at - started, 1), "welcome_emails_accepted_s":
-            round(emails_at - started, 1)}
+    print(
+        f"    {PEOPLE} people stored in {people_at - started:.1f}s, their welcomes in the inbox in "
+        f"{welcomes_at - started:.1f}s, by email in {emails_at - started:.1f}s",
+        flush=True,
+    )
+    return {
+        "companies_stored_s": round(companies_s, 1),
+        "people_stored_s": round(people_at - started, 1),
+        "welcome_in_app_s": round(welcomes_at - started, 1),
+        "welcome_emails_accepted_s": round(emails_at - started, 1),
+    }
 
 
-async def fan_out(infra: Infrastructure, server: subprocess.Popen[bytes], database: str, mailbox: CountingMailbox,
-                  profile: Path | None, emails: bool = True) -> dict[str, Any]:
+async def fan_out(
+    infra: Infrastructure,
+    server: subprocess.Popen[bytes],
+    database: str,
+    mailbox: CountingMailbox,
+    profile: Path | None,
+    emails: bool = True,
+) -> dict[str, Any]:
     db = await asyncpg.connect(database)
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka.bootstrap_servers)
     await producer.start()
     try:
-        print(f"==> seeding {COMPANIES:,} companies and {PEOPLE:,} people (and waiting for their welcomes)",
-              flush=True)
+        print(f"==> seeding {COMPANIES:,} companies and {PEOPLE:,} people (and waiting for their welcomes)", flush=True)
         seeded = await seed(producer, db, mailbox, emails)
         await asyncio.sleep(2)  # nothing else in flight: the welcomes are all sent
         before = mailbox.accepted
@@ -360,8 +460,7 @@ async def fan_out(infra: Infrastructure, server: subprocess.Popen[bytes], databa
         call = the_call()
         companies = [row["id"] for row in await db.fetch("SELECT id FROM contact_company")]
         facts = encoded([match_found(call, company_id) for company_id in companies], "/filiera/funding")
-        print(f"==> {COMPANIES:,} funding.match.found for one call: {PEOPLE:,} in-app messages and emails",
-              flush=True)
+        print(f"==> {COMPANIES:,} funding.match.found for one call: {PEOPLE:,} in-app messages and emails", flush=True)
         profiler = start_profiler(server.pid, profile) if profile else None
         cpu = service_cpu(infra, server)
         progress: dict[int, float] = {}
@@ -388,14 +487,19 @@ async def fan_out(infra: Infrastructure, server: subprocess.Popen[bytes], databa
         in_app_s, emails_s = in_app_at - started, emails_at - started
         return {
             "seed": seeded,
-            "facts": COMPANIES, "people": PEOPLE,
+            "facts": COMPANIES,
+            "people": PEOPLE,
             "publish_s": round(published_at - started, 2),
             "first_in_app_s": round(first_at[0] - started, 2),
             "in_app_progress_s": {str(mark): round(at - started, 1) for mark, at in sorted(progress.items())},
-            "in_app_s": round(in_app_s, 1), "in_app_per_second": round(PEOPLE / in_app_s, 1),
-            "target_in_app_s": TARGET_IN_APP_SECONDS, "target_met": in_app_s <= TARGET_IN_APP_SECONDS,
-            "emails_accepted_s": round(emails_s, 1), "emails_per_second": round(PEOPLE / emails_s, 1),
-            "emails_accepted": mailbox.accepted - before, "emails_marked_sent": emails_in_db,
+            "in_app_s": round(in_app_s, 1),
+            "in_app_per_second": round(PEOPLE / in_app_s, 1),
+            "target_in_app_s": TARGET_IN_APP_SECONDS,
+            "target_met": in_app_s <= TARGET_IN_APP_SECONDS,
+            "emails_accepted_s": round(emails_s, 1),
+            "emails_per_second": round(PEOPLE / emails_s, 1),
+            "emails_accepted": mailbox.accepted - before,
+            "emails_marked_sent": emails_in_db,
             "cpu_seconds_during": cpu_used,
         }
     finally:
@@ -407,16 +511,30 @@ async def fan_out(infra: Infrastructure, server: subprocess.Popen[bytes], databa
 
 
 async def register(client: httpx.AsyncClient, url: str) -> str:
-    answer = await client.post("/webhooks/endpoints", headers=PARTNER, json={
-        "url": url, "event_types": ["events.event.published"], "description": "Benchmark receiver",
-        "contact_email": "sistemi@partner.example"})
+    answer = await client.post(
+        "/webhooks/endpoints",
+        headers=PARTNER,
+        json={
+            "url": url,
+            "event_types": ["events.event.published"],
+            "description": "Benchmark receiver",
+            "contact_email": "sistemi@partner.example",
+        },
+    )
     answer.raise_for_status()
     return str(answer.json()["id"])
 
 
-async def webhook_run(producer: AIOKafkaProducer, db: asyncpg.Connection, receiver: Receiver, endpoints: list[str],
-                      facts: int, infra: Infrastructure, server: subprocess.Popen[bytes], profile: Path | None = None
-                      ) -> dict[str, Any]:
+async def webhook_run(
+    producer: AIOKafkaProducer,
+    db: asyncpg.Connection,
+    receiver: Receiver,
+    endpoints: list[str],
+    facts: int,
+    infra: Infrastructure,
+    server: subprocess.Popen[bytes],
+    profile: Path | None = None,
+) -> dict[str, Any]:
     deliveries = facts * len(endpoints)
     ids = ", ".join(f"'{endpoint}'" for endpoint in endpoints)
     received_before = receiver.received
@@ -424,25 +542,32 @@ async def webhook_run(producer: AIOKafkaProducer, db: asyncpg.Connection, receiv
     profiler = start_profiler(server.pid, profile) if profile else None
     cpu = service_cpu(infra, server)
     started = await publish(producer, messages_out)
-    succeeded_at = await until_count(db, f"SELECT count(*) FROM webhook_delivery WHERE endpoint_id IN ({ids}) "
-                                         "AND status = 'succeeded'", deliveries)
+    succeeded_at = await until_count(
+        db, f"SELECT count(*) FROM webhook_delivery WHERE endpoint_id IN ({ids}) AND status = 'succeeded'", deliveries
+    )
     seconds = succeeded_at - started
     if profiler:
         profiler.send_signal(2)
         profiler.wait(timeout=60)
     return {
-        "endpoints": len(endpoints), "facts": facts, "deliveries": deliveries,
-        "seconds": round(seconds, 1), "deliveries_per_second": round(deliveries / seconds, 1),
+        "endpoints": len(endpoints),
+        "facts": facts,
+        "deliveries": deliveries,
+        "seconds": round(seconds, 1),
+        "deliveries_per_second": round(deliveries / seconds, 1),
         "receiver_got": receiver.received - received_before,
         "receiver_last_s": round(receiver.last_at - started, 1),
-        "attempts": await db.fetchval(f"SELECT count(*) FROM webhook_attempt a JOIN webhook_delivery d "
-                                      f"ON a.delivery_id = d.id WHERE d.endpoint_id IN ({ids})"),
+        "attempts": await db.fetchval(
+            f"SELECT count(*) FROM webhook_attempt a JOIN webhook_delivery d "
+            f"ON a.delivery_id = d.id WHERE d.endpoint_id IN ({ids})"
+        ),
         "cpu_seconds_during": cpu.used(),
     }
 
 
-async def webhooks(infra: Infrastructure, server: subprocess.Popen[bytes], url: str, database: str,
-                   profile: Path | None = None) -> dict[str, Any]:
+async def webhooks(
+    infra: Infrastructure, server: subprocess.Popen[bytes], url: str, database: str, profile: Path | None = None
+) -> dict[str, Any]:
     db = await asyncpg.connect(database)
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka.bootstrap_servers)
     await producer.start()
@@ -478,12 +603,14 @@ def main() -> None:
         asyncio.run(create_topics(infra.kafka.bootstrap_servers))
         load_before, code = load_average(), code_version()
         if in_app_only:
-            server, _, database = start_notifications(infra, "notifications", smtp_port, jwks_url,
-                                                      dispatch_interval_seconds="3600")
+            server, _, database = start_notifications(
+                infra, "notifications", smtp_port, jwks_url, dispatch_interval_seconds="3600"
+            )
             profile = infra.work / "in-app-profile.txt" if profiling else None
             try:
-                print(json.dumps(asyncio.run(fan_out(infra, server, database, mailbox, profile, emails=False)),
-                                 indent=2))
+                print(
+                    json.dumps(asyncio.run(fan_out(infra, server, database, mailbox, profile, emails=False)), indent=2)
+                )
             finally:
                 stop(server)
             if profile:
@@ -506,10 +633,15 @@ def main() -> None:
         if profile and hooks_profile:
             print_profile(profile, "the fan-out")
             print_profile(hooks_profile, "webhooks B")
-        result = {"fan_out": fanned, "webhooks": hooks,
-                  "settings": defaults("dispatch_interval_seconds", "smtp_connections", "webhook_concurrency"),
-                  "load_average_before": load_before, "load_average_after": load_average(), "code": code,
-                  "machine": infra.machine()}
+        result = {
+            "fan_out": fanned,
+            "webhooks": hooks,
+            "settings": defaults("dispatch_interval_seconds", "smtp_connections", "webhook_concurrency"),
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
+            "code": code,
+            "machine": infra.machine(),
+        }
     if not profiling:
         write_results("notifications_fanout", result)
     else:

@@ -94,21 +94,72 @@ T = TypeVar("T")
 
 # What the district's companies make: name, ATECO code, capabilities, description (it, en), weight.
 TRADES = [
-    ("Calzaturificio", "15.20.10", [Capability.FINISHED_SHOES, Capability.DESIGN, Capability.PROTOTYPING],
-     "calzature da donna e da uomo in pelle", "women's and men's leather shoes", 10),
-    ("Suolificio", "15.20.20", [Capability.SOLES], "suole in cuoio, gomma e microporosa",
-     "leather and rubber soles", 3),
-    ("Tomaificio", "15.20.20", [Capability.UPPERS, Capability.STITCHING], "tomaie cucite a mano",
-     "hand-stitched uppers", 3),
-    ("Modelleria", "15.20.10", [Capability.PATTERN_MAKING, Capability.PROTOTYPING], "modelli e campionari",
-     "patterns and sample collections", 2),
-    ("Conceria", "15.11.00", [Capability.LEATHER_CUTTING, Capability.FINISHING], "pellami per calzature",
-     "leather for footwear", 1),
-    ("Formificio", "22.29.09", [Capability.LASTS, Capability.HEELS], "forme e tacchi in plastica",
-     "plastic lasts and heels", 1),
+    (
+        "Calzaturificio",
+        "15.20.10",
+        [Capability.FINISHED_SHOES, Capability.DESIGN, Capability.PROTOTYPING],
+        "calzature da donna e da uomo in pelle",
+        "women's and men's leather shoes",
+        10,
+    ),
+    (
+        "Suolificio",
+        "15.20.20",
+        [Capability.SOLES],
+        "suole in cuoio, gomma e microporosa",
+        "leather and rubber soles",
+        3,
+    ),
+    (
+        "Tomaificio",
+        "15.20.20",
+        [Capability.UPPERS, Capability.STITCHING],
+        "tomaie cucite a mano",
+        "hand-stitched uppers",
+        3,
+    ),
+    (
+        "Modelleria",
+        "15.20.10",
+        [Capability.PATTERN_MAKING, Capability.PROTOTYPING],
+        "modelli e campionari",
+        "patterns and sample collections",
+        2,
+    ),
+    (
+        "Conceria",
+        "15.11.00",
+        [Capability.LEATHER_CUTTING, Capability.FINISHING],
+        "pellami per calzature",
+        "leather for footwear",
+        1,
+    ),
+    (
+        "Formificio",
+        "22.29.09",
+        [Capability.LASTS, Capability.HEELS],
+        "forme e tacchi in plastica",
+        "plastic lasts and heels",
+        1,
+    ),
 ]
-SURNAMES = ["Bertolucci", "Lazzarini", "Pardini", "Giannini", "Francesconi", "Del Carlo", "Nottoli", "Matteucci",
-            "Orsi", "Pieretti", "Lucchesi", "Martinelli", "Baroni", "Puccinelli", "Marchetti"]
+SURNAMES = [
+    "Bertolucci",
+    "Lazzarini",
+    "Pardini",
+    "Giannini",
+    "Francesconi",
+    "Del Carlo",
+    "Nottoli",
+    "Matteucci",
+    "Orsi",
+    "Pieretti",
+    "Lucchesi",
+    "Martinelli",
+    "Baroni",
+    "Puccinelli",
+    "Marchetti",
+]
 FRAZIONI = ["Lunata", "Lammari", "Marlia", "Segromigno in Monte", "Camigliano", "Colle di Compito", "Tassignano"]
 MARKETS = ["DE", "FR", "US", "JP", "GB", "CH", "NL", "KR"]
 INTERESTS = ["sostenibilità", "digitalizzazione", "export", "formazione", "energia", "innovazione", "fiere"]
@@ -122,15 +173,22 @@ def probe_words(company: int) -> list[str]:
 
 
 def application(n: int, rng: random.Random) -> dict[str, Any]:
-    name, ateco, capabilities, about_it, about_en, _ = TRADES[0] if n < WATCHED else rng.choices(
-        TRADES, weights=[trade[-1] for trade in TRADES])[0]
+    name, ateco, capabilities, about_it, about_en, _ = (
+        TRADES[0] if n < WATCHED else rng.choices(TRADES, weights=[trade[-1] for trade in TRADES])[0]
+    )
     frazione, employees = rng.choice(FRAZIONI), rng.choice([4, 9, 18, 35, 60, 120])
     interests = rng.sample(INTERESTS, 2) + ([" ".join(probe_words(n))] if n < WATCHED else [])
     return {
-        "legal_name": f"{name} {rng.choice(SURNAMES)} {n} S.r.l.", "partita_iva": partita_iva(n + 1),
-        "ateco_primary": ateco, "employees": employees, "turnover_eur": employees * 150_000, "frazione": frazione,
-        "capabilities": capabilities, "export_markets": rng.sample(MARKETS, 3),
-        "certifications": rng.sample(CERTIFICATIONS, rng.randint(0, 2)), "languages": ["it", "en"],
+        "legal_name": f"{name} {rng.choice(SURNAMES)} {n} S.r.l.",
+        "partita_iva": partita_iva(n + 1),
+        "ateco_primary": ateco,
+        "employees": employees,
+        "turnover_eur": employees * 150_000,
+        "frazione": frazione,
+        "capabilities": capabilities,
+        "export_markets": rng.sample(MARKETS, 3),
+        "certifications": rng.sample(CERTIFICATIONS, rng.randint(0, 2)),
+        "languages": ["it", "en"],
         "interests": interests,
         "description_it": f"{name} a {frazione}, Capannori: {about_it}.",
         "description_en": f"{name} in {frazione}, Capannori: {about_en}.",
@@ -163,8 +221,9 @@ async def bounded(work: Iterable[Awaitable[T]], limit: int) -> list[T]:
 
 async def login(members_url: str, username: str, password: str = PASSWORD) -> str:
     async with httpx.AsyncClient(base_url=members_url, timeout=60) as client:
-        answer = await client.post("/auth/token", data={"grant_type": "password", "username": username,
-                                                        "password": password})
+        answer = await client.post(
+            "/auth/token", data={"grant_type": "password", "username": username, "password": password}
+        )
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
@@ -190,16 +249,32 @@ async def seed(platform: LocalPlatform, client: httpx.AsyncClient) -> District:
         return company_id
 
     async def add_colleague(company: int, company_id: str, person: int) -> None:
-        (await client.post(f"/api/members/companies/{company_id}/people", headers=staff, json={
-            "given_name": f"Persona{person}", "family_name": str(company), "email": email(company, person),
-            "password": PASSWORD, "language": "en" if person == 3 else "it"})).raise_for_status()
+        (
+            await client.post(
+                f"/api/members/companies/{company_id}/people",
+                headers=staff,
+                json={
+                    "given_name": f"Persona{person}",
+                    "family_name": str(company),
+                    "email": email(company, person),
+                    "password": PASSWORD,
+                    "language": "en" if person == 3 else "it",
+                },
+            )
+        ).raise_for_status()
 
     print(f"==> seeding through the gateway: {COMPANIES} companies applying and approved", flush=True)
     applications = [application(n, rng) for n in range(COMPANIES)]
     company_ids = await bounded((join(data) for data in applications), SEEDING_CONCURRENCY)
     print(f"==> seeding: {PEOPLE - COMPANIES} colleagues", flush=True)
-    await bounded((add_colleague(n, company_id, person) for n, company_id in enumerate(company_ids)
-                   for person in range(1, PEOPLE_PER_COMPANY)), SEEDING_CONCURRENCY)
+    await bounded(
+        (
+            add_colleague(n, company_id, person)
+            for n, company_id in enumerate(company_ids)
+            for person in range(1, PEOPLE_PER_COMPANY)
+        ),
+        SEEDING_CONCURRENCY,
+    )
     return District([email(n, person) for n in range(COMPANIES) for person in range(PEOPLE_PER_COMPANY)])
 
 
@@ -213,9 +288,13 @@ def per_second(wrk: dict[str, Any]) -> float:
 
 
 def wrk_figures(wrk: dict[str, Any]) -> dict[str, Any]:
-    return {"duration_s": round(wrk["seconds"], 1), "requests": wrk["requests"], "http_errors": wrk["http_errors"],
-            "other_errors": wrk["errors"] - wrk["http_errors"],
-            "latency_ms": {"p50": round(wrk["p50_ms"], 1), "p99": round(wrk["p99_ms"], 1)}}
+    return {
+        "duration_s": round(wrk["seconds"], 1),
+        "requests": wrk["requests"],
+        "http_errors": wrk["http_errors"],
+        "other_errors": wrk["errors"] - wrk["http_errors"],
+        "latency_ms": {"p50": round(wrk["p50_ms"], 1), "p99": round(wrk["p99_ms"], 1)},
+    }
 
 
 # ---- 1. the directory -------------------------------------------------------------------------------------------
@@ -234,10 +313,13 @@ end
 
 async def directory_run(platform: LocalPlatform, url: str, concurrency: int, seconds: int) -> dict[str, Any]:
     cpu = CpuMeter(platform.components())
-    wrk = await run_wrk(url, DIRECTORY_SCRIPT, platform.infra.work, concurrency, seconds,
-                        timeout_s=WRK_TIMEOUT_SECONDS)
-    return {"concurrency": concurrency, "searches_per_second": per_second(wrk), **wrk_figures(wrk),
-            "cpu_seconds": cpu.used()}
+    wrk = await run_wrk(url, DIRECTORY_SCRIPT, platform.infra.work, concurrency, seconds, timeout_s=WRK_TIMEOUT_SECONDS)
+    return {
+        "concurrency": concurrency,
+        "searches_per_second": per_second(wrk),
+        **wrk_figures(wrk),
+        "cpu_seconds": cpu.used(),
+    }
 
 
 async def directory(platform: LocalPlatform) -> dict[str, Any]:
@@ -271,18 +353,25 @@ end
 
 
 async def members_event(client: httpx.AsyncClient, staff: dict[str, str], n: int) -> str:
-    created = await client.post("/api/events/events", headers=staff, json={
-        "title_it": f"Assemblea della rete {n}: il distretto e la transizione 5.0", "event_type": "networking",
-        "audience": "members", "starts_at": "2027-03-12T17:00:00", "ends_at": "2027-03-12T20:00:00",
-        "capacity": PEOPLE})
+    created = await client.post(
+        "/api/events/events",
+        headers=staff,
+        json={
+            "title_it": f"Assemblea della rete {n}: il distretto e la transizione 5.0",
+            "event_type": "networking",
+            "audience": "members",
+            "starts_at": "2027-03-12T17:00:00",
+            "ends_at": "2027-03-12T20:00:00",
+            "capacity": PEOPLE,
+        },
+    )
     created.raise_for_status()
     event_id = str(created.json()["id"])
     (await client.post(f"/api/events/events/{event_id}/publish", headers=staff)).raise_for_status()
     return event_id
 
 
-async def registrations(platform: LocalPlatform, client: httpx.AsyncClient, district: District
-                        ) -> list[dict[str, Any]]:
+async def registrations(platform: LocalPlatform, client: httpx.AsyncClient, district: District) -> list[dict[str, Any]]:
     staff = await staff_headers(platform)
     event_ids = [await members_event(client, staff, n) for n, _ in enumerate(REGISTRATION_CONCURRENCY)]
     print(f"==> registrations: {len(event_ids)} events announced to {PEOPLE} people; settling", flush=True)
@@ -295,14 +384,29 @@ async def registrations(platform: LocalPlatform, client: httpx.AsyncClient, dist
         answers = PEOPLE - concurrency  # requests sent never exceed answers + connections: no token is used twice
         print(f"==> registrations: {answers} people registering, {concurrency} at a time", flush=True)
         cpu = CpuMeter(platform.components())
-        wrk = await run_wrk(platform.gateway.url, REGISTRATION_SCRIPT % (quoted, event_id), platform.infra.work,
-                            concurrency, seconds=600, stop_after=answers, timeout_s=WRK_TIMEOUT_SECONDS)
+        wrk = await run_wrk(
+            platform.gateway.url,
+            REGISTRATION_SCRIPT % (quoted, event_id),
+            platform.infra.work,
+            concurrency,
+            seconds=600,
+            stop_after=answers,
+            timeout_s=WRK_TIMEOUT_SECONDS,
+        )
         used = cpu.used()
         event = (await client.get(f"/api/events/events/{event_id}", headers=staff)).json()
         # Seats can exceed the answers counted: requests in flight when wrk stopped were still served.
-        runs.append({"concurrency": concurrency, "registrations_per_second": per_second(wrk), **wrk_figures(wrk),
-                     "seats_taken": PEOPLE - event["seats_left"], "waitlisted": event["waiting"], "cpu_seconds": used,
-                     "settled_after_s": await platform.settle()})
+        runs.append(
+            {
+                "concurrency": concurrency,
+                "registrations_per_second": per_second(wrk),
+                **wrk_figures(wrk),
+                "seats_taken": PEOPLE - event["seats_left"],
+                "waitlisted": event["waiting"],
+                "cpu_seconds": used,
+                "settled_after_s": await platform.settle(),
+            }
+        )
     return runs
 
 
@@ -324,8 +428,12 @@ class LiveInbox:
         return self._arrivals.setdefault(call_id, asyncio.get_running_loop().create_future())
 
     async def read(self) -> None:
-        async with self.client.stream("GET", "/api/notifications/inbox/stream", timeout=httpx.Timeout(30, read=None),
-                                      headers={"Authorization": f"Bearer {self.token}"}) as stream:
+        async with self.client.stream(
+            "GET",
+            "/api/notifications/inbox/stream",
+            timeout=httpx.Timeout(30, read=None),
+            headers={"Authorization": f"Bearer {self.token}"},
+        ) as stream:
             stream.raise_for_status()
             self.opened.set()
             async for line in stream.aiter_lines():
@@ -339,10 +447,16 @@ class LiveInbox:
 
 def funding_call(title: str, keywords: list[str], ateco_codes: list[str]) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {"title_it": title, "summary": "Contributo a fondo perduto per le imprese della rete.",
-            "programme": "Camera di Commercio di Lucca", "opens_at": (now - timedelta(days=1)).isoformat(),
-            "deadlines": [(now + timedelta(days=60)).isoformat()], "budget_eur": 500_000,
-            "keywords": keywords, "ateco_codes": ateco_codes}
+    return {
+        "title_it": title,
+        "summary": "Contributo a fondo perduto per le imprese della rete.",
+        "programme": "Camera di Commercio di Lucca",
+        "opens_at": (now - timedelta(days=1)).isoformat(),
+        "deadlines": [(now + timedelta(days=60)).isoformat()],
+        "budget_eur": 500_000,
+        "keywords": keywords,
+        "ateco_codes": ateco_codes,
+    }
 
 
 async def enter_call(client: httpx.AsyncClient, staff: dict[str, str], call: dict[str, Any]) -> tuple[str, float]:
@@ -359,31 +473,43 @@ async def matched_companies(client: httpx.AsyncClient, staff: dict[str, str], ca
     return len(answer.json())
 
 
-async def one_company_call(client: httpx.AsyncClient, staff: dict[str, str], inboxes: list[LiveInbox], n: int
-                           ) -> float:
+async def one_company_call(client: httpx.AsyncClient, staff: dict[str, str], inboxes: list[LiveInbox], n: int) -> float:
     """A call open to watched company n % WATCHED only; returns the ms from its POST to its alert on the stream."""
     company = n % WATCHED
-    call_id, sent = await enter_call(client, staff, funding_call(
-        f"Contributo mirato numero {n}", probe_words(company), []))
+    call_id, sent = await enter_call(
+        client, staff, funding_call(f"Contributo mirato numero {n}", probe_words(company), [])
+    )
     arrived = await asyncio.wait_for(inboxes[company].arrival(call_id), ALERT_TIMEOUT_SECONDS)
     assert await matched_companies(client, staff, call_id) == 1, "a measured call must match one company"
     return (arrived - sent) * 1000
 
 
-async def sector_call(client: httpx.AsyncClient, staff: dict[str, str], inboxes: list[LiveInbox],
-                      notifications: asyncpg.Connection, n: int) -> dict[str, Any]:
-    call_id, sent = await enter_call(client, staff, funding_call(
-        f"Bando distrettuale per il settore calzaturiero numero {n}", [], ["15.20"]))
-    watchers = sorted(await asyncio.wait_for(asyncio.gather(*(inbox.arrival(call_id) for inbox in inboxes)),
-                                             ALERT_TIMEOUT_SECONDS))
+async def sector_call(
+    client: httpx.AsyncClient,
+    staff: dict[str, str],
+    inboxes: list[LiveInbox],
+    notifications: asyncpg.Connection,
+    n: int,
+) -> dict[str, Any]:
+    call_id, sent = await enter_call(
+        client, staff, funding_call(f"Bando distrettuale per il settore calzaturiero numero {n}", [], ["15.20"])
+    )
+    watchers = sorted(
+        await asyncio.wait_for(asyncio.gather(*(inbox.arrival(call_id) for inbox in inboxes)), ALERT_TIMEOUT_SECONDS)
+    )
     alerts = await matched_companies(client, staff, call_id) * PEOPLE_PER_COMPANY
     of_this_call = f"FROM message WHERE kind = 'funding_match' AND link LIKE '%/{call_id}'"
     in_app = await until_count(notifications, f"SELECT count(*) {of_this_call} AND channel = 'in_app'", alerts)
-    emails = await until_count(notifications, f"SELECT count(*) {of_this_call} AND channel = 'email' "
-                                              "AND status = 'sent'", alerts)
-    return {"people_alerted": alerts, "first_watcher_ms": round((watchers[0] - sent) * 1000),
-            "last_watcher_ms": round((watchers[-1] - sent) * 1000),
-            "all_in_app_written_s": round(in_app - sent, 1), "all_emails_sent_s": round(emails - sent, 1)}
+    emails = await until_count(
+        notifications, f"SELECT count(*) {of_this_call} AND channel = 'email' AND status = 'sent'", alerts
+    )
+    return {
+        "people_alerted": alerts,
+        "first_watcher_ms": round((watchers[0] - sent) * 1000),
+        "last_watcher_ms": round((watchers[-1] - sent) * 1000),
+        "all_in_app_written_s": round(in_app - sent, 1),
+        "all_emails_sent_s": round(emails - sent, 1),
+    }
 
 
 def summary_ms(values: list[float]) -> dict[str, float]:
@@ -399,8 +525,9 @@ async def alerts(platform: LocalPlatform, client: httpx.AsyncClient, district: D
     pause = random.Random(SEED)
     try:
         await asyncio.wait_for(asyncio.gather(*(inbox.opened.wait() for inbox in inboxes)), 30)
-        print(f"==> funding alerts: {ALERT_WARMUP} + {ALERT_CALLS} calls, each for one company, one at a time",
-              flush=True)
+        print(
+            f"==> funding alerts: {ALERT_WARMUP} + {ALERT_CALLS} calls, each for one company, one at a time", flush=True
+        )
         cpu = CpuMeter(platform.components())
         latencies = []
         for n in range(ALERT_WARMUP + ALERT_CALLS):
@@ -418,11 +545,17 @@ async def alerts(platform: LocalPlatform, client: httpx.AsyncClient, district: D
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
         await notifications.close()
-    return {"one_company_calls": {"calls": ALERT_CALLS, "post_to_inbox_ms": summary_ms(measured),
-                                  "target_p99_ms": TARGET_ALERT_P99_MS,
-                                  "target_met": percentile(measured, 99) <= TARGET_ALERT_P99_MS,
-                                  "warmup_ms": [round(value) for value in warmup], "cpu_seconds": used},
-            "sector_calls": sector}
+    return {
+        "one_company_calls": {
+            "calls": ALERT_CALLS,
+            "post_to_inbox_ms": summary_ms(measured),
+            "target_p99_ms": TARGET_ALERT_P99_MS,
+            "target_met": percentile(measured, 99) <= TARGET_ALERT_P99_MS,
+            "warmup_ms": [round(value) for value in warmup],
+            "cpu_seconds": used,
+        },
+        "sector_calls": sector,
+    }
 
 
 # ---- the benchmark ----------------------------------------------------------------------------------------------
@@ -432,27 +565,37 @@ async def measure(platform: LocalPlatform) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=platform.gateway.url, timeout=60) as client:
         started = time.perf_counter()
         district = await seed(platform, client)
-        seeded = {"companies": COMPANIES, "people": PEOPLE, "seconds": round(time.perf_counter() - started),
-                  "settled_after_s": await platform.settle()}
+        seeded = {
+            "companies": COMPANIES,
+            "people": PEOPLE,
+            "seconds": round(time.perf_counter() - started),
+            "settled_after_s": await platform.settle(),
+        }
         searched = await directory(platform)
         registered = await registrations(platform, client, district)
         alerted = await alerts(platform, client, district)
-    return {"seeding": seeded, "directory_search": searched, "event_registration": registered,
-            "funding_alert": alerted}
+    return {"seeding": seeded, "directory_search": searched, "event_registration": registered, "funding_alert": alerted}
 
 
 def main() -> None:
     # A benchmark stopped with SIGTERM still stops everything it started (the with-blocks' exits run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load_before, code = load_average(), code_version()
-    with local_platform(RAISED_API_RATE, RAISED_API_BURST) as platform, \
-            MemoryPeaks(platform.components()) as memory:
+    with local_platform(RAISED_API_RATE, RAISED_API_BURST) as platform, MemoryPeaks(platform.components()) as memory:
         figures = asyncio.run(measure(platform))
         where = f"{platform.infra.machine()}, {ram_gb()} GB RAM"
-    write_results("system_gateway", {
-        **figures, "memory_mb": memory.report(),
-        "gateway_limit_while_measuring": {"rate": RAISED_API_RATE, "burst": RAISED_API_BURST},
-        "load_average_before": load_before, "load_average_after": load_average(), "code": code, "machine": where})
+    write_results(
+        "system_gateway",
+        {
+            **figures,
+            "memory_mb": memory.report(),
+            "gateway_limit_while_measuring": {"rate": RAISED_API_RATE, "burst": RAISED_API_BURST},
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
+            "code": code,
+            "machine": where,
+        },
+    )
 
 
 if __name__ == "__main__":

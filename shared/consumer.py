@@ -55,6 +55,7 @@ BatchHandler = Callable[[UnitOfWork, Sequence[Fact]], Awaitable[None]]
 
 def one_at_a_time(handler: EventHandler) -> BatchHandler:
     """Most handlers read one fact at a time: each then publishes with its own fact's correlation id."""
+
     async def handle_each(uow: UnitOfWork, facts: Sequence[Fact]) -> None:
         for fact in facts:
             with correlated(fact.correlation_id):
@@ -102,8 +103,10 @@ class IdempotentConsumer:
         self._retry_delay = retry_delay
 
     async def __call__(self, message: KafkaMessage) -> None:
-        batch = [Delivery(record, headers)
-                 for record, headers in zip(message.raw_message, message.batch_headers, strict=True)]  # type: ignore[arg-type]
+        batch = [
+            Delivery(record, headers)
+            for record, headers in zip(message.raw_message, message.batch_headers, strict=True)
+        ]  # type: ignore[arg-type]
         try:
             events = await self._readable(batch)
             outcomes = await self._handle(events)
@@ -139,9 +142,16 @@ class IdempotentConsumer:
 
     async def _handle_together(self, events: list[tuple[Delivery, CloudEvent]]) -> list[str]:
         async with self._unit_of_work() as uow:
-            done = set((await uow.session.exec(select(ProcessedEvent.event_id).where(
-                ProcessedEvent.consumer == self.name,
-                col(ProcessedEvent.event_id).in_([event.id for _, event in events])))).all())
+            done = set(
+                (
+                    await uow.session.exec(
+                        select(ProcessedEvent.event_id).where(
+                            ProcessedEvent.consumer == self.name,
+                            col(ProcessedEvent.event_id).in_([event.id for _, event in events]),
+                        )
+                    )
+                ).all()
+            )
             outcomes, fresh = [], []
             for delivery, event in events:
                 outcomes.append("duplicate" if event.id in done else "processed")
@@ -151,8 +161,12 @@ class IdempotentConsumer:
             if fresh:
                 await self._handler(uow, fresh)
                 now = utc_now()
-                await uow.session.exec(insert(ProcessedEvent), params=[  # type: ignore[call-overload]
-                    {"consumer": self.name, "event_id": fact.event.id, "processed_at": now} for fact in fresh])
+                await uow.session.exec(
+                    insert(ProcessedEvent),
+                    params=[  # type: ignore[call-overload]
+                        {"consumer": self.name, "event_id": fact.event.id, "processed_at": now} for fact in fresh
+                    ],
+                )
             await uow.commit()
             return outcomes
 

@@ -64,8 +64,9 @@ class CorrelationMiddleware:
             correlation_id.reset(token)
 
 
-def operations_router(checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str],
-                      details: dict[str, ReadinessDetail] | None = None) -> APIRouter:
+def operations_router(
+    checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str], details: dict[str, ReadinessDetail] | None = None
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -102,8 +103,11 @@ def event_schemas_router(events: Iterable[type[IntegrationEvent]]) -> APIRouter:
             {"type": t, "topic": e.topic, "schema": f"/events/schemas/{t}.json"} for t, e in sorted(by_type.items())
         ]
 
-    @router.get("/{event_type}.json", summary="JSON Schema of one event type's data",
-                responses={404: {"description": "Unknown event type"}})
+    @router.get(
+        "/{event_type}.json",
+        summary="JSON Schema of one event type's data",
+        responses={404: {"description": "Unknown event type"}},
+    )
     async def event_schema(event_type: str) -> dict[str, object]:
         if event_type not in by_type:
             raise HTTPException(404, detail=f"unknown event type {event_type!r}")
@@ -117,10 +121,19 @@ def event_schemas_router(events: Iterable[type[IntegrationEvent]]) -> APIRouter:
 
 async def method_not_allowed(request: Request, _error: Exception) -> JSONResponse:
     """Starlette's 405 names only the first route that matched the path; HTTP wants every allowed method."""
-    allowed = sorted({method for route in request.app.router.routes
-                      if route.matches(request.scope)[0] != Match.NONE for method in getattr(route, "methods", ())})
-    return JSONResponse({"detail": f"{request.method} is not allowed here; use {', '.join(allowed)}"},
-                        status_code=405, headers={"Allow": ", ".join(allowed)})
+    allowed = sorted(
+        {
+            method
+            for route in request.app.router.routes
+            if route.matches(request.scope)[0] != Match.NONE
+            for method in getattr(route, "methods", ())
+        }
+    )
+    return JSONResponse(
+        {"detail": f"{request.method} is not allowed here; use {', '.join(allowed)}"},
+        status_code=405,
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 def install_common(app: FastAPI) -> None:

@@ -70,8 +70,11 @@ class BrokerConnection:
             try:
                 await self.broker.start()
                 self._producer = AIOKafkaProducer(
-                    bootstrap_servers=self._bootstrap_servers, client_id=f"{self._client_id}-outbox",
-                    acks="all", enable_idempotence=True, request_timeout_ms=10_000,
+                    bootstrap_servers=self._bootstrap_servers,
+                    client_id=f"{self._client_id}-outbox",
+                    acks="all",
+                    enable_idempotence=True,
+                    request_timeout_ms=10_000,
                 )
                 await self._producer.start()
                 self.connected = True
@@ -91,8 +94,9 @@ class BrokerConnection:
         self, topic: str, key: bytes, value: bytes, headers: dict[str, str]
     ) -> asyncio.Future[RecordMetadata]:
         assert self._producer is not None, "send() before connect_forever()"
-        return await self._producer.send(topic, value, key=key,
-                                         headers=[(name, text.encode()) for name, text in headers.items()])
+        return await self._producer.send(
+            topic, value, key=key, headers=[(name, text.encode()) for name, text in headers.items()]
+        )
 
     async def close(self) -> None:
         if self._producer is not None:
@@ -114,8 +118,9 @@ class LagGauge:
     async def measure(self, groups: dict[str, str]) -> dict[tuple[str, str], int]:
         """`groups` maps consumer group to topic; returns the lag of each (group, topic) whose topic exists."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap_servers, client_id=self._client_id)
-        ends = AIOKafkaConsumer(bootstrap_servers=self._bootstrap_servers, client_id=self._client_id,
-                                enable_auto_commit=False)
+        ends = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap_servers, client_id=self._client_id, enable_auto_commit=False
+        )
         await admin.start()
         await ends.start()
         try:
@@ -129,8 +134,9 @@ class LagGauge:
                 except GroupCoordinatorNotAvailableError:
                     continue  # a broker just started has no group coordinator yet: measured next time
                 end_offsets = await ends.end_offsets(partitions)
-                lags[(group, topic)] = sum(end_offsets[partition] - _committed(committed, partition)
-                                           for partition in partitions)
+                lags[(group, topic)] = sum(
+                    end_offsets[partition] - _committed(committed, partition) for partition in partitions
+                )
             return lags
         finally:
             await ends.stop()

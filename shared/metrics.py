@@ -10,12 +10,11 @@ OUTBOX_RELAY_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60),
 )
 CONSUMER_LAG = Gauge(
-    "filiera_consumer_lag", "Records a consumer group has still to read (committed offset to the topic's end)",
+    "filiera_consumer_lag",
+    "Records a consumer group has still to read (committed offset to the topic's end)",
     ["consumer", "topic"],
 )
 EVENTS_CONSUMED = Counter(
     "filiera_events_consumed_total", "Events handled by a consumer", ["consumer", "topic", "outcome"]
 )
-HTTP_REQUESTS = Histogram(
-    "filiera_http_request_seconds", "HTTP request duration", ["method", "route", "status"]
-)
+HTTP_REQUESTS = Histogram("filiera_http_request_seconds", "HTTP request duration", ["method", "route", "status"])

@@ -44,8 +44,13 @@ def run_alembic_env(metadata: MetaData) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     assert url is not None
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=is_sqlite(url),
-                          render_item=_render_item)
+        context.configure(
+            url=url,
+            target_metadata=metadata,
+            literal_binds=True,
+            render_as_batch=is_sqlite(url),
+            render_item=_render_item,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -70,7 +75,6 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
 
 
 def _migrate(connection: Connection, metadata: MetaData, sqlite: bool) -> None:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite,
-                      render_item=_render_item)
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite, render_item=_render_item)
     with context.begin_transaction():
         context.run_migrations()

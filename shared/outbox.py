@@ -128,13 +128,14 @@ class OutboxRelay:
         futures: list[asyncio.Future[RecordMetadata]] = []
         try:
             for row in rows:
-                futures.append(await self._send(row.topic, row.key.encode(), row.payload.encode(),
-                                                json.loads(row.headers)))
+                futures.append(
+                    await self._send(row.topic, row.key.encode(), row.payload.encode(), json.loads(row.headers))
+                )
                 self._in_flight.add(row.id)  # type: ignore[arg-type]
         finally:
             # If the producer refuses a row, those it already took are still settled; the rest stay pending.
             if futures:
-                settling = asyncio.create_task(self._settle(rows[:len(futures)], futures))
+                settling = asyncio.create_task(self._settle(rows[: len(futures)], futures))
                 self._settling.add(settling)
                 settling.add_done_callback(self._settling.discard)
         return len(rows)

@@ -135,7 +135,9 @@ class ServiceRuntime:
         kafka_task.cancel()
         self.relay.stop()
         self._stopping.set()
-        await self._bounded("stopping the relay and periodic jobs", asyncio.gather(*self._tasks, return_exceptions=True))
+        await self._bounded(
+            "stopping the relay and periodic jobs", asyncio.gather(*self._tasks, return_exceptions=True)
+        )
         if self.kafka.connected:
             await self._bounded("waiting for Kafka acknowledgements", self.relay.drain())
         await self._bounded("closing the Kafka connection", self.kafka.close())

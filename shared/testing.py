@@ -36,8 +36,15 @@ class LocalKeys:
 
 def bearer(person_id: str, role: str = "company_member", company_id: str | None = None) -> dict[str, str]:
     now = datetime.now(UTC)
-    claims: dict[str, Any] = {"sub": person_id, "iss": "filiera-members", "aud": "filiera", "iat": now,
-                              "exp": now + timedelta(minutes=15), "kind": "person", "role": role}
+    claims: dict[str, Any] = {
+        "sub": person_id,
+        "iss": "filiera-members",
+        "aud": "filiera",
+        "iat": now,
+        "exp": now + timedelta(minutes=15),
+        "kind": "person",
+        "role": role,
+    }
     if company_id:
         claims["company_id"] = company_id
     token = jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": KEY_ID})
@@ -47,8 +54,16 @@ def bearer(person_id: str, role: str = "company_member", company_id: str | None 
 def partner_bearer(client_id: str, scopes: str = "") -> dict[str, str]:
     """A partner system's client-credentials token, as members signs it."""
     now = datetime.now(UTC)
-    claims = {"sub": client_id, "iss": "filiera-members", "aud": "filiera", "iat": now,
-              "exp": now + timedelta(minutes=15), "kind": "partner", "role": "partner", "scope": scopes}
+    claims = {
+        "sub": client_id,
+        "iss": "filiera-members",
+        "aud": "filiera",
+        "iat": now,
+        "exp": now + timedelta(minutes=15),
+        "kind": "partner",
+        "role": "partner",
+        "scope": scopes,
+    }
     token = jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": KEY_ID})
     return {"Authorization": f"Bearer {token}"}
 
@@ -56,19 +71,31 @@ def partner_bearer(client_id: str, scopes: str = "") -> dict[str, str]:
 @contextmanager
 def serving_jwks() -> Iterator[str]:
     """A JWKS endpoint for a service running as its own process; yields its URL."""
-    key = {**RSAAlgorithm.to_jwk(SIGNING_KEY.public_key(), as_dict=True), "kid": KEY_ID, "alg": "RS256",
-           "use": "sig"}
+    key = {**RSAAlgorithm.to_jwk(SIGNING_KEY.public_key(), as_dict=True), "kid": KEY_ID, "alg": "RS256", "use": "sig"}
     body = json.dumps({"keys": [key]}).encode()
     with serving(lambda *_: (200, "application/json", body)) as url:
         yield f"{url}/.well-known/jwks.json"
 
 
-async def publish_fact(bootstrap: str, topic: str, event_type: str, subject: str, data: dict[str, Any],
-                       source: str = "/filiera/members", event_id: str | None = None) -> str:
+async def publish_fact(
+    bootstrap: str,
+    topic: str,
+    event_type: str,
+    subject: str,
+    data: dict[str, Any],
+    source: str = "/filiera/members",
+    event_id: str | None = None,
+) -> str:
     """Another service's fact, published as it publishes them (CloudEvent, key = the aggregate's id); the same
     `event_id` twice is Kafka delivering one fact twice. Returns the fact's id."""
-    fact = CloudEvent(id=event_id or str(uuid.uuid4()), source=source, type=event_type, subject=subject,
-                      time=datetime.now(UTC), data=data)
+    fact = CloudEvent(
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=event_type,
+        subject=subject,
+        time=datetime.now(UTC),
+        data=data,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
@@ -78,8 +105,11 @@ async def publish_fact(bootstrap: str, topic: str, event_type: str, subject: str
     return fact.id
 
 
-async def until_stored(sessions: async_sessionmaker[AsyncSession],
-                       condition: Callable[[AsyncSession], Awaitable[bool]], timeout: float = 30) -> None:
+async def until_stored(
+    sessions: async_sessionmaker[AsyncSession],
+    condition: Callable[[AsyncSession], Awaitable[bool]],
+    timeout: float = 30,
+) -> None:
     """Wait until the service's own database shows what a consumed fact should have done."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -20,8 +20,10 @@ Paragraph = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-
 # A web address people can open: a website, an online event's link. Whitespace is spelled out rather than
 # written \s, because regex engines (Python, Rust in pydantic, ECMAScript in clients) disagree on what \s covers.
 _NOT_SPACE = "^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-WebUrl = Annotated[str, StringConstraints(
-    pattern=f"^https?://[{_NOT_SPACE}/?#]+\\.[{_NOT_SPACE}/?#]+(/[{_NOT_SPACE}]*)?$", max_length=300)]
+WebUrl = Annotated[
+    str,
+    StringConstraints(pattern=f"^https?://[{_NOT_SPACE}/?#]+\\.[{_NOT_SPACE}/?#]+(/[{_NOT_SPACE}]*)?$", max_length=300),
+]
 
 
 def fold(text: str) -> str:
@@ -53,8 +55,9 @@ class PartialUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _null_only_where_clearable(self) -> Self:
-        refused = sorted(name for name in self.model_fields_set
-                         if getattr(self, name) is None and name not in self.clearable)
+        refused = sorted(
+            name for name in self.model_fields_set if getattr(self, name) is None and name not in self.clearable
+        )
         if refused:
             raise ValueError(f"{', '.join(refused)} cannot be null: leave the field out to keep its value")
         return self

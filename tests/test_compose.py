@@ -20,8 +20,12 @@ from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SETTINGS: dict[str, type[ServiceSettings]] = {"members": MembersSettings, "events": EventsSettings,
-                                              "funding": FundingSettings, "notifications": NotificationsSettings}
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "members": MembersSettings,
+    "events": EventsSettings,
+    "funding": FundingSettings,
+    "notifications": NotificationsSettings,
+}
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
@@ -58,8 +62,11 @@ def test_the_gateway_routes_to_every_service_with_every_variable_its_template_ne
         assert gateway["environment"][f"FILIERA_{service.name.upper()}_UPSTREAM"] == f"{service.name}:8000"
         assert f"location /api/{service.name}/" in template
     mounted = {volume.split(":")[0] for volume in gateway["volumes"]}
-    assert {"./deploy/gateway/filiera.conf.template", "./deploy/gateway/preflight.conf",
-            "./deploy/gateway/docs.html"} <= mounted
+    assert {
+        "./deploy/gateway/filiera.conf.template",
+        "./deploy/gateway/preflight.conf",
+        "./deploy/gateway/docs.html",
+    } <= mounted
 
 
 def test_no_two_containers_claim_a_host_port() -> None:

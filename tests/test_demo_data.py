@@ -26,13 +26,45 @@ FUNDING_FIXTURES = run.ROOT / "services" / "funding" / "tests" / "fixtures"
 
 # The frazioni of the Comune di Capannori.
 FRAZIONI = {
-    "Badia di Cantignano", "Camigliano", "Capannori", "Carraia", "Castelvecchio di Compito", "Colle di Compito",
-    "Colognora di Compito", "Coselli", "Gragnano", "Guamo", "Lammari", "Lappato", "Lunata", "Marlia",
-    "Massa Macinaia", "Matraia", "Paganico", "Parezzana", "Petrognano", "Pieve di Compito", "Pieve San Paolo",
-    "Ruota", "San Colombano", "San Gennaro", "San Giusto di Compito", "San Ginese di Compito",
-    "San Leonardo in Treponzio", "Sant'Andrea di Compito", "Sant'Andrea in Caprile", "Santa Margherita",
-    "Segromigno in Monte", "Segromigno in Piano", "Tassignano", "Tofori", "Toringo", "Valgiano", "Verciano",
-    "Vorno", "Zone",
+    "Badia di Cantignano",
+    "Camigliano",
+    "Capannori",
+    "Carraia",
+    "Castelvecchio di Compito",
+    "Colle di Compito",
+    "Colognora di Compito",
+    "Coselli",
+    "Gragnano",
+    "Guamo",
+    "Lammari",
+    "Lappato",
+    "Lunata",
+    "Marlia",
+    "Massa Macinaia",
+    "Matraia",
+    "Paganico",
+    "Parezzana",
+    "Petrognano",
+    "Pieve di Compito",
+    "Pieve San Paolo",
+    "Ruota",
+    "San Colombano",
+    "San Gennaro",
+    "San Giusto di Compito",
+    "San Ginese di Compito",
+    "San Leonardo in Treponzio",
+    "Sant'Andrea di Compito",
+    "Sant'Andrea in Caprile",
+    "Santa Margherita",
+    "Segromigno in Monte",
+    "Segromigno in Piano",
+    "Tassignano",
+    "Tofori",
+    "Toringo",
+    "Valgiano",
+    "Verciano",
+    "Vorno",
+    "Zone",
 }
 # Footwear and its parts, rubber and plastic parts for footwear, leather goods, design studios.
 ATECO_OF_THE_CHAIN = ("15.20", "15.12", "22.19", "22.29", "74.10")
@@ -52,8 +84,13 @@ def people() -> list[demo.DemoPerson]:
 def test_about_65_companies_covering_the_district_s_trades() -> None:
     assert 60 <= len(DISTRICT.companies) <= 70
     capabilities = Counter(c for application in applications() for c in application["capabilities"])
-    for trade in (Capability.FINISHED_SHOES, Capability.SOLES, Capability.UPPERS, Capability.PATTERN_MAKING,
-                  Capability.LEATHER_CUTTING):
+    for trade in (
+        Capability.FINISHED_SHOES,
+        Capability.SOLES,
+        Capability.UPPERS,
+        Capability.PATTERN_MAKING,
+        Capability.LEATHER_CUTTING,
+    ):
         assert capabilities[trade] >= 5, trade
     assert sum(a["ateco_primary"] == "15.20.10" for a in applications()) >= 15  # shoe factories
 
@@ -191,13 +228,18 @@ def check_the_district_is_listed(api: httpx.Client) -> None:
     for source in demo.FUNDING_SOURCES:
         assert api.get("/funding/calls", params={"source": source}).json()["total"] > 0, source
 
-    governance = {(term["office"], term["person_name"], term["company_name"])
-                  for term in api.get("/members/governance").json()}
-    assert governance == {(seat.office, DISTRICT.person(seat.person).name,
-                           DISTRICT.company_of(seat.person).application["legal_name"]) for seat in DISTRICT.seats}
+    governance = {
+        (term["office"], term["person_name"], term["company_name"]) for term in api.get("/members/governance").json()
+    }
+    assert governance == {
+        (seat.office, DISTRICT.person(seat.person).name, DISTRICT.company_of(seat.person).application["legal_name"])
+        for seat in DISTRICT.seats
+    }
 
-    login = api.post("/members/auth/token", data={"grant_type": "password", "password": DISTRICT.password,
-                                                  "username": DISTRICT.logins["company_member"]})
+    login = api.post(
+        "/members/auth/token",
+        data={"grant_type": "password", "password": DISTRICT.password, "username": DISTRICT.logins["company_member"]},
+    )
     assert login.status_code == 200, login.text
     me = api.get("/members/people/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}).json()
     assert (me["company_id"], me["role"]) == (ids[host.application["legal_name"]], "company_member")

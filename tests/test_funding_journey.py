@@ -19,13 +19,19 @@ from tests.test_member_journey import eventually
 
 @pytest.fixture
 def services(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, httpx.Client]]:
-    members_env = {"MEMBERS_DATABASE_URL": postgres.new_database(), "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                   "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL, "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                   "MEMBERS_OUTBOX_POLL_INTERVAL_SECONDS": "0.3"}
+    members_env = {
+        "MEMBERS_DATABASE_URL": postgres.new_database(),
+        "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL,
+        "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "MEMBERS_OUTBOX_POLL_INTERVAL_SECONDS": "0.3",
+    }
     with service_process("services.members.app:create_app", members_env, tmp_path / "members.log") as members:
-        funding_env = {"FUNDING_DATABASE_URL": postgres.new_database(),
-                       "FUNDING_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                       "FUNDING_JWKS_URL": f"{members}/.well-known/jwks.json"}
+        funding_env = {
+            "FUNDING_DATABASE_URL": postgres.new_database(),
+            "FUNDING_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "FUNDING_JWKS_URL": f"{members}/.well-known/jwks.json",
+        }
         with service_process("services.funding.app:create_app", funding_env, tmp_path / "funding.log") as funding:
             with httpx.Client(base_url=members, timeout=10) as m, httpx.Client(base_url=funding, timeout=10) as f:
                 yield m, f
@@ -48,14 +54,22 @@ async def test_an_approved_company_is_told_of_the_calls_that_fit_it(
     assert eventually(matched).status_code == 200
     match = funding.get(f"/companies/{company['id']}/matches", headers=owner).json()[0]
     assert match["call_id"] == call["id"]
-    assert match["reasons"][:3] == ["ATECO 15.20.10 eligible (call open to 15.20)", "open to companies in Toscana",
-                                    "open to small companies"]
+    assert match["reasons"][:3] == [
+        "ATECO 15.20.10 eligible (call open to 15.20)",
+        "open to companies in Toscana",
+        "open to small companies",
+    ]
 
     members.post(f"/companies/{company['id']}/withdraw", headers=staff, json={"reason": "cessata attività"})
-    facts = await kafka_reader.read("funding.matches.v1", lambda fs: any(
-        f["subject"] == company["id"] and f["type"] == "funding.match.withdrawn" for f in fs), timeout=60)
-    assert [f["type"] for f in facts if f["subject"] == company["id"]] == ["funding.match.found",
-                                                                        "funding.match.withdrawn"]
+    facts = await kafka_reader.read(
+        "funding.matches.v1",
+        lambda fs: any(f["subject"] == company["id"] and f["type"] == "funding.match.withdrawn" for f in fs),
+        timeout=60,
+    )
+    assert [f["type"] for f in facts if f["subject"] == company["id"]] == [
+        "funding.match.found",
+        "funding.match.withdrawn",
+    ]
 
 
 def _token(members: httpx.Client, email: str, password: str) -> dict[str, str]:

@@ -35,8 +35,9 @@ def stand_in(name: str) -> tuple[ThreadingHTTPServer, str]:
             if self.path == "/inbox/stream":
                 self._stream()
                 return
-            body = json.dumps({"service": name, "path": self.path,
-                               "request_id": self.headers.get("X-Request-ID")}).encode()
+            body = json.dumps(
+                {"service": name, "path": self.path, "request_id": self.headers.get("X-Request-ID")}
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("X-Request-ID", self.headers.get("X-Request-ID") or "none")  # as our services echo it
@@ -69,8 +70,12 @@ def stand_in(name: str) -> tuple[ThreadingHTTPServer, str]:
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     servers = {name: stand_in(name) for name in SERVICES}
-    running = Gateway(tmp_path_factory.mktemp("gateway"), free_port(),
-                      {name: address for name, (_, address) in servers.items()}, WEB_ORIGIN)
+    running = Gateway(
+        tmp_path_factory.mktemp("gateway"),
+        free_port(),
+        {name: address for name, (_, address) in servers.items()},
+        WEB_ORIGIN,
+    )
     running.start()
     try:
         yield running
@@ -105,24 +110,29 @@ def test_the_correlation_id_is_kept_or_made_and_returned(gateway: Gateway) -> No
 
 
 def test_bodies_over_one_megabyte_are_refused(gateway: Gateway) -> None:
-    assert httpx.post(f"{gateway.url}/api/members/companies/applications", content=b"x" * 1_000_000).status_code \
-        == 200
-    assert httpx.post(f"{gateway.url}/api/members/companies/applications",
-                      content=b"x" * 1_100_000).status_code == 413
+    assert httpx.post(f"{gateway.url}/api/members/companies/applications", content=b"x" * 1_000_000).status_code == 200
+    assert httpx.post(f"{gateway.url}/api/members/companies/applications", content=b"x" * 1_100_000).status_code == 413
 
 
 def test_logins_are_limited_to_five_a_minute_per_client(gateway: Gateway) -> None:
-    statuses = [httpx.post(f"{gateway.url}/api/members/auth/token", data={"username": "a", "password": "b"}
-                           ).status_code for _ in range(7)]
+    statuses = [
+        httpx.post(f"{gateway.url}/api/members/auth/token", data={"username": "a", "password": "b"}).status_code
+        for _ in range(7)
+    ]
     assert statuses[:5] == [200] * 5
     assert statuses[5:] == [429, 429]
     assert httpx.get(f"{gateway.url}/api/members/directory").status_code == 200, "other routes are not limited so"
 
 
 def test_cors_answers_the_web_client_only(gateway: Gateway) -> None:
-    preflight = httpx.options(f"{gateway.url}/api/events/events", headers={
-        "Origin": WEB_ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    preflight = httpx.options(
+        f"{gateway.url}/api/events/events",
+        headers={
+            "Origin": WEB_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]

@@ -60,12 +60,24 @@ class LocalPlatform:
 def local_platform(data_dir: Path, port_base: int, demo: bool = False) -> Iterator[LocalPlatform]:
     """`./filiera run`, empty unless `demo` (tests/test_demo_data.py starts it with the demo district)."""
     env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(FILIERA_DATA_DIR=str(data_dir), FILIERA_PORT_BASE=str(port_base), FILIERA_MAIL_PORT=str(free_port()),
-               FILIERA_GATEWAY_PORT=str(free_port()), FILIERA_DEMO="1" if demo else "0")
+    env.update(
+        FILIERA_DATA_DIR=str(data_dir),
+        FILIERA_PORT_BASE=str(port_base),
+        FILIERA_MAIL_PORT=str(free_port()),
+        FILIERA_GATEWAY_PORT=str(free_port()),
+        FILIERA_DEMO="1" if demo else "0",
+    )
     # A session of its own: if the test fails, the runner's children (Kafka, services, nginx) go with it instead
     # of living on and, reconnecting to a port a later broker reuses, joining that broker's consumer groups.
-    process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy.local.run"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     gateway_url = f"http://127.0.0.1:{env['FILIERA_GATEWAY_PORT']}"
     platform = LocalPlatform(process, f"http://127.0.0.1:{port_base}", gateway_url)
     try:
@@ -83,11 +95,13 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
         kafka = platform.wait_until_running()
         notifications_url = f"http://127.0.0.1:{port_base + 3}"
         # Staff exist before anyone applies: the notifications service has read of the demo admin (welcomed them).
-        await staff_inbox_shows(platform.members_url, notifications_url, tmp_path, "Il tuo accesso a Filiera è pronto",
-                                "Il tuo accesso")
+        await staff_inbox_shows(
+            platform.members_url, notifications_url, tmp_path, "Il tuo accesso a Filiera è pronto", "Il tuo accesso"
+        )
         async with httpx.AsyncClient(base_url=platform.members_url) as members:
-            applied = await members.post("/companies/applications",
-                                         json=application(PARTITE_IVA[0], "nuova@example.com"))
+            applied = await members.post(
+                "/companies/applications", json=application(PARTITE_IVA[0], "nuova@example.com")
+            )
             assert applied.status_code == 201, applied.text
             company_id = applied.json()["id"]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_base + 1}") as events_service:
@@ -96,20 +110,27 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_base + 2}") as funding_service:
             calls = await funding_service.get("/calls")
             assert calls.status_code == 200 and calls.json()["total"] == 0  # no feed is read unless configured
-        events = await KafkaReader(kafka).read("members.companies.v1",
-                                               lambda evs: any(e.get("subject") == company_id for e in evs))
+        events = await KafkaReader(kafka).read(
+            "members.companies.v1", lambda evs: any(e.get("subject") == company_id for e in evs)
+        )
         assert events[-1]["type"] == "members.company.applied"
-        await staff_inbox_shows(platform.members_url, notifications_url, tmp_path,
-                                "Nuova domanda di adesione: Calzaturificio Le Pianacce S.r.l.",
-                                "Nuova domanda di adesione")
+        await staff_inbox_shows(
+            platform.members_url,
+            notifications_url,
+            tmp_path,
+            "Nuova domanda di adesione: Calzaturificio Le Pianacce S.r.l.",
+            "Nuova domanda di adesione",
+        )
         assert platform.interrupt() == 0
     assert (tmp_path / "members.db").exists()
 
     with local_platform(tmp_path, port_base) as platform:
         platform.wait_until_running()
         async with httpx.AsyncClient(base_url=f"{platform.gateway_url}/api/members") as members:  # via the gateway
-            login = await members.post("/auth/token", data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL,
-                                                            "password": DEMO_ADMIN_PASSWORD})
+            login = await members.post(
+                "/auth/token",
+                data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL, "password": DEMO_ADMIN_PASSWORD},
+            )
             staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
             company = await members.get(f"/companies/{company_id}", headers=staff)
             assert company.status_code == 200
@@ -117,12 +138,15 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
         assert platform.interrupt() == 0
 
 
-async def staff_inbox_shows(members_url: str, notifications_url: str, data_dir: Path, title: str,
-                            email_text: str) -> None:
+async def staff_inbox_shows(
+    members_url: str, notifications_url: str, data_dir: Path, title: str, email_text: str
+) -> None:
     """The demo admin finds `title` in the in-app inbox, and an email with `email_text` in the mail catcher."""
     async with httpx.AsyncClient(base_url=members_url) as members:
-        login = await members.post("/auth/token", data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL,
-                                                        "password": DEMO_ADMIN_PASSWORD})
+        login = await members.post(
+            "/auth/token",
+            data={"grant_type": "password", "username": DEMO_ADMIN_EMAIL, "password": DEMO_ADMIN_PASSWORD},
+        )
         staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient(base_url=notifications_url) as notifications:
@@ -160,6 +184,7 @@ def what_happened(data_dir: Path) -> str:
     logs = []
     for service in SERVICES:
         lines = (data_dir / f"{service.name}.log").read_text(errors="replace").splitlines()
-        logs.append(f"--- {service.name}.log\n" + "\n".join(
-            [line for line in lines if '"filiera.http"' not in line][-40:]))
+        logs.append(
+            f"--- {service.name}.log\n" + "\n".join([line for line in lines if '"filiera.http"' not in line][-40:])
+        )
     return "\n".join(logs)

@@ -23,20 +23,28 @@ class Platform:
     events: httpx.Client
 
     def token(self, email: str, password: str) -> dict[str, str]:
-        response = self.members.post("/auth/token", data={"grant_type": "password", "username": email,
-                                                          "password": password})
+        response = self.members.post(
+            "/auth/token", data={"grant_type": "password", "username": email, "password": password}
+        )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture
 def platform(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Platform]:
-    members_env = {"MEMBERS_DATABASE_URL": postgres.new_database(), "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                   "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL, "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                   "MEMBERS_OUTBOX_POLL_INTERVAL_SECONDS": "0.3"}
+    members_env = {
+        "MEMBERS_DATABASE_URL": postgres.new_database(),
+        "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL,
+        "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "MEMBERS_OUTBOX_POLL_INTERVAL_SECONDS": "0.3",
+    }
     with service_process("services.members.app:create_app", members_env, tmp_path / "members.log") as members:
-        events_env = {"EVENTS_DATABASE_URL": postgres.new_database(), "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                      "EVENTS_JWKS_URL": f"{members}/.well-known/jwks.json"}
+        events_env = {
+            "EVENTS_DATABASE_URL": postgres.new_database(),
+            "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "EVENTS_JWKS_URL": f"{members}/.well-known/jwks.json",
+        }
         with service_process("services.events.app:create_app", events_env, tmp_path / "events.log") as events:
             with httpx.Client(base_url=members, timeout=10) as m, httpx.Client(base_url=events, timeout=10) as e:
                 yield Platform(m, e)
@@ -54,16 +62,16 @@ def eventually(attempt: Any, timeout: float = 60) -> httpx.Response:
 
 def test_an_approved_company_registers_its_people_and_suspension_stops_new_registrations(platform: Platform) -> None:
     staff = platform.token(ADMIN_EMAIL, ADMIN_PASSWORD)
-    applied = platform.members.post("/companies/applications",
-                                    json=application(PARTITE_IVA[0], "titolare@example.com"))
+    applied = platform.members.post("/companies/applications", json=application(PARTITE_IVA[0], "titolare@example.com"))
     company = applied.json()
     event = platform.events.post("/events", headers=staff, json=event_body(capacity=10)).json()
     platform.events.post(f"/events/{event['id']}/publish", headers=staff)
 
     platform.members.post(f"/companies/{company['id']}/approve", headers=staff)
     owner = platform.token("titolare@example.com", APPLICANT_PASSWORD)
-    registered = eventually(lambda: platform.events.post(f"/events/{event['id']}/registrations", headers=owner,
-                                                         json={}))
+    registered = eventually(
+        lambda: platform.events.post(f"/events/{event['id']}/registrations", headers=owner, json={})
+    )
     assert registered.status_code == 201, registered.text
     assert registered.json()["status"] == "confirmed"
 
@@ -74,9 +82,16 @@ def test_an_approved_company_registers_its_people_and_suspension_stops_new_regis
     named = eventually(named_from_members_people)
     assert named.status_code == 200, named.text
 
-    colleague = platform.members.post(f"/companies/{company['id']}/people", headers=owner, json={
-        "given_name": "Marco", "family_name": "Pieroni", "email": "marco@example.com",
-        "password": "orlatura-2026-ok"})
+    colleague = platform.members.post(
+        f"/companies/{company['id']}/people",
+        headers=owner,
+        json={
+            "given_name": "Marco",
+            "family_name": "Pieroni",
+            "email": "marco@example.com",
+            "password": "orlatura-2026-ok",
+        },
+    )
     assert colleague.status_code == 201
     marco = platform.token("marco@example.com", "orlatura-2026-ok")  # valid for minutes, whatever happens next
     platform.members.post(f"/companies/{company['id']}/suspend", headers=staff, json={"reason": "fees unpaid"})

@@ -41,8 +41,9 @@ OWNER_EMAIL = "titolare@calzaturificio-pianacce.example"
 COLLEAGUE_EMAIL = "chiara.lencioni@calzaturificio-pianacce.example"
 COLLEAGUE_PASSWORD = "tomaia-e-suola-2026"
 # The recorded search page lists the EU's open SME calls; at first the feed has nothing new to say.
-NOTHING_NEW = json.dumps({**json.loads(fixture("search-open-sme-calls.json")), "results": [],
-                          "totalResults": 0}).encode()
+NOTHING_NEW = json.dumps(
+    {**json.loads(fixture("search-open-sme-calls.json")), "results": [], "totalResults": 0}
+).encode()
 
 
 @dataclass
@@ -76,26 +77,42 @@ def platform(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pl
 
         def start(name: str, env: dict[str, str]) -> str:
             prefix = name.upper()
-            common = {f"{prefix}_DATABASE_URL": postgres.new_database(),
-                      f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                      f"{prefix}_OUTBOX_POLL_INTERVAL_SECONDS": "0.2",
-                      f"{prefix}_CONSUMER_LAG_INTERVAL_SECONDS": "1"}
-            return running.enter_context(service_process(f"services.{name}.app:create_app", {**common, **env},
-                                                         logs[name]))
+            common = {
+                f"{prefix}_DATABASE_URL": postgres.new_database(),
+                f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+                f"{prefix}_OUTBOX_POLL_INTERVAL_SECONDS": "0.2",
+                f"{prefix}_CONSUMER_LAG_INTERVAL_SECONDS": "1",
+            }
+            return running.enter_context(
+                service_process(f"services.{name}.app:create_app", {**common, **env}, logs[name])
+            )
 
-        members = start("members", {"MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL,
-                                    "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD})
+        members = start(
+            "members", {"MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL, "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        )
         jwks = f"{members}/.well-known/jwks.json"
         events = start("events", {"EVENTS_JWKS_URL": jwks})
-        funding = start("funding", {"FUNDING_JWKS_URL": jwks, "FUNDING_EU_SEARCH_URL": f"{feeds}/eu/search",
-                                    "FUNDING_EU_POLL_MINUTES": "600"})
-        notifications = start("notifications", {
-            "NOTIFICATIONS_JWKS_URL": jwks, "NOTIFICATIONS_SMTP_PORT": str(mail.port),
-            "NOTIFICATIONS_DISPATCH_INTERVAL_SECONDS": "0.2", "NOTIFICATIONS_INBOX_STREAM_POLL_SECONDS": "0.2",
-            "NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]'})
+        funding = start(
+            "funding",
+            {"FUNDING_JWKS_URL": jwks, "FUNDING_EU_SEARCH_URL": f"{feeds}/eu/search", "FUNDING_EU_POLL_MINUTES": "600"},
+        )
+        notifications = start(
+            "notifications",
+            {
+                "NOTIFICATIONS_JWKS_URL": jwks,
+                "NOTIFICATIONS_SMTP_PORT": str(mail.port),
+                "NOTIFICATIONS_DISPATCH_INTERVAL_SECONDS": "0.2",
+                "NOTIFICATIONS_INBOX_STREAM_POLL_SECONDS": "0.2",
+                "NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
+            },
+        )
         upstreams = {"members": members, "events": events, "funding": funding, "notifications": notifications}
-        gateway = Gateway(tmp_path / "gateway", free_port(),
-                          {name: url.removeprefix("http://") for name, url in upstreams.items()}, WEB_ORIGIN)
+        gateway = Gateway(
+            tmp_path / "gateway",
+            free_port(),
+            {name: url.removeprefix("http://") for name, url in upstreams.items()},
+            WEB_ORIGIN,
+        )
         gateway.start()
         running.callback(gateway.stop)
         yield Platform(gateway, upstreams, logs, mail.folder, eu_feed, receiver, kafka_bootstrap)
@@ -107,14 +124,24 @@ async def test_from_application_to_erasure_through_the_gateway_and_the_public_to
         # Staff log in; a partner system (the Chamber of Commerce) subscribes to new funding calls.
         staff = await login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
         partner = await partner_login(api, staff)
-        endpoint = await api.post("/notifications/webhooks/endpoints", headers=partner, json={
-            "url": platform.partner_receiver.url, "event_types": ["funding.call.published"],
-            "contact_email": "sistemi@cameracommercio-lucca.example"})
+        endpoint = await api.post(
+            "/notifications/webhooks/endpoints",
+            headers=partner,
+            json={
+                "url": platform.partner_receiver.url,
+                "event_types": ["funding.call.published"],
+                "contact_email": "sistemi@cameracommercio-lucca.example",
+            },
+        )
         assert endpoint.status_code == 201, endpoint.text
 
         # A company applies and staff approve it, with a request id the gateway passes on.
-        applied = await api.post("/members/companies/applications", json=application(
-            PARTITE_IVA[2], OWNER_EMAIL, interests=["manufacturing innovation", "industrial ecosystem"]))
+        applied = await api.post(
+            "/members/companies/applications",
+            json=application(
+                PARTITE_IVA[2], OWNER_EMAIL, interests=["manufacturing innovation", "industrial ecosystem"]
+            ),
+        )
         assert applied.status_code == 201, applied.text
         company = applied.json()
         approved = await traced.post(f"/members/companies/{company['id']}/approve", headers=staff)
@@ -123,23 +150,32 @@ async def test_from_application_to_erasure_through_the_gateway_and_the_public_to
 
         # Its admin adds a colleague, who registers for a training course and gets the confirmation with an .ics.
         owner = await login(api, OWNER_EMAIL, APPLICANT_PASSWORD)
-        added = await api.post(f"/members/companies/{company['id']}/people", headers=owner, json={
-            "given_name": "Chiara", "family_name": "Lencioni", "email": COLLEAGUE_EMAIL,
-            "password": COLLEAGUE_PASSWORD})
+        added = await api.post(
+            f"/members/companies/{company['id']}/people",
+            headers=owner,
+            json={
+                "given_name": "Chiara",
+                "family_name": "Lencioni",
+                "email": COLLEAGUE_EMAIL,
+                "password": COLLEAGUE_PASSWORD,
+            },
+        )
         assert added.status_code == 201, added.text
         colleague_id = added.json()["id"]
         colleague = await login(api, COLLEAGUE_EMAIL, COLLEAGUE_PASSWORD)
         course = await published_training(api, staff)
-        registered = await eventually(lambda: api.post(f"/events/events/{course['id']}/registrations",
-                                                       headers=colleague, json={}))
+        registered = await eventually(
+            lambda: api.post(f"/events/events/{course['id']}/registrations", headers=colleague, json={})
+        )
         assert registered.status_code == 201 and registered.json()["status"] == "confirmed", registered.text
         confirmation = await one_email(platform, COLLEAGUE_EMAIL, lambda m: "ics" in attachment_types(m))
         entry = calendar_entry(confirmation)
         assert str(entry["UID"]).startswith(course["id"])
         assert entry.decoded("DTSTART") == datetime.fromisoformat(course["starts_at"])
         assert entry.decoded("DTEND") == datetime.fromisoformat(course["ends_at"])
-        search = await api.post("/funding/searches", headers=colleague, json={"name": "Innovazione",
-                                                                              "text": "innovation"})
+        search = await api.post(
+            "/funding/searches", headers=colleague, json={"name": "Innovazione", "text": "innovation"}
+        )
         assert search.status_code == 201, search.text
 
         # A new EU call appears in the feed; the colleague, watching the inbox live, sees the alert.
@@ -185,28 +221,44 @@ async def test_from_application_to_erasure_through_the_gateway_and_the_public_to
 
 
 async def login(api: httpx.AsyncClient, email_address: str, password: str) -> dict[str, str]:
-    answer = await api.post("/members/auth/token", data={"grant_type": "password", "username": email_address,
-                                                         "password": password})
+    answer = await api.post(
+        "/members/auth/token", data={"grant_type": "password", "username": email_address, "password": password}
+    )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 async def partner_login(api: httpx.AsyncClient, staff: dict[str, str]) -> dict[str, str]:
-    client = await api.post("/members/partner-clients", headers=staff, json={
-        "name": "Camera di Commercio di Lucca", "scopes": ["webhooks:manage"]})
+    client = await api.post(
+        "/members/partner-clients",
+        headers=staff,
+        json={"name": "Camera di Commercio di Lucca", "scopes": ["webhooks:manage"]},
+    )
     assert client.status_code == 201, client.text
-    answer = await api.post("/members/auth/token", data={
-        "grant_type": "client_credentials", "client_id": client.json()["client_id"],
-        "client_secret": client.json()["client_secret"]})
+    answer = await api.post(
+        "/members/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client.json()["client_id"],
+            "client_secret": client.json()["client_secret"],
+        },
+    )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 async def published_training(api: httpx.AsyncClient, staff: dict[str, str]) -> dict[str, Any]:
     starts = (datetime.now(ROME) + timedelta(days=10)).replace(hour=14, minute=30, second=0, microsecond=0)
-    created = await api.post("/events/events", headers=staff, json=event_body(
-        title_it="Sostenibilità nella filiera della calzatura", title_en="Sustainability in the footwear chain",
-        starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=3)).isoformat()))
+    created = await api.post(
+        "/events/events",
+        headers=staff,
+        json=event_body(
+            title_it="Sostenibilità nella filiera della calzatura",
+            title_en="Sustainability in the footwear chain",
+            starts_at=starts.isoformat(),
+            ends_at=(starts + timedelta(hours=3)).isoformat(),
+        ),
+    )
     assert created.status_code == 201, created.text
     published = await api.post(f"/events/events/{created.json()['id']}/publish", headers=staff)
     assert published.status_code == 200, published.text
@@ -246,8 +298,9 @@ async def first_of(arrived: asyncio.Queue[Any], wanted: Callable[[Any], bool], t
 
 async def read_public_topic(bootstrap: str, topic: str, subject: str) -> dict[str, Any]:
     """What a partner's own consumer sees: JSON CloudEvents on a topic, read from the start in its own group."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"partner-{uuid.uuid4()}",
-                                auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"partner-{uuid.uuid4()}", auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         async with asyncio.timeout(30):
@@ -266,8 +319,9 @@ async def registrations_say_erased(api: httpx.AsyncClient, event_id: str, staff:
     return httpx.Response(200 if erased else 404, json=listed)
 
 
-async def nothing_left(api: httpx.AsyncClient, path: str, person: dict[str, str], key: str | None = None
-                       ) -> httpx.Response:
+async def nothing_left(
+    api: httpx.AsyncClient, path: str, person: dict[str, str], key: str | None = None
+) -> httpx.Response:
     answer = (await api.get(path, headers=person)).json()
     left = answer[key] if key else answer
     return httpx.Response(404 if left else 200, json=answer)
@@ -284,8 +338,9 @@ async def eventually(attempt: Callable[[], Any], timeout: float = 60) -> httpx.R
 # ---- reading what arrived --------------------------------------------------------------------------------------
 
 
-async def one_email(platform: Platform, address: str, wanted: Callable[[Message], bool],
-                    timeout: float = 60) -> Message:
+async def one_email(
+    platform: Platform, address: str, wanted: Callable[[Message], bool], timeout: float = 60
+) -> Message:
     async with asyncio.timeout(timeout):
         while not (found := [m for m in platform.emails_to(address) if wanted(m)]):
             await asyncio.sleep(0.3)

@@ -58,8 +58,14 @@ class DemoPerson:
 
     def colleague_body(self, password: str) -> dict[str, Any]:
         """What a company's admin sends to add this person (the members API's PersonCreate)."""
-        return {"given_name": self.given_name, "family_name": self.family_name, "email": self.email,
-                "job_title": self.job_title, "role": self.role, "password": password}
+        return {
+            "given_name": self.given_name,
+            "family_name": self.family_name,
+            "email": self.email,
+            "job_title": self.job_title,
+            "role": self.role,
+            "password": password,
+        }
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,12 @@ class DemoCompany:
 
     def application_body(self, password: str) -> dict[str, Any]:
         """What the company sends to apply (the members API's CompanyApplication), its admin as the applicant."""
-        applicant = {"given_name": self.admin.given_name, "family_name": self.admin.family_name,
-                     "email": self.admin.email, "password": password}
+        applicant = {
+            "given_name": self.admin.given_name,
+            "family_name": self.admin.family_name,
+            "email": self.admin.email,
+            "password": password,
+        }
         return {**self.application, "applicant": applicant}
 
 
@@ -105,8 +115,13 @@ class DemoEvent:
     def request(self, today: date, organiser_id: str | None) -> dict[str, Any]:
         day = self.schedule.day_after(today).isoformat()
         # Times without an offset are read in the event's time zone.
-        return {**self.body, "time_zone": "Europe/Rome", "starts_at": f"{day}T{self.schedule.starts}:00",
-                "ends_at": f"{day}T{self.schedule.ends}:00", "organiser_company_id": organiser_id}
+        return {
+            **self.body,
+            "time_zone": "Europe/Rome",
+            "starts_at": f"{day}T{self.schedule.starts}:00",
+            "ends_at": f"{day}T{self.schedule.ends}:00",
+            "organiser_company_id": organiser_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -146,8 +161,11 @@ def load_district(path: Path = DISTRICT_FILE) -> District:
     raw = yaml.safe_load(path.read_text())
     governance = raw["governance"]
     return District(
-        password=raw["password"], logins=raw["logins"], partner_client=raw["partner_client"],
-        term_starts=governance["term_starts"], term_years=governance["term_years"],
+        password=raw["password"],
+        logins=raw["logins"],
+        partner_client=raw["partner_client"],
+        term_starts=governance["term_starts"],
+        term_years=governance["term_years"],
         seats=tuple(Seat(**seat) for seat in governance["seats"]),
         events=tuple(_event(event) for event in raw["events"]),
         companies=tuple(_company(company) for company in raw["companies"]),
@@ -166,8 +184,10 @@ def _event(raw: dict[str, Any]) -> DemoEvent:
 
 def recorded_feeds() -> RecordedFeeds:
     """The funding sources as recorded from the real ones (copies of the funding tests' fixtures)."""
-    return RecordedFeeds(eu_pages=[(FEEDS_DIR / "search-open-sme-calls.json").read_bytes()],
-                         incentivi=("application/json", (FEEDS_DIR / "open-data-sample.json").read_bytes()))
+    return RecordedFeeds(
+        eu_pages=[(FEEDS_DIR / "search-open-sme-calls.json").read_bytes()],
+        incentivi=("application/json", (FEEDS_DIR / "open-data-sample.json").read_bytes()),
+    )
 
 
 # ---- the marker ------------------------------------------------------------------------------------------------
@@ -228,8 +248,9 @@ class Api:
     def every_page(self, path: str, headers: dict[str, str]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         while True:
-            page = self.call("GET", path, headers=headers,
-                             params={"page": len(items) // 100 + 1, "page_size": 100}).json()
+            page = self.call(
+                "GET", path, headers=headers, params={"page": len(items) // 100 + 1, "page_size": 100}
+            ).json()
             items.extend(page["items"])
             if not page["items"] or len(items) >= page["total"]:
                 return items
@@ -250,8 +271,10 @@ class SeedReport:
     partner_client: dict[str, Any]  # client_id and client_secret
 
     def summary(self) -> str:
-        return (f"demo data seeded in {self.seconds:.0f} s: {self.companies} companies in the directory, "
-                f"{self.terms} terms of office, {self.events} events, {self.calls} funding calls")
+        return (
+            f"demo data seeded in {self.seconds:.0f} s: {self.companies} companies in the directory, "
+            f"{self.terms} terms of office, {self.events} events, {self.calls} funding calls"
+        )
 
 
 def seed(gateway_url: str, staff_email: str, staff_password: str, district: District) -> SeedReport:
@@ -271,7 +294,8 @@ def seed(gateway_url: str, staff_email: str, staff_password: str, district: Dist
             terms=len(api.call("GET", "/members/governance").json()),
             events=len(api.call("GET", "/events/events").json()),
             calls=api.call("GET", "/funding/calls", params={"page_size": 1}).json()["total"],
-            seconds=time.monotonic() - started, partner_client=partner,
+            seconds=time.monotonic() - started,
+            partner_client=partner,
         )
 
 
@@ -307,27 +331,43 @@ def add_colleagues(api: Api, staff: dict[str, str], district: District, company_
             continue
         admin = api.login(company.admin.email, district.password)
         for person in missing:
-            api.call("POST", f"/members/companies/{company_ids[company.key]}/people", headers=admin,
-                     json=person.colleague_body(district.password))
+            api.call(
+                "POST",
+                f"/members/companies/{company_ids[company.key]}/people",
+                headers=admin,
+                json=person.colleague_body(district.password),
+            )
 
 
-def elect_governance(api: Api, staff: dict[str, str], district: District, company_ids: dict[str, str],
-                     today: date) -> None:
+def elect_governance(
+    api: Api, staff: dict[str, str], district: District, company_ids: dict[str, str], today: date
+) -> None:
     """Staff record the terms of office the assembly voted for, unless they are on record already."""
     term_from, term_to = district.term_of_office(today)
-    serving = {(term["office"], term["person_name"])
-               for term in api.call("GET", "/members/governance", params={"on": term_from.isoformat()}).json()}
+    serving = {
+        (term["office"], term["person_name"])
+        for term in api.call("GET", "/members/governance", params={"on": term_from.isoformat()}).json()
+    }
     for seat in district.seats:
         if (seat.office, district.person(seat.person).name) in serving:
             continue
         person_ids = people_of(api, staff, company_ids[district.company_of(seat.person).key])
-        api.call("POST", "/members/governance", headers=staff,
-                 json={"person_id": person_ids[seat.person], "office": seat.office,
-                       "term_from": term_from.isoformat(), "term_to": term_to.isoformat()})
+        api.call(
+            "POST",
+            "/members/governance",
+            headers=staff,
+            json={
+                "person_id": person_ids[seat.person],
+                "office": seat.office,
+                "term_from": term_from.isoformat(),
+                "term_to": term_to.isoformat(),
+            },
+        )
 
 
-def publish_events(api: Api, staff: dict[str, str], district: District, company_ids: dict[str, str],
-                   today: date) -> None:
+def publish_events(
+    api: Api, staff: dict[str, str], district: District, company_ids: dict[str, str], today: date
+) -> None:
     """Staff publish the network's events; a host company's admin its own. An event whose title is published
     already is skipped."""
     published = {event["title_it"] for event in api.call("GET", "/events/events").json()}

@@ -21,8 +21,15 @@ def nginx_binary() -> str:
 
 
 class Gateway:
-    def __init__(self, data_dir: Path, port: int, upstreams: dict[str, str], web_origin: str,
-                 api_rate: str = "50r/s", api_burst: int = 200) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        upstreams: dict[str, str],
+        web_origin: str,
+        api_rate: str = "50r/s",
+        api_burst: int = 200,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -42,24 +49,27 @@ class Gateway:
     def _write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Only ${FILIERA_...} is ours, as in the nginx image's envsubst; nginx's own $variables stay.
-        site = re.sub(r"\$\{(FILIERA_[A-Z_]+)\}", lambda found: self._values[found.group(1)],
-                      (GATEWAY_DIR / "filiera.conf.template").read_text())
+        site = re.sub(
+            r"\$\{(FILIERA_[A-Z_]+)\}",
+            lambda found: self._values[found.group(1)],
+            (GATEWAY_DIR / "filiera.conf.template").read_text(),
+        )
         (self.data_dir / "filiera.conf").write_text(site)
         main = self.data_dir / "nginx.conf"
         # Everything nginx writes stays in data_dir, so it runs without root and beside a system nginx.
         main.write_text(f"""
 worker_processes 1;
-pid {self.data_dir / 'nginx.pid'};
-error_log {self.data_dir / 'error.log'} warn;
+pid {self.data_dir / "nginx.pid"};
+error_log {self.data_dir / "error.log"} warn;
 events {{ worker_connections 1024; }}
 http {{
   include /etc/nginx/mime.types;
-  client_body_temp_path {self.data_dir / 'client_body'};
-  proxy_temp_path {self.data_dir / 'proxy'};
-  fastcgi_temp_path {self.data_dir / 'fastcgi'};
-  uwsgi_temp_path {self.data_dir / 'uwsgi'};
-  scgi_temp_path {self.data_dir / 'scgi'};
-  include {self.data_dir / 'filiera.conf'};
+  client_body_temp_path {self.data_dir / "client_body"};
+  proxy_temp_path {self.data_dir / "proxy"};
+  fastcgi_temp_path {self.data_dir / "fastcgi"};
+  uwsgi_temp_path {self.data_dir / "uwsgi"};
+  scgi_temp_path {self.data_dir / "scgi"};
+  include {self.data_dir / "filiera.conf"};
 }}
 """)
         return main
@@ -69,8 +79,11 @@ http {{
         binary = nginx_binary()
         subprocess.run([binary, "-t", "-q", "-c", str(config), "-p", str(self.data_dir)], check=True)
         log = open(self.data_dir / "nginx.out", "ab")  # noqa: SIM115 - lives as long as the process
-        self._process = subprocess.Popen([binary, "-c", str(config), "-p", str(self.data_dir), "-g", "daemon off;"],
-                                         stdout=log, stderr=subprocess.STDOUT)
+        self._process = subprocess.Popen(
+            [binary, "-c", str(config), "-p", str(self.data_dir), "-g", "daemon off;"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_ready(self.url, self._process, timeout, path="/docs")
 
     def stop(self) -> None:

@@ -13,12 +13,26 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_service(app_factory: str, port: int, env: dict[str, str], log: IO[bytes] | None = None,
-                  host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
+def start_service(
+    app_factory: str, port: int, env: dict[str, str], log: IO[bytes] | None = None, host: str = "127.0.0.1"
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", app_factory, "--host", host, "--port", str(port),
-         "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            app_factory,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
     )
 
 

@@ -73,8 +73,16 @@ def start_kafka() -> tuple[str, KafkaBroker | None]:
     return broker.bootstrap_servers, broker
 
 
-def service_environment(service: Service, *, database_url: str, kafka: str, members_url: str, smtp_port: int,
-                        web_url: str, first_admin: tuple[str, str]) -> dict[str, str]:
+def service_environment(
+    service: Service,
+    *,
+    database_url: str,
+    kafka: str,
+    members_url: str,
+    smtp_port: int,
+    web_url: str,
+    first_admin: tuple[str, str],
+) -> dict[str, str]:
     """What every way of running the whole platform on one machine (this runner, the system benchmark) sets for
     `service`: its database and Kafka, where members publishes its keys, its own address and the web client's for
     links, the mail server, and the first staff account."""
@@ -89,17 +97,25 @@ def service_environment(service: Service, *, database_url: str, kafka: str, memb
     if service.name == "events":
         env["EVENTS_PUBLIC_URL"] = service.url  # links in calendar entries
     if service.name == "notifications":
-        env |= {"NOTIFICATIONS_PUBLIC_URL": service.url,  # unsubscribe links
-                "NOTIFICATIONS_WEB_URL": web_url,  # links to what a message is about
-                "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(smtp_port)}
+        env |= {
+            "NOTIFICATIONS_PUBLIC_URL": service.url,  # unsubscribe links
+            "NOTIFICATIONS_WEB_URL": web_url,  # links to what a message is about
+            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+            "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+        }
     return env
 
 
 def local_environment(service: Service, kafka: str, feeds_url: str | None) -> dict[str, str]:
-    env = service_environment(service, database_url=f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
-                              kafka=kafka, members_url=MEMBERS.url, smtp_port=MAIL_PORT,
-                              web_url=f"http://127.0.0.1:{GATEWAY_PORT}",
-                              first_admin=(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD))
+    env = service_environment(
+        service,
+        database_url=f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
+        kafka=kafka,
+        members_url=MEMBERS.url,
+        smtp_port=MAIL_PORT,
+        web_url=f"http://127.0.0.1:{GATEWAY_PORT}",
+        first_admin=(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD),
+    )
     if service.name == "notifications":
         env["NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS"] = '["127.0.0.1"]'  # a partner's receiver on this machine
     if service.name == "funding" and feeds_url:
@@ -109,9 +125,13 @@ def local_environment(service: Service, kafka: str, feeds_url: str | None) -> di
 
 def check_ports_are_free() -> None:
     """Before starting anything: a port another program holds would otherwise show as a service that died."""
-    wanted = {f"{service.name} (FILIERA_PORT_BASE={PORT_BASE} + {index})": service.port
-              for index, service in enumerate(SERVICES)}
-    wanted.update({"the gateway (FILIERA_GATEWAY_PORT)": GATEWAY_PORT, "the mail catcher (FILIERA_MAIL_PORT)": MAIL_PORT})
+    wanted = {
+        f"{service.name} (FILIERA_PORT_BASE={PORT_BASE} + {index})": service.port
+        for index, service in enumerate(SERVICES)
+    }
+    wanted.update(
+        {"the gateway (FILIERA_GATEWAY_PORT)": GATEWAY_PORT, "the mail catcher (FILIERA_MAIL_PORT)": MAIL_PORT}
+    )
     if taken := [f"{port} for {name}" for name, port in wanted.items() if not port_is_free(port)]:
         raise SystemExit(f"ports taken by another program: {', '.join(taken)}. Stop it, or choose other ports.")
 
@@ -161,8 +181,10 @@ def seed_demo_data_once(gateway_url: str) -> demo.Marker | None:
 def print_demo_logins(marker: demo.Marker) -> None:
     district = demo.load_district()
     company = district.company_of(district.logins["company_admin"])
-    print(f"  company admin  {district.logins['company_admin']} / {district.password}  "
-          f"({company.application['legal_name']})")
+    print(
+        f"  company admin  {district.logins['company_admin']} / {district.password}  "
+        f"({company.application['legal_name']})"
+    )
     print(f"  company member {district.logins['company_member']} / {district.password}")
     print(f"  partner client {marker.partner_client_id} / {marker.partner_client_secret}  (client_credentials)")
 
@@ -177,8 +199,9 @@ def main() -> None:
     say(f"catching outgoing email on 127.0.0.1:{MAIL_PORT}: every message lands in {mail.folder} as .eml")
     mail.start()
     processes: list[subprocess.Popen[bytes]] = []
-    gateway = Gateway(DATA / "gateway", GATEWAY_PORT, {service.name: f"127.0.0.1:{service.port}" for service in SERVICES},
-                      WEB_ORIGIN)
+    gateway = Gateway(
+        DATA / "gateway", GATEWAY_PORT, {service.name: f"127.0.0.1:{service.port}" for service in SERVICES}, WEB_ORIGIN
+    )
     stopping = False
 
     def stop(*_: object) -> None:

@@ -73,8 +73,9 @@ def _visible(event: Event, principal: Principal | None) -> bool:
     return True
 
 
-async def _ensure_registrant_or_organiser(session: AsyncSession, registration: Registration,
-                                          principal: Principal) -> None:
+async def _ensure_registrant_or_organiser(
+    session: AsyncSession, registration: Registration, principal: Principal
+) -> None:
     if registration.person_id != principal.subject:
         commands.ensure_organiser(principal, await store.get_event(session, registration.event_id))
 
@@ -84,8 +85,12 @@ async def _ensure_registrant_or_organiser(session: AsyncSession, registration: R
 events = APIRouter(prefix="/events", tags=["events"], responses=ERRORS)
 
 
-@events.post("", status_code=201, response_model=EventPublic,
-             summary="Create an event, as a draft (staff, or a member company's admins for their company)")
+@events.post(
+    "",
+    status_code=201,
+    response_model=EventPublic,
+    summary="Create an event, as a draft (staff, or a member company's admins for their company)",
+)
 async def create_event(data: EventCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return EventPublic.of(await commands.create_event(uow, data, principal))
@@ -95,9 +100,14 @@ async def create_event(data: EventCreate, principal: CurrentPrincipal, uow: Unit
 async def list_events(
     uow: UnitOfWorkDep,
     event_type: Annotated[EventType | None, Query(alias="type")] = None,
-    from_day: Annotated[str | None, Query(alias="from", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                                          description="YYYY-MM-DD: events starting that day (in Italy) or later")]
-    = None,
+    from_day: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            description="YYYY-MM-DD: events starting that day (in Italy) or later",
+        ),
+    ] = None,
     include_past: bool = False,
 ) -> Any:
     statuses = [EventStatus.PUBLISHED, EventStatus.COMPLETED] if include_past else [EventStatus.PUBLISHED]
@@ -123,18 +133,24 @@ async def get_event(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkD
         return EventPublic.of(event)
 
 
-@events.patch("/{event_id:id}", response_model=EventPublic,
-              summary="Edit an event; confirmed registrations are kept (organisers)")
-async def update_event(event_id: Id, update: EventUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep,
-                       config: SettingsDep) -> Any:
+@events.patch(
+    "/{event_id:id}", response_model=EventPublic, summary="Edit an event; confirmed registrations are kept (organisers)"
+)
+async def update_event(
+    event_id: Id, update: EventUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep
+) -> Any:
     async with uow:
         event = await commands.update_event(uow, event_id, update, principal, config.offer_hours)
         return EventPublic.of(event)
 
 
 def _status_route(action: EventAction) -> None:
-    @events.post(f"/{{event_id:id}}/{action}", response_model=EventPublic, name=f"{action}_event",
-                 summary=f"{action.capitalize()} the event (organisers)")
+    @events.post(
+        f"/{{event_id:id}}/{action}",
+        response_model=EventPublic,
+        name=f"{action}_event",
+        summary=f"{action.capitalize()} the event (organisers)",
+    )
     async def change_status(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
         async with uow:
             event = await commands.change_event_status(uow, event_id, action, principal)
@@ -145,8 +161,12 @@ for _action in EventAction:
     _status_route(_action)
 
 
-@events.get("/{event_id:id}.ics", response_class=Response, summary="The event as an iCalendar file",
-            responses={200: {"content": {ICS: {}}}})
+@events.get(
+    "/{event_id:id}.ics",
+    response_class=Response,
+    summary="The event as an iCalendar file",
+    responses={200: {"content": {ICS: {}}}},
+)
 async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep, config: SettingsDep) -> Response:
     async with uow:
         event = await store.get_event(uow.session, event_id)
@@ -156,34 +176,48 @@ async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkD
     return Response(body, media_type=ICS, headers={"Content-Disposition": f'attachment; filename="{event.id}.ics"'})
 
 
-@events.post("/{event_id:id}/registrations", status_code=201, response_model=RegistrationCreated,
-             summary="Register: a seat while seats remain, else the waitlist (members with a token; guests on "
-                     "public events without one)")
-async def register(event_id: Id, request: RegistrationRequest, principal: OptionalPrincipal,
-                   uow: UnitOfWorkDep, desk: SeatDeskDep) -> Any:
+@events.post(
+    "/{event_id:id}/registrations",
+    status_code=201,
+    response_model=RegistrationCreated,
+    summary="Register: a seat while seats remain, else the waitlist (members with a token; guests on "
+    "public events without one)",
+)
+async def register(
+    event_id: Id, request: RegistrationRequest, principal: OptionalPrincipal, uow: UnitOfWorkDep, desk: SeatDeskDep
+) -> Any:
     async with uow:
         registration = await commands.prepare_registration(uow, event_id, principal, request.guest)
     registration = await desk.seat(registration)
     async with uow:
         public = await registration_public(uow.session, registration)
-        return RegistrationCreated.model_validate({**public.model_dump(),
-                                                   "checkin_token": registration.checkin_token})
+        return RegistrationCreated.model_validate({**public.model_dump(), "checkin_token": registration.checkin_token})
 
 
-@events.get("/{event_id:id}/registrations", response_model=list[RegistrationPublic],
-            summary="Everyone registered, in order of arrival (organisers)")
+@events.get(
+    "/{event_id:id}/registrations",
+    response_model=list[RegistrationPublic],
+    summary="Everyone registered, in order of arrival (organisers)",
+)
 async def event_registrations(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         commands.ensure_organiser(principal, await store.get_event(uow.session, event_id))
         registrations = await store.registrations_of_event(uow.session, event_id)
         waiting = [r.id for r in registrations if r.status == RegistrationStatus.WAITLISTED]
-        return [RegistrationPublic.model_validate({
-            **r.model_dump(), "waitlist_position": waiting.index(r.id) + 1 if r.id in waiting else None})
-            for r in registrations]
+        return [
+            RegistrationPublic.model_validate(
+                {**r.model_dump(), "waitlist_position": waiting.index(r.id) + 1 if r.id in waiting else None}
+            )
+            for r in registrations
+        ]
 
 
-@events.get("/{event_id:id}/attendance.csv", response_class=Response, summary="Attendance list (organisers)",
-            responses={200: {"content": {"text/csv": {}}}})
+@events.get(
+    "/{event_id:id}/attendance.csv",
+    response_class=Response,
+    summary="Attendance list (organisers)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
 async def attendance_csv(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Response:
     async with uow:
         event = await store.get_event(uow.session, event_id)
@@ -194,15 +228,28 @@ async def attendance_csv(event_id: Id, principal: CurrentPrincipal, uow: UnitOfW
     writer.writerow(["name", "email", "company_id", "guest_company", "status", "checked_in_at", "price_due_cents"])
     for r in registrations:
         if r.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED):
-            writer.writerow([r.name, r.email or "", r.company_id or "", r.guest_company or "", r.status,
-                             r.checked_in_at.isoformat() if r.checked_in_at else "", r.price_due_cents])
-    return Response(out.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="attendance-{event_id}.csv"'})
+            writer.writerow(
+                [
+                    r.name,
+                    r.email or "",
+                    r.company_id or "",
+                    r.guest_company or "",
+                    r.status,
+                    r.checked_in_at.isoformat() if r.checked_in_at else "",
+                    r.price_due_cents,
+                ]
+            )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="attendance-{event_id}.csv"'},
+    )
 
 
 @events.post("/{event_id:id}/feedback", status_code=201, summary="Rate the event 1-5 and comment, once (attendees)")
-async def leave_feedback(event_id: Id, data: FeedbackCreate, principal: CurrentPrincipal,
-                         uow: UnitOfWorkDep) -> dict[str, str]:
+async def leave_feedback(
+    event_id: Id, data: FeedbackCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep
+) -> dict[str, str]:
     async with uow:
         feedback = await commands.leave_feedback(uow, event_id, principal, data)
         return {"id": feedback.id}
@@ -215,9 +262,13 @@ async def feedback_summary(event_id: Id, principal: CurrentPrincipal, uow: UnitO
         feedback = await store.feedback_of_event(uow.session, event_id)
         attendees = sum(1 for r in await store.registrations_of_event(uow.session, event_id) if r.checked_in_at)
     ratings = {score: sum(1 for f in feedback if f.rating == score) for score in range(1, 6)}
-    return FeedbackSummary(responses=len(feedback), attendees=attendees, ratings=ratings,
-                           average_rating=round(sum(f.rating for f in feedback) / len(feedback), 2) if feedback else None,
-                           comments=[f.comment for f in feedback if f.comment])
+    return FeedbackSummary(
+        responses=len(feedback),
+        attendees=attendees,
+        ratings=ratings,
+        average_rating=round(sum(f.rating for f in feedback) / len(feedback), 2) if feedback else None,
+        comments=[f.comment for f in feedback if f.comment],
+    )
 
 
 # ---- registrations ---------------------------------------------------------------------------------------------
@@ -225,8 +276,11 @@ async def feedback_summary(event_id: Id, principal: CurrentPrincipal, uow: UnitO
 registrations = APIRouter(prefix="/registrations", tags=["registrations"], responses=ERRORS)
 
 
-@registrations.get("/{registration_id:id}", response_model=RegistrationPublic,
-                   summary="One registration (the registrant or the organisers)")
+@registrations.get(
+    "/{registration_id:id}",
+    response_model=RegistrationPublic,
+    summary="One registration (the registrant or the organisers)",
+)
 async def get_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         registration = await store.get_registration(uow.session, registration_id)
@@ -234,36 +288,50 @@ async def get_registration(registration_id: Id, principal: CurrentPrincipal, uow
         return await registration_public(uow.session, registration)
 
 
-@registrations.post("/{registration_id:id}/cancel", response_model=RegistrationPublic,
-                    summary="Cancel (the registrant until the deadline, or the organisers); a freed seat is offered "
-                            "to the first on the waitlist")
-async def cancel_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep,
-                              config: SettingsDep) -> Any:
+@registrations.post(
+    "/{registration_id:id}/cancel",
+    response_model=RegistrationPublic,
+    summary="Cancel (the registrant until the deadline, or the organisers); a freed seat is offered "
+    "to the first on the waitlist",
+)
+async def cancel_registration(
+    registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep
+) -> Any:
     async with uow:
         registration = await commands.cancel_registration(uow, registration_id, principal, config.offer_hours)
         return await registration_public(uow.session, registration)
 
 
-@registrations.post("/{registration_id:id}/accept-offer", response_model=RegistrationPublic,
-                    summary="Take the seat offered from the waitlist, before the offer lapses")
+@registrations.post(
+    "/{registration_id:id}/accept-offer",
+    response_model=RegistrationPublic,
+    summary="Take the seat offered from the waitlist, before the offer lapses",
+)
 async def accept_offer(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         registration = await commands.accept_offer(uow, registration_id, principal)
         return await registration_public(uow.session, registration)
 
 
-@registrations.post("/{registration_id:id}/approve", response_model=RegistrationPublic,
-                    summary="Approve a registration waiting for approval (organisers)")
+@registrations.post(
+    "/{registration_id:id}/approve",
+    response_model=RegistrationPublic,
+    summary="Approve a registration waiting for approval (organisers)",
+)
 async def approve_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         registration = await commands.decide_registration(uow, registration_id, principal, rejection_reason=None)
         return await registration_public(uow.session, registration)
 
 
-@registrations.post("/{registration_id:id}/reject", response_model=RegistrationPublic,
-                    summary="Reject a registration waiting for approval, saying why (organisers)")
-async def reject_registration(registration_id: Id, decision: RejectionReason, principal: CurrentPrincipal,
-                              uow: UnitOfWorkDep) -> Any:
+@registrations.post(
+    "/{registration_id:id}/reject",
+    response_model=RegistrationPublic,
+    summary="Reject a registration waiting for approval, saying why (organisers)",
+)
+async def reject_registration(
+    registration_id: Id, decision: RejectionReason, principal: CurrentPrincipal, uow: UnitOfWorkDep
+) -> Any:
     async with uow:
         registration = await commands.decide_registration(uow, registration_id, principal, decision.reason)
         return await registration_public(uow.session, registration)
@@ -274,15 +342,22 @@ async def reject_registration(registration_id: Id, decision: RejectionReason, pr
 doors = APIRouter(tags=["check-in and calendars"], responses=ERRORS)
 
 
-@doors.post("/check-in", response_model=CheckInResult,
-            summary="Check someone in by the code of their QR (organisers); a second scan is a 409 with the time")
+@doors.post(
+    "/check-in",
+    response_model=CheckInResult,
+    summary="Check someone in by the code of their QR (organisers); a second scan is a 409 with the time",
+)
 async def check_in(scan: CheckIn, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.check_in(uow, scan.token, principal)
 
 
-@doors.get("/qr/{token}.svg", response_class=Response, summary="The QR code of a check-in code, to show at the door",
-           responses={200: {"content": {"image/svg+xml": {}}}})
+@doors.get(
+    "/qr/{token}.svg",
+    response_class=Response,
+    summary="The QR code of a check-in code, to show at the door",
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
 async def qr_code(token: UrlSafeSecret, uow: UnitOfWorkDep) -> Response:
     async with uow:
         await store.registration_by_token(uow.session, token)
@@ -291,12 +366,17 @@ async def qr_code(token: UrlSafeSecret, uow: UnitOfWorkDep) -> Response:
     return Response(image.getvalue(), media_type="image/svg+xml")
 
 
-@doors.get("/calendar.ics", response_class=Response, summary="Subscribable feed of all published events",
-           responses={200: {"content": {ICS: {}}}})
+@doors.get(
+    "/calendar.ics",
+    response_class=Response,
+    summary="Subscribable feed of all published events",
+    responses={200: {"content": {ICS: {}}}},
+)
 async def public_calendar(uow: UnitOfWorkDep, config: SettingsDep) -> Response:
     async with uow:
-        found = await store.list_events(uow.session, [EventStatus.PUBLISHED, EventStatus.CANCELLED,
-                                                      EventStatus.COMPLETED], None, None)
+        found = await store.list_events(
+            uow.session, [EventStatus.PUBLISHED, EventStatus.CANCELLED, EventStatus.COMPLETED], None, None
+        )
     return Response(calendars.calendar_of(found, "Filiera — eventi del distretto", config.public_url), media_type=ICS)
 
 
@@ -304,8 +384,11 @@ class CalendarLink(BaseModel):
     url: str
 
 
-@doors.get("/me/calendar", response_model=CalendarLink,
-           summary="The address of one's private 'my events' feed (keep it secret: it needs no login)")
+@doors.get(
+    "/me/calendar",
+    response_model=CalendarLink,
+    summary="The address of one's private 'my events' feed (keep it secret: it needs no login)",
+)
 async def my_calendar_link(principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep) -> Any:
     async with uow:
         feed = await commands.calendar_feed_for(uow, principal.subject)
@@ -319,16 +402,22 @@ async def my_registrations(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> A
         return [await registration_public(uow.session, r) for r in mine]
 
 
-@doors.get("/calendar/{secret}.ics", response_class=Response, summary="A person's private feed of their events",
-           responses={200: {"content": {ICS: {}}}})
+@doors.get(
+    "/calendar/{secret}.ics",
+    response_class=Response,
+    summary="A person's private feed of their events",
+    responses={200: {"content": {ICS: {}}}},
+)
 async def private_calendar(secret: UrlSafeSecret, uow: UnitOfWorkDep, config: SettingsDep) -> Response:
     async with uow:
         feed = await store.calendar_feed_by_secret(uow.session, secret)
-        mine = [r for r in await store.registrations_of_person(uow.session, feed.person_id)
-                if r.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)]
+        mine = [
+            r
+            for r in await store.registrations_of_person(uow.session, feed.person_id)
+            if r.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)
+        ]
         found = await store.events_by_id(uow.session, {r.event_id for r in mine})
-    return Response(calendars.calendar_of(found.values(), "Filiera — i miei eventi", config.public_url),
-                    media_type=ICS)
+    return Response(calendars.calendar_of(found.values(), "Filiera — i miei eventi", config.public_url), media_type=ICS)
 
 
 ROUTERS = [events, registrations, doors]

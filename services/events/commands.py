@@ -65,8 +65,13 @@ def registration_summary(registration: Registration) -> RegistrationSummary:
 
 
 def _registration_fact(kind: type[Any], event: Event, registration: Registration, **extra: Any) -> Any:
-    return kind(event_id=registration.event_id, registration_id=registration.id,
-                registration=registration_summary(registration), event=event_summary(event), **extra)
+    return kind(
+        event_id=registration.event_id,
+        registration_id=registration.id,
+        registration=registration_summary(registration),
+        event=event_summary(event),
+        **extra,
+    )
 
 
 def ensure_organiser(actor: Principal, event: Event) -> None:
@@ -98,8 +103,9 @@ async def create_event(uow: UnitOfWork, data: EventCreate, actor: Principal) -> 
     return event
 
 
-async def update_event(uow: UnitOfWork, event_id: str, update: EventUpdate, actor: Principal,
-                       offer_hours: float) -> Event:
+async def update_event(
+    uow: UnitOfWork, event_id: str, update: EventUpdate, actor: Principal, offer_hours: float
+) -> Event:
     event = await store.lock_event(uow.session, event_id)
     ensure_organiser(actor, event)
     if event.status in (EventStatus.CANCELLED, EventStatus.COMPLETED):
@@ -142,15 +148,17 @@ async def change_event_status(uow: UnitOfWork, event_id: str, action: EventActio
 # ---- registrations ---------------------------------------------------------------------------------------------
 
 
-async def prepare_registration(uow: UnitOfWork, event_id: str, actor: Principal | None,
-                               guest: Guest | None) -> Registration:
+async def prepare_registration(
+    uow: UnitOfWork, event_id: str, actor: Principal | None, guest: Guest | None
+) -> Registration:
     """Everything about a registration that needs no lock: who may register, and whether they already are.
     Its seat is decided by `seat_newcomers`, under the event's lock."""
     return await _new_registration(uow, await store.get_event(uow.session, event_id), actor, guest)
 
 
-async def seat_newcomers(uow: UnitOfWork, event_id: str,
-                         newcomers: list[Registration]) -> list[Registration | DomainError]:
+async def seat_newcomers(
+    uow: UnitOfWork, event_id: str, newcomers: list[Registration]
+) -> list[Registration | DomainError]:
     """Decide the newcomers' seats in arrival order under one hold of the event's lock, and commit them at once.
 
     Each gets its registration back, or the rule it broke (the others still go through). A closed event refuses
@@ -158,8 +166,9 @@ async def seat_newcomers(uow: UnitOfWork, event_id: str,
     caller then decides them one at a time, so that only the twin is refused.
     """
     event = await store.lock_event(uow.session, event_id)
-    domain.check_open_for_registration(event.status, utc_now(), event.registration_opens_at,
-                                       event.registration_closes_at, event.starts_at)
+    domain.check_open_for_registration(
+        event.status, utc_now(), event.registration_opens_at, event.registration_closes_at, event.starts_at
+    )
     company_active: dict[str, int] = {}
     outcomes: list[Registration | DomainError] = []
     for registration in newcomers:
@@ -171,22 +180,31 @@ async def seat_newcomers(uow: UnitOfWork, event_id: str,
     return outcomes
 
 
-async def _seat_newcomer(uow: UnitOfWork, event: Event, registration: Registration,
-                         company_active: dict[str, int]) -> Registration:
+async def _seat_newcomer(
+    uow: UnitOfWork, event: Event, registration: Registration, company_active: dict[str, int]
+) -> Registration:
     """`company_active` counts each company's active registrations, read once per batch and kept up to date."""
     company_id = registration.company_id if event.seats_per_company is not None else None
     if company_id and company_id not in company_active:
         company_active[company_id] = await store.company_active_registrations(uow.session, event.id, company_id)
-    seats = domain.SeatCounts(capacity=event.capacity, seats_held=event.seats_held, waiting=event.waiting,
-                              company_active=company_active[company_id] if company_id else 0,
-                              company_limit=event.seats_per_company if company_id else None)
+    seats = domain.SeatCounts(
+        capacity=event.capacity,
+        seats_held=event.seats_held,
+        waiting=event.waiting,
+        company_active=company_active[company_id] if company_id else 0,
+        company_limit=event.seats_per_company if company_id else None,
+    )
     domain.check_company_limit(seats)
     if company_id:
         company_active[company_id] += 1
     event.registrations_received += 1
     registration.sequence = event.registrations_received
-    set_status(event, registration, RegistrationStatus.PENDING if event.requires_approval
-               else domain.seat_for_newcomer(seats), is_new=True)
+    set_status(
+        event,
+        registration,
+        RegistrationStatus.PENDING if event.requires_approval else domain.seat_for_newcomer(seats),
+        is_new=True,
+    )
     uow.session.add(registration)
     _announce_seat_decision(uow, event, registration, waiting_before=seats.waiting)
     return registration
@@ -207,17 +225,28 @@ def set_status(event: Event, registration: Registration, status: RegistrationSta
     registration.updated_at = utc_now()
 
 
-async def _new_registration(uow: UnitOfWork, event: Event, actor: Principal | None, guest: Guest | None) -> Registration:
-    common = {"event_id": event.id, "sequence": 0, "status": RegistrationStatus.PENDING,
-              "checkin_token": secrets.token_urlsafe(24)}
+async def _new_registration(
+    uow: UnitOfWork, event: Event, actor: Principal | None, guest: Guest | None
+) -> Registration:
+    common = {
+        "event_id": event.id,
+        "sequence": 0,
+        "status": RegistrationStatus.PENDING,
+        "checkin_token": secrets.token_urlsafe(24),
+    }
     if actor is None:
         if guest is None:
             raise Forbidden("log in to register, or register as a guest (name, company, email) on a public event")
         if event.audience != domain.Audience.PUBLIC:
             raise Forbidden("this event is for members of the network: log in to register")
-        registration = Registration(**common, name=guest.name, email=guest.email.lower(),
-                                    guest_company=guest.company, is_member=False,
-                                    price_due_cents=event.price_other_cents)
+        registration = Registration(
+            **common,
+            name=guest.name,
+            email=guest.email.lower(),
+            guest_company=guest.company,
+            is_member=False,
+            price_due_cents=event.price_other_cents,
+        )
         if await store.active_registration_of(uow.session, event.id, email=registration.email):
             raise already_registered(registration)
         return registration
@@ -230,9 +259,15 @@ async def _new_registration(uow: UnitOfWork, event: Event, actor: Principal | No
     if await store.active_registration_of(uow.session, event.id, person_id=actor.subject):
         raise Conflict("you are already registered for this event")
     person = await store.member_person(uow.session, actor.subject)
-    return Registration(**common, person_id=actor.subject, company_id=actor.company_id,
-                        name=person.name if person else actor.subject, email=person.email if person else None,
-                        is_member=True, price_due_cents=event.price_member_cents)
+    return Registration(
+        **common,
+        person_id=actor.subject,
+        company_id=actor.company_id,
+        name=person.name if person else actor.subject,
+        email=person.email if person else None,
+        is_member=True,
+        price_due_cents=event.price_member_cents,
+    )
 
 
 async def _ensure_active_member(uow: UnitOfWork, company_id: str) -> None:
@@ -249,8 +284,9 @@ def _announce_seat_decision(uow: UnitOfWork, event: Event, registration: Registr
         uow.publish(_registration_fact(RegistrationWaitlisted, event, registration, position=waiting_before + 1))
 
 
-async def cancel_registration(uow: UnitOfWork, registration_id: str, actor: Principal,
-                              offer_hours: float) -> Registration:
+async def cancel_registration(
+    uow: UnitOfWork, registration_id: str, actor: Principal, offer_hours: float
+) -> Registration:
     registration = await store.get_registration(uow.session, registration_id)
     event = await store.lock_event(uow.session, registration.event_id)
     await uow.session.refresh(registration)
@@ -305,8 +341,11 @@ async def lapse_offers_of(uow: UnitOfWork, event_id: str, offer_hours: float) ->
     event = await store.lock_event(uow.session, event_id)
     lapsed = 0
     for registration in await store.registrations_of_event(uow.session, event.id):
-        if (registration.status == RegistrationStatus.OFFERED and registration.offer_expires_at
-                and registration.offer_expires_at <= now):
+        if (
+            registration.status == RegistrationStatus.OFFERED
+            and registration.offer_expires_at
+            and registration.offer_expires_at <= now
+        ):
             set_status(event, registration, RegistrationStatus.LAPSED)
             uow.publish(_registration_fact(RegistrationLapsed, event, registration))
             lapsed += 1
@@ -316,8 +355,9 @@ async def lapse_offers_of(uow: UnitOfWork, event_id: str, offer_hours: float) ->
     return lapsed
 
 
-async def decide_registration(uow: UnitOfWork, registration_id: str, actor: Principal,
-                              rejection_reason: str | None) -> Registration:
+async def decide_registration(
+    uow: UnitOfWork, registration_id: str, actor: Principal, rejection_reason: str | None
+) -> Registration:
     """The organiser approves (a seat, or the waitlist) or rejects a registration waiting for approval."""
     registration = await store.get_registration(uow.session, registration_id)
     event = await store.lock_event(uow.session, registration.event_id)
@@ -330,8 +370,9 @@ async def decide_registration(uow: UnitOfWork, registration_id: str, actor: Prin
         uow.publish(_registration_fact(RegistrationRejected, event, registration, reason=rejection_reason))
     else:
         waiting = event.waiting
-        seats = domain.SeatCounts(capacity=event.capacity, seats_held=event.seats_held, waiting=waiting,
-                                  company_active=0, company_limit=None)
+        seats = domain.SeatCounts(
+            capacity=event.capacity, seats_held=event.seats_held, waiting=waiting, company_active=0, company_limit=None
+        )
         set_status(event, registration, domain.seat_for_newcomer(seats))
         _announce_seat_decision(uow, event, registration, waiting_before=waiting)
     await uow.commit()
@@ -351,8 +392,9 @@ async def check_in(uow: UnitOfWork, token: str, actor: Principal) -> CheckInResu
     registration.updated_at = registration.checked_in_at
     uow.publish(_registration_fact(RegistrationCheckedIn, event, registration))
     await uow.commit()
-    return CheckInResult(registration_id=registration.id, name=registration.name,
-                         checked_in_at=registration.checked_in_at)
+    return CheckInResult(
+        registration_id=registration.id, name=registration.name, checked_in_at=registration.checked_in_at
+    )
 
 
 # ---- feedback, reminders, calendars ----------------------------------------------------------------------------
@@ -410,8 +452,9 @@ async def remember_person(uow: UnitOfWork, person: dict[str, Any]) -> None:
     name = f"{person['given_name']} {person['family_name']}"
     known = await store.member_person(uow.session, person["id"])
     if known is None:
-        uow.session.add(MemberPerson(id=person["id"], company_id=person.get("company_id"), name=name,
-                                     email=person["email"]))
+        uow.session.add(
+            MemberPerson(id=person["id"], company_id=person.get("company_id"), name=name, email=person["email"])
+        )
     else:
         known.company_id, known.name, known.email = person.get("company_id"), name, person["email"]
     # People and companies arrive on two topics: someone may register before their own fact reaches us.

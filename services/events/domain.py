@@ -66,13 +66,18 @@ class RegistrationStatus(StrEnum):
 
 
 HOLDS_A_SEAT = {RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED}
-ACTIVE = {RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED,
-          RegistrationStatus.OFFERED}
+ACTIVE = {
+    RegistrationStatus.PENDING,
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.OFFERED,
+}
 
 
 def counter_changes(before: RegistrationStatus | None, after: RegistrationStatus) -> tuple[int, int]:
     """How a registration moving from `before` (None: new) to `after` changes the event's seats held and
     waitlist length. Every status change goes through this, so the event's counters stay true."""
+
     def held(status: RegistrationStatus | None) -> int:
         return 1 if status in HOLDS_A_SEAT else 0
 
@@ -99,8 +104,9 @@ def check_capacity(capacity: int, seats_held: int) -> None:
         raise Conflict(f"capacity {capacity} is below the {seats_held} seats already confirmed or offered")
 
 
-def check_open_for_registration(status: EventStatus, now: datetime, opens_at: datetime | None,
-                                closes_at: datetime | None, starts_at: datetime) -> None:
+def check_open_for_registration(
+    status: EventStatus, now: datetime, opens_at: datetime | None, closes_at: datetime | None, starts_at: datetime
+) -> None:
     if status != EventStatus.PUBLISHED:
         raise Conflict(f"the event is {status}: registrations are closed")
     if opens_at and now < opens_at:
@@ -122,8 +128,10 @@ class SeatCounts:
 
 def check_company_limit(counts: SeatCounts) -> None:
     if counts.company_limit is not None and counts.company_active >= counts.company_limit:
-        raise Conflict(f"your company already has {counts.company_active} registrations for this event "
-                       f"(limit {counts.company_limit})")
+        raise Conflict(
+            f"your company already has {counts.company_active} registrations for this event "
+            f"(limit {counts.company_limit})"
+        )
 
 
 def seat_for_newcomer(counts: SeatCounts) -> RegistrationStatus:

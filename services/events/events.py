@@ -126,7 +126,17 @@ class RegistrationCheckedIn(RegistrationFact):
 
 
 PUBLISHED_EVENTS: list[type[IntegrationEvent]] = [
-    EventPublished, EventUpdated, EventCancelled, EventCompleted, EventStartingSoon,
-    RegistrationConfirmed, RegistrationWaitlisted, RegistrationOffered, RegistrationPromoted,
-    RegistrationCancelled, RegistrationRejected, RegistrationLapsed, RegistrationCheckedIn,
+    EventPublished,
+    EventUpdated,
+    EventCancelled,
+    EventCompleted,
+    EventStartingSoon,
+    RegistrationConfirmed,
+    RegistrationWaitlisted,
+    RegistrationOffered,
+    RegistrationPromoted,
+    RegistrationCancelled,
+    RegistrationRejected,
+    RegistrationLapsed,
+    RegistrationCheckedIn,
 ]

@@ -12,6 +12,7 @@ from shared.envelope import CloudEvent
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
+
 async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
     """Every company fact carries the company as it now is: who is an active member, under which name."""
     await commands.remember_company(uow, event.data["company"])
@@ -25,7 +26,15 @@ async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 def subscribe(runtime: ServiceRuntime) -> None:
-    runtime.consume(topics.MEMBERS_COMPANIES, "events.member-companies", on_company_fact,
-                    "Active members may register for members-only events, at member prices")
-    runtime.consume(topics.MEMBERS_PEOPLE, "events.member-people", on_person_fact,
-                    "Names for attendance lists; erasure anonymises the person's registrations")
+    runtime.consume(
+        topics.MEMBERS_COMPANIES,
+        "events.member-companies",
+        on_company_fact,
+        "Active members may register for members-only events, at member prices",
+    )
+    runtime.consume(
+        topics.MEMBERS_PEOPLE,
+        "events.member-people",
+        on_person_fact,
+        "Names for attendance lists; erasure anonymises the person's registrations",
+    )

@@ -50,10 +50,12 @@ class EventFields(SQLModel):
     capacity: int = Field(ge=1, le=100_000)
     seats_per_company: int | None = Field(default=None, ge=1, le=100_000)
     registration_opens_at: datetime | None = timestamp(default=None, nullable=True)
-    registration_closes_at: datetime | None = timestamp(default=None, nullable=True,
-                                                        description="Default: when the event starts")
-    cancellation_deadline: datetime | None = timestamp(default=None, nullable=True,
-                                                       description="Self-cancellation until then; default: the start")
+    registration_closes_at: datetime | None = timestamp(
+        default=None, nullable=True, description="Default: when the event starts"
+    )
+    cancellation_deadline: datetime | None = timestamp(
+        default=None, nullable=True, description="Self-cancellation until then; default: the start"
+    )
     price_member_cents: int = Field(default=0, ge=0, le=10**9)
     price_other_cents: int = Field(default=0, ge=0, le=10**9)
     requires_approval: bool = False
@@ -62,8 +64,13 @@ class EventFields(SQLModel):
     @model_validator(mode="after")
     def _times_in_the_event_zone(self) -> EventFields:
         zone = ZoneInfo(self.time_zone)
-        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
-                     "cancellation_deadline"):
+        for name in (
+            "starts_at",
+            "ends_at",
+            "registration_opens_at",
+            "registration_closes_at",
+            "cancellation_deadline",
+        ):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 setattr(self, name, value.replace(tzinfo=zone))
@@ -94,10 +101,15 @@ class Event(EventFields, table=True):
 class EventUpdate(PartialUpdate):
     """Only the fields sent change; registrations already confirmed are kept."""
 
-    clearable: ClassVar[frozenset[str]] = frozenset({
-        "online_url", "seats_per_company", "registration_opens_at", "registration_closes_at",
-        "cancellation_deadline",
-    })
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "online_url",
+            "seats_per_company",
+            "registration_opens_at",
+            "registration_closes_at",
+            "cancellation_deadline",
+        }
+    )
 
     title_it: Line | None = Field(default=None, min_length=3, max_length=200)
     title_en: Line | None = Field(default=None, max_length=200)
@@ -136,8 +148,13 @@ class EventPublic(EventFields):
     @model_validator(mode="after")
     def _times_shown_in_the_event_zone(self) -> EventPublic:
         zone = ZoneInfo(self.time_zone)
-        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
-                     "cancellation_deadline"):
+        for name in (
+            "starts_at",
+            "ends_at",
+            "registration_opens_at",
+            "registration_closes_at",
+            "cancellation_deadline",
+        ):
             if (value := getattr(self, name)) is not None:
                 setattr(self, name, value.astimezone(zone))
         return self
@@ -165,10 +182,22 @@ class Registration(SQLModel, table=True):
     __table_args__ = (
         Index("ix_registration_event_status", "event_id", "status", "sequence"),
         # One active registration per person and per address: two simultaneous attempts cannot both pass.
-        Index("uq_registration_active_person", "event_id", "person_id", unique=True,
-              postgresql_where=_ACTIVE_SQL, sqlite_where=_ACTIVE_SQL),
-        Index("uq_registration_active_email", "event_id", "email", unique=True,
-              postgresql_where=_ACTIVE_SQL, sqlite_where=_ACTIVE_SQL),
+        Index(
+            "uq_registration_active_person",
+            "event_id",
+            "person_id",
+            unique=True,
+            postgresql_where=_ACTIVE_SQL,
+            sqlite_where=_ACTIVE_SQL,
+        ),
+        Index(
+            "uq_registration_active_email",
+            "event_id",
+            "email",
+            unique=True,
+            postgresql_where=_ACTIVE_SQL,
+            sqlite_where=_ACTIVE_SQL,
+        ),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True)

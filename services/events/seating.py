@@ -59,7 +59,8 @@ class SeatDesk:
         try:
             async with self._unit_of_work() as uow:
                 outcomes: list[Registration | BaseException] = list(
-                    await commands.seat_newcomers(uow, event_id, [n.registration for n in batch]))
+                    await commands.seat_newcomers(uow, event_id, [n.registration for n in batch])
+                )
         except IntegrityError:
             if len(batch) > 1:  # a twin is in the batch: alone, each gets the answer it would have got
                 for newcomer in batch:

@@ -44,14 +44,21 @@ async def list_events(
 
 
 async def company_active_registrations(session: AsyncSession, event_id: str, company_id: str) -> int:
-    query = select(func.count()).select_from(Registration).where(
-        Registration.event_id == event_id, Registration.company_id == company_id,
-        col(Registration.status).in_(ACTIVE))
+    query = (
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == event_id,
+            Registration.company_id == company_id,
+            col(Registration.status).in_(ACTIVE),
+        )
+    )
     return (await session.exec(query)).one()
 
 
-async def active_registration_of(session: AsyncSession, event_id: str, *, person_id: str | None = None,
-                                 email: str | None = None) -> Registration | None:
+async def active_registration_of(
+    session: AsyncSession, event_id: str, *, person_id: str | None = None, email: str | None = None
+) -> Registration | None:
     query = select(Registration).where(Registration.event_id == event_id, col(Registration.status).in_(ACTIVE))
     query = query.where(Registration.person_id == person_id) if person_id else query.where(Registration.email == email)
     return (await session.exec(query)).first()
@@ -73,18 +80,26 @@ async def registration_by_token(session: AsyncSession, token: str) -> Registrati
 
 
 async def waitlist(session: AsyncSession, event_id: str) -> list[Registration]:
-    query = (select(Registration)
-             .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
-             .order_by(col(Registration.sequence)))
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(col(Registration.sequence))
+    )
     return list((await session.exec(query)).all())
 
 
 async def waitlist_position(session: AsyncSession, registration: Registration) -> int | None:
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
-    query = select(func.count()).select_from(Registration).where(
-        Registration.event_id == registration.event_id, Registration.status == RegistrationStatus.WAITLISTED,
-        Registration.sequence <= registration.sequence)
+    query = (
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            Registration.sequence <= registration.sequence,
+        )
+    )
     return (await session.exec(query)).one()
 
 
@@ -106,14 +121,21 @@ async def events_by_id(session: AsyncSession, event_ids: set[str]) -> dict[str, 
 
 
 async def events_to_remind(session: AsyncSession, now: datetime, until: datetime) -> list[Event]:
-    query = select(Event).where(Event.status == EventStatus.PUBLISHED, col(Event.reminder_sent_at).is_(None),
-                                Event.starts_at > now, Event.starts_at <= until)
+    query = select(Event).where(
+        Event.status == EventStatus.PUBLISHED,
+        col(Event.reminder_sent_at).is_(None),
+        Event.starts_at > now,
+        Event.starts_at <= until,
+    )
     return list((await session.exec(query)).all())
 
 
 async def events_with_lapsed_offers(session: AsyncSession, now: datetime) -> set[str]:
-    query = select(Registration.event_id).where(Registration.status == RegistrationStatus.OFFERED,
-                                                col(Registration.offer_expires_at) <= now).distinct()
+    query = (
+        select(Registration.event_id)
+        .where(Registration.status == RegistrationStatus.OFFERED, col(Registration.offer_expires_at) <= now)
+        .distinct()
+    )
     return set((await session.exec(query)).all())
 
 

@@ -30,11 +30,15 @@ from shared.text import Line, Moment
 calls = APIRouter(prefix="/calls", tags=["calls"], responses=ERRORS)
 
 
-@calls.get("", response_model=Page[CallPublic],
-           summary="Search calls (public): free text in Italian or English, status, programme, deadlines, "
-                   "region, size, ATECO")
+@calls.get(
+    "",
+    response_model=Page[CallPublic],
+    summary="Search calls (public): free text in Italian or English, status, programme, deadlines, region, size, ATECO",
+)
 async def search_calls(
-    uow: UnitOfWorkDep, page: PageNumber = 1, page_size: PageSize = 20,
+    uow: UnitOfWorkDep,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
     q: Annotated[Line | None, Query(max_length=200, description="Words, accents and case ignored")] = None,
     status: Annotated[list[CallStatus] | None, Query()] = None,
     programme: Annotated[Line | None, Query(max_length=300)] = None,
@@ -42,14 +46,27 @@ async def search_calls(
     region: Annotated[Region | None, Query(description="Calls open to companies in this region")] = None,
     size: Annotated[SizeClass | None, Query(description="Calls open to companies of this size")] = None,
     ateco: Annotated[AtecoCode | None, Query(description="Calls open to this ATECO code")] = None,
-    deadline_after: Moment | None = None, deadline_before: Moment | None = None,
+    deadline_after: Moment | None = None,
+    deadline_before: Moment | None = None,
 ) -> Any:
-    criteria = SearchCriteria(text=q, status=status or [], programme=programme, region=region, size=size,
-                              ateco=ateco, deadline_after=deadline_after, deadline_before=deadline_before)
+    criteria = SearchCriteria(
+        text=q,
+        status=status or [],
+        programme=programme,
+        region=region,
+        size=size,
+        ateco=ateco,
+        deadline_after=deadline_after,
+        deadline_before=deadline_before,
+    )
     async with uow:
         items, total = await store.search_calls(uow.session, criteria, source, page, page_size)
-    return Page(items=[CallPublic.model_validate(c, from_attributes=True) for c in items], total=total, page=page,
-                page_size=page_size)
+    return Page(
+        items=[CallPublic.model_validate(c, from_attributes=True) for c in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
 
 
 @calls.get("/{call_id:id}", response_model=CallPublic, summary="One call (public)")
@@ -70,8 +87,11 @@ async def update_call(call_id: Id, update: CallUpdate, principal: StaffPrincipal
         return await commands.update_call(uow, call_id, update, principal)
 
 
-@calls.get("/{call_id:id}/matches", response_model=list[MatchPublic],
-           summary="The member companies a call matches, with the reasons (staff)")
+@calls.get(
+    "/{call_id:id}/matches",
+    response_model=list[MatchPublic],
+    summary="The member companies a call matches, with the reasons (staff)",
+)
 async def call_matches(call_id: Id, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         await store.get_call(uow.session, call_id)
@@ -81,25 +101,43 @@ async def call_matches(call_id: Id, _staff: StaffPrincipal, uow: UnitOfWorkDep) 
 companies = APIRouter(prefix="/companies", tags=["matches"], responses=ERRORS)
 
 
-@companies.get("/{company_id:id}/matches", response_model=list[MatchPublic],
-               summary="Calls that fit a company, best first, with the reasons (its people, staff)")
+@companies.get(
+    "/{company_id:id}/matches",
+    response_model=list[MatchPublic],
+    summary="Calls that fit a company, best first, with the reasons (its people, staff)",
+)
 async def company_matches(
-    company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep,
+    company_id: Id,
+    principal: CurrentPrincipal,
+    uow: UnitOfWorkDep,
     status: Annotated[list[CallStatus] | None, Query()] = None,
 ) -> Any:
     ensure_company_access(principal, company_id, write=False)
     async with uow:
-        found = await store.company_matches(uow.session, company_id, status or [CallStatus.FORTHCOMING,
-                                                                                CallStatus.OPEN])
-    return [MatchPublic(call_id=m.call_id, company_id=m.company_id, score=m.score, reasons=m.reasons,
-                        call=CallPublic.model_validate(call, from_attributes=True)) for m, call in found]
+        found = await store.company_matches(
+            uow.session, company_id, status or [CallStatus.FORTHCOMING, CallStatus.OPEN]
+        )
+    return [
+        MatchPublic(
+            call_id=m.call_id,
+            company_id=m.company_id,
+            score=m.score,
+            reasons=m.reasons,
+            call=CallPublic.model_validate(call, from_attributes=True),
+        )
+        for m, call in found
+    ]
 
 
 searches = APIRouter(prefix="/searches", tags=["saved searches"], responses=ERRORS)
 
 
-@searches.post("", status_code=201, response_model=SavedSearchPublic,
-               summary="Save a search: you are told about every new call that fits it")
+@searches.post(
+    "",
+    status_code=201,
+    response_model=SavedSearchPublic,
+    summary="Save a search: you are told about every new call that fits it",
+)
 async def save_search(data: SavedSearchCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.save_search(uow, data, principal)
@@ -134,9 +172,12 @@ async def source_states(_staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
         return await store.source_states(uow.session)
 
 
-@operations.post("/{source}/runs", response_model=RunResult,
-                 responses={502: {"description": "The source could not be read"}},
-                 summary="Read a source now instead of at its next poll (staff)")
+@operations.post(
+    "/{source}/runs",
+    response_model=RunResult,
+    responses={502: {"description": "The source could not be read"}},
+    summary="Read a source now instead of at its next poll (staff)",
+)
 async def run_source(source: Source, _staff: StaffPrincipal, request: Request) -> Any:
     feed = next((f for f in request.app.state.feeds if f.source == source), None)
     if feed is None:
@@ -146,14 +187,27 @@ async def run_source(source: Source, _staff: StaffPrincipal, request: Request) -
         report = await sources.run_feed(feed, runtime.unit_of_work, runtime.settings.source_timeout_seconds)
     except sources.SourceDown as error:
         raise HTTPException(502, detail=str(error)) from error
-    return RunResult(source=source, records_read=report.records_read, published=len(report.published),
-                     updated=len(report.updated), quarantined=report.quarantined)
+    return RunResult(
+        source=source,
+        records_read=report.records_read,
+        published=len(report.published),
+        updated=len(report.updated),
+        quarantined=report.quarantined,
+    )
 
 
-@operations.get("/quarantine", response_model=Page[QuarantinedRecord],
-                summary="Records a source sent that could not be read, with the reason (staff)")
-async def quarantine(_staff: StaffPrincipal, uow: UnitOfWorkDep, page: PageNumber = 1, page_size: PageSize = 50,
-                     source: Source | None = None) -> Any:
+@operations.get(
+    "/quarantine",
+    response_model=Page[QuarantinedRecord],
+    summary="Records a source sent that could not be read, with the reason (staff)",
+)
+async def quarantine(
+    _staff: StaffPrincipal,
+    uow: UnitOfWorkDep,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+    source: Source | None = None,
+) -> Any:
     async with uow:
         items, total = await store.quarantined(uow.session, source, page, page_size)
     return Page(items=items, total=total, page=page, page_size=page_size)

@@ -24,6 +24,7 @@ def create_app(settings: FundingSettings | None = None, key_source: KeySource | 
     feeds = sources.feeds(settings)
 
     for feed in feeds:
+
         async def read_if_due(feed: sources.Feed = feed) -> None:
             await sources.read_if_due(feed, runtime.unit_of_work, settings.source_timeout_seconds)
 

@@ -84,8 +84,12 @@ async def ingest(uow: UnitOfWork, source: Source, records: list[domain.ParsedRec
     for record in _last_of_each(readable):
         values = call_values(record, now)
         if reason := _unstorable(values):
-            await _quarantine(uow, Quarantined(source, record.external_id, reason,
-                                               raw=json.dumps(asdict(record), default=str, ensure_ascii=False)))
+            await _quarantine(
+                uow,
+                Quarantined(
+                    source, record.external_id, reason, raw=json.dumps(asdict(record), default=str, ensure_ascii=False)
+                ),
+            )
             report.quarantined += 1
             continue
         if (call := known.get(record.external_id)) is None:
@@ -125,24 +129,48 @@ def call_values(record: CallRecord, now: datetime) -> dict[str, Any]:
     """The stored fields of a call, as its source describes it."""
     deadlines = sorted(record.deadlines)
     return {
-        "title_it": record.title_it, "title_en": record.title_en, "summary": record.summary,
-        "description": record.description, "programme": record.programme, "opens_at": record.opens_at,
-        "deadlines": deadlines, "budget_eur": record.budget_eur, "grant_min_eur": record.grant_min_eur,
-        "grant_max_eur": record.grant_max_eur, "sizes": sorted(record.sizes), "regions": sorted(record.regions),
-        "ateco_codes": list(record.ateco_codes), "keywords": list(record.keywords), "tags": list(record.tags),
-        "url": record.url, "stated_status": record.status,
+        "title_it": record.title_it,
+        "title_en": record.title_en,
+        "summary": record.summary,
+        "description": record.description,
+        "programme": record.programme,
+        "opens_at": record.opens_at,
+        "deadlines": deadlines,
+        "budget_eur": record.budget_eur,
+        "grant_min_eur": record.grant_min_eur,
+        "grant_max_eur": record.grant_max_eur,
+        "sizes": sorted(record.sizes),
+        "regions": sorted(record.regions),
+        "ateco_codes": list(record.ateco_codes),
+        "keywords": list(record.keywords),
+        "tags": list(record.tags),
+        "url": record.url,
+        "stated_status": record.status,
         "eligibility": domain.eligibility_keys(record.sizes, record.regions, record.ateco_codes),
-        "search_text": domain.fold(" ".join([record.title_it or "", record.title_en or "", record.summary,
-                                             record.programme or "", record.external_id, *record.keywords,
-                                             *record.tags])),
+        "search_text": domain.fold(
+            " ".join(
+                [
+                    record.title_it or "",
+                    record.title_en or "",
+                    record.summary,
+                    record.programme or "",
+                    record.external_id,
+                    *record.keywords,
+                    *record.tags,
+                ]
+            )
+        ),
         **_derived(record.status, record.opens_at, tuple(deadlines), now),
     }
 
 
-def _derived(stated: CallStatus | None, opens_at: datetime | None, deadlines: tuple[datetime, ...],
-             now: datetime) -> dict[str, Any]:
-    return {"status": domain.status_on(now, stated, opens_at, deadlines),
-            "next_deadline": domain.next_deadline(now, deadlines)}
+def _derived(
+    stated: CallStatus | None, opens_at: datetime | None, deadlines: tuple[datetime, ...], now: datetime
+) -> dict[str, Any]:
+    return {
+        "status": domain.status_on(now, stated, opens_at, deadlines),
+        "next_deadline": domain.next_deadline(now, deadlines),
+    }
 
 
 # Stored for queries, derived from what is announced: changes to them are not news of their own.
@@ -164,8 +192,9 @@ async def _quarantine(uow: UnitOfWork, record: Quarantined) -> None:
     """Kept once per source, record and reason: a source that keeps sending the same bad record is not news."""
     if await store.quarantined_already(uow.session, record.source, record.external_id, record.reason):
         return
-    uow.session.add(QuarantinedRecord(source=record.source, external_id=record.external_id, reason=record.reason,
-                                      raw=record.raw))
+    uow.session.add(
+        QuarantinedRecord(source=record.source, external_id=record.external_id, reason=record.reason, raw=record.raw)
+    )
 
 
 async def _record_success(uow: UnitOfWork, source: Source, report: IngestReport, now: datetime) -> None:
@@ -229,10 +258,18 @@ async def update_call(uow: UnitOfWork, call_id: str, update: CallUpdate, actor: 
 
 def _staff_record(data: CallCreate, external_id: str) -> CallRecord:
     fields = data.model_dump(exclude={"status", "deadlines", "sizes", "regions", "ateco_codes", "keywords", "tags"})
-    return CallRecord(source=Source.STAFF, external_id=external_id, status=data.status,
-                      deadlines=tuple(data.deadlines), sizes=frozenset(data.sizes), regions=frozenset(data.regions),
-                      ateco_codes=tuple(data.ateco_codes), keywords=tuple(data.keywords), tags=tuple(data.tags),
-                      **fields)
+    return CallRecord(
+        source=Source.STAFF,
+        external_id=external_id,
+        status=data.status,
+        deadlines=tuple(data.deadlines),
+        sizes=frozenset(data.sizes),
+        regions=frozenset(data.regions),
+        ateco_codes=tuple(data.ateco_codes),
+        keywords=tuple(data.keywords),
+        tags=tuple(data.tags),
+        **fields,
+    )
 
 
 # ---- matching --------------------------------------------------------------------------------------------------
@@ -240,16 +277,32 @@ def _staff_record(data: CallCreate, external_id: str) -> CallRecord:
 
 def company_profile(company: MemberCompany) -> domain.CompanyProfile:
     return domain.CompanyProfile(
-        id=company.id, name=company.legal_name, active=company.status == domain.ACTIVE_MEMBERSHIP,
-        size_class=company.size_class, region=company.region, ateco_codes=tuple(company.ateco_codes),
-        interests=tuple(company.interests))
+        id=company.id,
+        name=company.legal_name,
+        active=company.status == domain.ACTIVE_MEMBERSHIP,
+        size_class=company.size_class,
+        region=company.region,
+        ateco_codes=tuple(company.ateco_codes),
+        interests=tuple(company.interests),
+    )
 
 
 def call_facts(call: FundingCall) -> domain.CallFacts:
-    return domain.CallFacts.of(call.id, domain.CallRecord(
-        source=call.source, external_id=call.external_id, title_it=call.title_it, title_en=call.title_en,
-        summary=call.summary, sizes=frozenset(call.sizes), regions=frozenset(call.regions),
-        ateco_codes=tuple(call.ateco_codes), keywords=tuple(call.keywords), tags=tuple(call.tags)))
+    return domain.CallFacts.of(
+        call.id,
+        domain.CallRecord(
+            source=call.source,
+            external_id=call.external_id,
+            title_it=call.title_it,
+            title_en=call.title_en,
+            summary=call.summary,
+            sizes=frozenset(call.sizes),
+            regions=frozenset(call.regions),
+            ateco_codes=tuple(call.ateco_codes),
+            keywords=tuple(call.keywords),
+            tags=tuple(call.tags),
+        ),
+    )
 
 
 async def _match_calls(uow: UnitOfWork, calls: list[FundingCall]) -> None:
@@ -274,33 +327,52 @@ async def _match_company(uow: UnitOfWork, company: MemberCompany) -> None:
     # Calls that closed keep their matches as history; those still open and no longer fitting are withdrawn above.
 
 
-def _settle_matches(uow: UnitOfWork, call: FundingCall, found: dict[str, domain.Match],
-                    stored: dict[str, CallMatch]) -> None:
+def _settle_matches(
+    uow: UnitOfWork, call: FundingCall, found: dict[str, domain.Match], stored: dict[str, CallMatch]
+) -> None:
     for company_id in found.keys() | stored.keys():
         _settle_one(uow, call, company_id, found.get(company_id), stored.get(company_id))
 
 
-def _settle_one(uow: UnitOfWork, call: FundingCall, company_id: str, result: domain.Match | None,
-                known: CallMatch | None) -> None:
+def _settle_one(
+    uow: UnitOfWork, call: FundingCall, company_id: str, result: domain.Match | None, known: CallMatch | None
+) -> None:
     """Compare one (call, company) match with what was announced before, and announce the difference once."""
     now = utc_now()
     if result is None:
         if known is not None and known.active:
             known.active, known.updated_at = False, now
-            uow.publish(MatchWithdrawn(call_id=call.id, company_id=company_id, score=0,
-                                       reasons=["no longer fits the call's conditions or the company's profile"],
-                                       call=call_summary(call)))
+            uow.publish(
+                MatchWithdrawn(
+                    call_id=call.id,
+                    company_id=company_id,
+                    score=0,
+                    reasons=["no longer fits the call's conditions or the company's profile"],
+                    call=call_summary(call),
+                )
+            )
         return
     reasons = list(result.reasons)
     if known is None:
         uow.session.add(CallMatch(call_id=call.id, company_id=company_id, score=result.score, reasons=reasons))
-        uow.publish(MatchFound(call_id=call.id, company_id=company_id, score=result.score, reasons=reasons,
-                               call=call_summary(call)))
+        uow.publish(
+            MatchFound(
+                call_id=call.id, company_id=company_id, score=result.score, reasons=reasons, call=call_summary(call)
+            )
+        )
     elif not known.active or known.score != result.score or known.reasons != reasons:
         previous = known.score if known.active else 0
         known.active, known.score, known.reasons, known.updated_at = True, result.score, reasons, now
-        uow.publish(MatchUpdated(call_id=call.id, company_id=company_id, score=result.score, reasons=reasons,
-                                 previous_score=previous, call=call_summary(call)))
+        uow.publish(
+            MatchUpdated(
+                call_id=call.id,
+                company_id=company_id,
+                score=result.score,
+                reasons=reasons,
+                previous_score=previous,
+                call=call_summary(call),
+            )
+        )
 
 
 # ---- member companies (from members.companies.v1) --------------------------------------------------------------
@@ -309,7 +381,9 @@ def _settle_one(uow: UnitOfWork, call: FundingCall, company_id: str, result: dom
 async def remember_company(uow: UnitOfWork, company: CompanyFact) -> None:
     """Keep the copy of a member company that matching reads, and match it again when what matters changed."""
     values = {
-        "legal_name": company.legal_name, "status": company.status, "size_class": company.size_class,
+        "legal_name": company.legal_name,
+        "status": company.status,
+        "size_class": company.size_class,
         "region": domain.canonical_region(company.region or ""),
         "ateco_codes": [company.ateco_primary, *company.ateco_secondary],
         "interests": [*company.capabilities, *company.interests, *company.certifications, *company.export_markets],
@@ -355,8 +429,14 @@ async def _offer_to_saved_searches(uow: UnitOfWork, new_calls: list[FundingCall]
     for search in await store.all_searches(uow.session):
         for call_id in sorted(await store.fitting_calls(uow.session, search, list(by_id))):
             uow.session.add(SearchHit(search_id=search.id, call_id=call_id))
-            uow.publish(SearchMatched(search_id=search.id, search_name=search.name, person_id=search.person_id,
-                                      call=call_summary(by_id[call_id])))
+            uow.publish(
+                SearchMatched(
+                    search_id=search.id,
+                    search_name=search.name,
+                    person_id=search.person_id,
+                    call=call_summary(by_id[call_id]),
+                )
+            )
 
 
 async def forget_person(uow: UnitOfWork, person_id: str) -> None:
@@ -393,8 +473,15 @@ async def send_reminders(uow: UnitOfWork, leads_in_days: tuple[int, ...] = REMIN
                 continue
             uow.session.add(ReminderSent(call_id=call.id, deadline=deadline, days_before=lead))
             if company_ids := await store.matched_companies(uow.session, call.id):
-                uow.publish(CallClosingSoon(call_id=call.id, call=call_summary(call), deadline=deadline,
-                                            days_before=lead, company_ids=company_ids))
+                uow.publish(
+                    CallClosingSoon(
+                        call_id=call.id,
+                        call=call_summary(call),
+                        deadline=deadline,
+                        days_before=lead,
+                        company_ids=company_ids,
+                    )
+                )
                 sent += 1
     await uow.commit()
     return sent

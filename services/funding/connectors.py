@@ -49,8 +49,27 @@ class _Unreadable(ValueError):
 class _TextExtractor(HTMLParser):
     """Collects an HTML fragment's text, with a line break where a block (paragraph, item, heading) ends."""
 
-    _BLOCKS = frozenset({"p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "blockquote",
-                         "h1", "h2", "h3", "h4", "h5", "h6"})
+    _BLOCKS = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "tr",
+            "table",
+            "section",
+            "article",
+            "blockquote",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+        }
+    )
     _HIDDEN = frozenset({"script", "style"})
 
     def __init__(self) -> None:
@@ -106,7 +125,7 @@ def _summary(text: str, limit: int = 200) -> str:
     if len(text) <= limit:
         return text
     end = _SENTENCE_END.search(text)
-    return text[:end.end()] if end and end.end() <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return text[: end.end()] if end and end.end() <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _amount(field: str, value: Any) -> int | None:
@@ -124,10 +143,14 @@ def _amount(field: str, value: Any) -> int | None:
 
 # ---- EU Funding & Tenders Portal ---------------------------------------------------------------------------------
 
-DEFAULT_EU_QUERY: dict[str, Any] = {"bool": {"must": [
-    {"terms": {"type": ["1", "2", "8"]}},  # topics, calls for proposals, calls run by EU-funded projects
-    {"terms": {"status": ["31094501", "31094502"]}},  # forthcoming, open
-]}}
+DEFAULT_EU_QUERY: dict[str, Any] = {
+    "bool": {
+        "must": [
+            {"terms": {"type": ["1", "2", "8"]}},  # topics, calls for proposals, calls run by EU-funded projects
+            {"terms": {"status": ["31094501", "31094502"]}},  # forthcoming, open
+        ]
+    }
+}
 
 _EU_STATUS = {"31094501": CallStatus.FORTHCOMING, "31094502": CallStatus.OPEN, "31094503": CallStatus.CLOSED}
 
@@ -144,9 +167,26 @@ _EU_PROGRAMMES = {
 # `description`.
 _EU_DESCRIPTION_KEYS = ("descriptionByte", "destinationDetails", "beneficiaryAdministration", "description")
 
-_MONTHS = {name: number for number, name in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-     "december"), start=1)}
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+}
 
 _EU_DEADLINE_HOUR = time(17)  # the portal's standard cut-off, Brussels time, for dates given without a time
 
@@ -201,11 +241,12 @@ def _eu_actions(meta: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _eu_dates(meta: Mapping[str, Any]) -> tuple[datetime | None, tuple[datetime, ...]]:
     """Opening and deadlines from the metadata; from the `actions` JSON only when the metadata has none."""
     actions = _eu_actions(meta)
-    openings = ([("startDate", text) for text in _strings(meta, "startDate")]
-                or [("actions plannedOpeningDate", str(a["plannedOpeningDate"])) for a in actions
-                    if a.get("plannedOpeningDate")])
-    deadlines = ([("deadlineDate", text) for text in _strings(meta, "deadlineDate")]
-                 or [("actions deadlineDates", str(d)) for a in actions for d in a.get("deadlineDates") or []])
+    openings = [("startDate", text) for text in _strings(meta, "startDate")] or [
+        ("actions plannedOpeningDate", str(a["plannedOpeningDate"])) for a in actions if a.get("plannedOpeningDate")
+    ]
+    deadlines = [("deadlineDate", text) for text in _strings(meta, "deadlineDate")] or [
+        ("actions deadlineDates", str(d)) for a in actions for d in a.get("deadlineDates") or []
+    ]
     opens = [_eu_moment(field, text, time.min) for field, text in openings]
     return min(opens, default=None), tuple(sorted({_eu_moment(f, text, _EU_DEADLINE_HOUR) for f, text in deadlines}))
 
@@ -214,8 +255,17 @@ def _eu_budget(meta: Mapping[str, Any], identifier: str) -> tuple[int | None, in
     """Budget and the grant range from `budgetOverview`; the plain `budget` metadata when there is no overview."""
     overview = _embedded_json(meta, "budgetOverview")
     action_map = overview.get("budgetTopicActionMap") if isinstance(overview, dict) else None
-    entries = [entry for group in action_map.values() if isinstance(group, list) for entry in group
-               if isinstance(entry, dict)] if isinstance(action_map, dict) else []
+    entries = (
+        [
+            entry
+            for group in action_map.values()
+            if isinstance(group, list)
+            for entry in group
+            if isinstance(entry, dict)
+        ]
+        if isinstance(action_map, dict)
+        else []
+    )
     # A call-wide overview lists every topic of the call; each line's "action" starts with its topic's identifier.
     entries = [e for e in entries if str(e.get("action", "")).startswith(identifier)] or entries
 
@@ -223,8 +273,12 @@ def _eu_budget(meta: Mapping[str, Any], identifier: str) -> tuple[int | None, in
         # 0 is how the portal leaves a contribution unstated (seen in the topic documents), so it is not a limit
         return [amount for entry in entries if (amount := _lenient_amount(entry.get(key)))]
 
-    yearly = [_lenient_amount(v) or 0 for e in entries if isinstance(e.get("budgetYearMap"), dict)
-              for v in e["budgetYearMap"].values()]
+    yearly = [
+        _lenient_amount(v) or 0
+        for e in entries
+        if isinstance(e.get("budgetYearMap"), dict)
+        for v in e["budgetYearMap"].values()
+    ]
     budget = sum(yearly) or _amount("budget", _first(meta, "budget"))
     return budget, min(amounts("minContribution"), default=None), max(amounts("maxContribution"), default=None)
 
@@ -243,8 +297,11 @@ def _eu_description_html(meta: Mapping[str, Any]) -> str | None:
 def _eu_richness(result: Mapping[str, Any]) -> tuple[bool, bool, int]:
     """How much a result says: results sharing an identifier include empty stubs, and the fullest one is kept."""
     meta = result.get("metadata") or {}
-    return (_first(meta, "status") is not None, _eu_description_html(meta) is not None,
-            sum(1 for value in meta.values() if value))
+    return (
+        _first(meta, "status") is not None,
+        _eu_description_html(meta) is not None,
+        sum(1 for value in meta.values() if value),
+    )
 
 
 def _eu_title(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str | None:
@@ -304,9 +361,13 @@ def parse_eu_results(results: Iterable[Mapping[str, Any]]) -> list[ParsedRecord]
         elif _eu_richness(result) > _eu_richness(chosen[key]):
             chosen[key] = result
     described = {_first(r.get("metadata") or {}, "identifier") for r in chosen.values() if _eu_is_full(r)}
-    return [item if not isinstance(item, str) else _eu_record(chosen[item], item) for item in records
-            if not isinstance(item, str) or _eu_is_full(chosen[item])
-            or _first(chosen[item].get("metadata") or {}, "identifier") not in described]
+    return [
+        item if not isinstance(item, str) else _eu_record(chosen[item], item)
+        for item in records
+        if not isinstance(item, str)
+        or _eu_is_full(chosen[item])
+        or _first(chosen[item].get("metadata") or {}, "identifier") not in described
+    ]
 
 
 def _eu_key(meta: Mapping[str, Any], identifier: str) -> str:
@@ -333,8 +394,13 @@ def _eu_quarantined(result: Mapping[str, Any], identifier: str | None, reason: s
     return Quarantined(Source.EU_FUNDING_TENDERS, identifier, reason, raw=json.dumps(result, ensure_ascii=False))
 
 
-async def fetch_eu_calls(client: httpx.AsyncClient, search_url: str, text: str = "***",
-                         query: dict[str, Any] | None = None, page_size: int = 100) -> list[ParsedRecord]:
+async def fetch_eu_calls(
+    client: httpx.AsyncClient,
+    search_url: str,
+    text: str = "***",
+    query: dict[str, Any] | None = None,
+    page_size: int = 100,
+) -> list[ParsedRecord]:
     """Every page of a portal search (by default: forthcoming and open topics and calls), parsed."""
     results: list[Mapping[str, Any]] = []
     page_number = 1
@@ -348,14 +414,17 @@ async def fetch_eu_calls(client: httpx.AsyncClient, search_url: str, text: str =
         page_number += 1
 
 
-async def _eu_page(client: httpx.AsyncClient, search_url: str, text: str, query: dict[str, Any], page_size: int,
-                   page_number: int) -> dict[str, Any]:
+async def _eu_page(
+    client: httpx.AsyncClient, search_url: str, text: str, query: dict[str, Any], page_size: int, page_number: int
+) -> dict[str, Any]:
     # The API reads `query` and `languages` only as JSON file parts of a multipart form.
     response = await client.post(
         search_url,
         params={"apiKey": "SEDIA", "text": text, "pageSize": page_size, "pageNumber": page_number},
-        files={"query": ("blob", json.dumps(query), "application/json"),
-               "languages": ("blob", json.dumps(["en"]), "application/json")},
+        files={
+            "query": ("blob", json.dumps(query), "application/json"),
+            "languages": ("blob", json.dumps(["en"]), "application/json"),
+        },
     )
     response.raise_for_status()
     return response.json()
@@ -363,8 +432,12 @@ async def _eu_page(client: httpx.AsyncClient, search_url: str, text: str, query:
 
 # ---- incentivi.gov.it open data ----------------------------------------------------------------------------------
 
-_SIZES = {"microimpresa": SizeClass.MICRO, "piccola impresa": SizeClass.SMALL, "media impresa": SizeClass.MEDIUM,
-          "grande impresa": SizeClass.LARGE}  # "Non classificabile/classificato" says nothing about size
+_SIZES = {
+    "microimpresa": SizeClass.MICRO,
+    "piccola impresa": SizeClass.SMALL,
+    "media impresa": SizeClass.MEDIUM,
+    "grande impresa": SizeClass.LARGE,
+}  # "Non classificabile/classificato" says nothing about size
 
 _IT_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2})[:.](\d{2})(?::(\d{2}))?)?")
 _END_OF_DAY = time(23, 59, 59)

@@ -86,8 +86,9 @@ ParsedRecord = CallRecord | Quarantined
 # ---- status ----------------------------------------------------------------------------------------------------
 
 
-def status_on(now: datetime, stated: CallStatus | None, opens_at: datetime | None,
-              deadlines: tuple[datetime, ...]) -> CallStatus:
+def status_on(
+    now: datetime, stated: CallStatus | None, opens_at: datetime | None, deadlines: tuple[datetime, ...]
+) -> CallStatus:
     """A call whose last deadline has passed is closed, whatever its source last said (feeds lag); otherwise
     the source's word where it gives one, else open between the opening and the last deadline."""
     if deadlines and now >= deadlines[-1]:
@@ -139,14 +140,31 @@ def ateco_covers(call_code: str, company_code: str) -> bool:
 
 
 _REGIONS = {
-    "abruzzo": "Abruzzo", "basilicata": "Basilicata", "calabria": "Calabria", "campania": "Campania",
-    "emilia-romagna": "Emilia-Romagna", "emilia romagna": "Emilia-Romagna",
-    "friuli-venezia giulia": "Friuli-Venezia Giulia", "friuli venezia giulia": "Friuli-Venezia Giulia",
-    "lazio": "Lazio", "liguria": "Liguria", "lombardia": "Lombardia", "marche": "Marche", "molise": "Molise",
-    "piemonte": "Piemonte", "puglia": "Puglia", "sardegna": "Sardegna", "sicilia": "Sicilia",
-    "toscana": "Toscana", "tuscany": "Toscana", "trentino-alto adige": "Trentino-Alto Adige",
-    "trentino-alto adige/sudtirol": "Trentino-Alto Adige", "trentino alto adige": "Trentino-Alto Adige",
-    "umbria": "Umbria", "valle d'aosta": "Valle d'Aosta", "valle d'aosta/vallee d'aoste": "Valle d'Aosta",
+    "abruzzo": "Abruzzo",
+    "basilicata": "Basilicata",
+    "calabria": "Calabria",
+    "campania": "Campania",
+    "emilia-romagna": "Emilia-Romagna",
+    "emilia romagna": "Emilia-Romagna",
+    "friuli-venezia giulia": "Friuli-Venezia Giulia",
+    "friuli venezia giulia": "Friuli-Venezia Giulia",
+    "lazio": "Lazio",
+    "liguria": "Liguria",
+    "lombardia": "Lombardia",
+    "marche": "Marche",
+    "molise": "Molise",
+    "piemonte": "Piemonte",
+    "puglia": "Puglia",
+    "sardegna": "Sardegna",
+    "sicilia": "Sicilia",
+    "toscana": "Toscana",
+    "tuscany": "Toscana",
+    "trentino-alto adige": "Trentino-Alto Adige",
+    "trentino-alto adige/sudtirol": "Trentino-Alto Adige",
+    "trentino alto adige": "Trentino-Alto Adige",
+    "umbria": "Umbria",
+    "valle d'aosta": "Valle d'Aosta",
+    "valle d'aosta/vallee d'aoste": "Valle d'Aosta",
     "veneto": "Veneto",
 }
 ITALIAN_REGIONS = frozenset(_REGIONS.values())
@@ -161,8 +179,11 @@ def canonical_region(name: str) -> str | None:
 ALL_OF_ITALY = len(ITALIAN_REGIONS)
 
 
-def eligibility_keys(sizes: frozenset[SizeClass] | list[SizeClass], regions: frozenset[str] | list[str],
-                     ateco_codes: tuple[str, ...] | list[str]) -> str:
+def eligibility_keys(
+    sizes: frozenset[SizeClass] | list[SizeClass],
+    regions: frozenset[str] | list[str],
+    ateco_codes: tuple[str, ...] | list[str],
+) -> str:
     """A call's limits as one searchable string, `|size:small|region:Toscana|ateco:1520|`: the same query reads it
     on PostgreSQL and SQLite, where JSON lists are queried differently."""
     keys = [f"size:{size}" for size in sorted(sizes)] + [f"region:{region}" for region in sorted(regions)]
@@ -217,8 +238,7 @@ class CallFacts:
 
     @classmethod
     def of(cls, call_id: str, record: CallRecord) -> CallFacts:
-        text = " ".join([record.title_it or "", record.title_en or "", record.summary, *record.keywords,
-                         *record.tags])
+        text = " ".join([record.title_it or "", record.title_en or "", record.summary, *record.keywords, *record.tags])
         return cls(call_id, record.sizes, record.regions, record.ateco_codes, frozenset(words(text)))
 
 

@@ -95,5 +95,11 @@ class SearchMatched(IntegrationEvent):
 
 
 PUBLISHED_EVENTS: list[type[IntegrationEvent]] = [
-    CallPublished, CallUpdated, CallClosingSoon, MatchFound, MatchUpdated, MatchWithdrawn, SearchMatched,
+    CallPublished,
+    CallUpdated,
+    CallClosingSoon,
+    MatchFound,
+    MatchUpdated,
+    MatchWithdrawn,
+    SearchMatched,
 ]

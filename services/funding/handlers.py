@@ -16,6 +16,7 @@ from shared.envelope import CloudEvent
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
+
 async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
     """Every company fact carries the company as it now is: its sector, size, region, interests and status."""
     try:
@@ -34,7 +35,12 @@ async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 def subscribe(runtime: ServiceRuntime) -> None:
-    runtime.consume(topics.MEMBERS_COMPANIES, "funding.member-companies", on_company_fact,
-                    "Calls are matched against active member companies' sector, size, region and interests")
-    runtime.consume(topics.MEMBERS_PEOPLE, "funding.member-people", on_person_fact,
-                    "Erasure removes the person's saved searches")
+    runtime.consume(
+        topics.MEMBERS_COMPANIES,
+        "funding.member-companies",
+        on_company_fact,
+        "Calls are matched against active member companies' sector, size, region and interests",
+    )
+    runtime.consume(
+        topics.MEMBERS_PEOPLE, "funding.member-people", on_person_fact, "Erasure removes the person's saved searches"
+    )

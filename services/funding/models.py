@@ -98,8 +98,9 @@ class CallCreate(CallFields):
 
 
 class CallUpdate(PartialUpdate):
-    clearable = frozenset({"title_en", "programme", "opens_at", "budget_eur", "grant_min_eur", "grant_max_eur",
-                           "url", "status"})
+    clearable = frozenset(
+        {"title_en", "programme", "opens_at", "budget_eur", "grant_min_eur", "grant_max_eur", "url", "status"}
+    )
 
     title_it: Line | None = Field(default=None, min_length=3, max_length=500)
     title_en: Line | None = Field(default=None, max_length=500)
@@ -157,7 +158,6 @@ class CompanyFact(SQLModel):
     interests: list[str] = []
     certifications: list[str] = []
     export_markets: list[str] = []
-
 
 
 class MemberCompany(SQLModel, table=True):

@@ -34,8 +34,7 @@ BATCH = 500
 
 SOURCE_UP = Gauge("filiera_funding_source_up", "1 if the source's last run succeeded", ["source"])
 SOURCE_FAILURES = Gauge("filiera_funding_source_consecutive_failures", "Runs failed in a row", ["source"])
-RECORDS = Counter("filiera_funding_records_total", "Records read from a source, by outcome",
-                  ["source", "outcome"])
+RECORDS = Counter("filiera_funding_records_total", "Records read from a source, by outcome", ["source", "outcome"])
 
 Fetch = Callable[[httpx.AsyncClient], Awaitable[list[ParsedRecord]]]
 
@@ -62,13 +61,23 @@ def feeds(settings: FundingSettings) -> list[Feed]:
     enabled = []
     retry = settings.source_retry_minutes * 60
     if eu_url := settings.eu_search_url:
-        enabled.append(Feed(Source.EU_FUNDING_TENDERS,
-                            lambda client: connectors.fetch_eu_calls(client, eu_url, text=settings.eu_search_text),
-                            settings.eu_poll_minutes * 60, retry))
+        enabled.append(
+            Feed(
+                Source.EU_FUNDING_TENDERS,
+                lambda client: connectors.fetch_eu_calls(client, eu_url, text=settings.eu_search_text),
+                settings.eu_poll_minutes * 60,
+                retry,
+            )
+        )
     if incentivi_url := settings.incentivi_url:
-        enabled.append(Feed(Source.INCENTIVI_GOV_IT,
-                            lambda client: connectors.fetch_incentivi(client, incentivi_url),
-                            settings.incentivi_poll_minutes * 60, retry))
+        enabled.append(
+            Feed(
+                Source.INCENTIVI_GOV_IT,
+                lambda client: connectors.fetch_incentivi(client, incentivi_url),
+                settings.incentivi_poll_minutes * 60,
+                retry,
+            )
+        )
     return enabled
 
 
@@ -100,13 +109,19 @@ async def _run(feed: Feed, unit_of_work: Callable[[], UnitOfWork], timeout: floa
     total = commands.IngestReport()
     for start in range(0, len(records), BATCH):
         async with unit_of_work() as uow:
-            total.add(await commands.ingest(uow, feed.source, records[start:start + BATCH]))
+            total.add(await commands.ingest(uow, feed.source, records[start : start + BATCH]))
     SOURCE_UP.labels(feed.source).set(1)
     SOURCE_FAILURES.labels(feed.source).set(0)
     RECORDS.labels(feed.source, "read").inc(total.records_read)
     RECORDS.labels(feed.source, "quarantined").inc(total.quarantined)
-    log.info("source %s: %d records, %d new calls, %d updated, %d quarantined", feed.source, total.records_read,
-             len(total.published), len(total.updated), total.quarantined)
+    log.info(
+        "source %s: %d records, %d new calls, %d updated, %d quarantined",
+        feed.source,
+        total.records_read,
+        len(total.published),
+        len(total.updated),
+        total.quarantined,
+    )
     return total
 
 
@@ -120,7 +135,12 @@ async def sources_report(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, ob
     """For /readyz: each source's last run, and the reason of its last failure."""
     async with unit_of_work() as uow:
         states = await store.source_states(uow.session)
-    return {state.source: {"ok": state.consecutive_failures == 0,
-                           "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
-                           "last_error": state.last_error, "consecutive_failures": state.consecutive_failures}
-            for state in states}
+    return {
+        state.source: {
+            "ok": state.consecutive_failures == 0,
+            "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
+            "last_error": state.last_error,
+            "consecutive_failures": state.consecutive_failures,
+        }
+        for state in states
+    }

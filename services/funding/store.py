@@ -24,7 +24,6 @@ from services.funding.models import (
 from shared.errors import NotFound
 
 
-
 # ---- calls -----------------------------------------------------------------------------------------------------
 
 
@@ -35,7 +34,9 @@ async def get_call(session: AsyncSession, call_id: str) -> FundingCall:
     return call
 
 
-async def calls_by_external_id(session: AsyncSession, source: Source, external_ids: list[str]) -> dict[str, FundingCall]:
+async def calls_by_external_id(
+    session: AsyncSession, source: Source, external_ids: list[str]
+) -> dict[str, FundingCall]:
     if not external_ids:
         return {}
     query = select(FundingCall).where(FundingCall.source == source, col(FundingCall.external_id).in_(external_ids))
@@ -48,15 +49,19 @@ async def matchable_calls(session: AsyncSession) -> list[FundingCall]:
 
 async def calls_due_for_status_check(session: AsyncSession, now: datetime) -> list[FundingCall]:
     """Calls whose dates may have moved them on: a deadline passed, or a forthcoming call's opening came."""
-    query = select(FundingCall).where(or_(
-        col(FundingCall.next_deadline) <= now,
-        and_(FundingCall.status == CallStatus.FORTHCOMING, col(FundingCall.opens_at) <= now),
-    ))
+    query = select(FundingCall).where(
+        or_(
+            col(FundingCall.next_deadline) <= now,
+            and_(FundingCall.status == CallStatus.FORTHCOMING, col(FundingCall.opens_at) <= now),
+        )
+    )
     return list((await session.exec(query)).all())
 
 
 async def calls_with_deadline_before(session: AsyncSession, moment: datetime) -> list[FundingCall]:
-    query = select(FundingCall).where(col(FundingCall.status).in_(domain.MATCHABLE), col(FundingCall.next_deadline) <= moment)
+    query = select(FundingCall).where(
+        col(FundingCall.status).in_(domain.MATCHABLE), col(FundingCall.next_deadline) <= moment
+    )
     return list((await session.exec(query)).all())
 
 
@@ -75,8 +80,12 @@ def criteria_filters(criteria: SearchCriteria) -> list[object]:
     if criteria.size:
         conditions.append(or_(not_(limits.contains("|size:")), limits.contains(f"|size:{criteria.size}|")))
     if criteria.ateco:
-        conditions.append(or_(not_(limits.contains("|ateco:")),
-                              *(limits.contains(f"|ateco:{p}|") for p in domain.ateco_prefixes(criteria.ateco))))
+        conditions.append(
+            or_(
+                not_(limits.contains("|ateco:")),
+                *(limits.contains(f"|ateco:{p}|") for p in domain.ateco_prefixes(criteria.ateco)),
+            )
+        )
     if criteria.deadline_after:
         conditions.append(col(FundingCall.next_deadline) >= criteria.deadline_after)
     if criteria.deadline_before:
@@ -84,16 +93,21 @@ def criteria_filters(criteria: SearchCriteria) -> list[object]:
     return conditions
 
 
-async def search_calls(session: AsyncSession, criteria: SearchCriteria, source: Source | None, page: int,
-                       page_size: int) -> tuple[list[FundingCall], int]:
+async def search_calls(
+    session: AsyncSession, criteria: SearchCriteria, source: Source | None, page: int, page_size: int
+) -> tuple[list[FundingCall], int]:
     """Calls that fit, soonest deadline first (calls without a deadline last), and how many fit in all."""
     conditions = criteria_filters(criteria)
     if source is not None:
         conditions.append(FundingCall.source == source)
     total = (await session.exec(select(func.count()).select_from(FundingCall).where(*conditions))).one()  # type: ignore[arg-type]
-    query = (select(FundingCall).where(*conditions)  # type: ignore[arg-type]
-             .order_by(col(FundingCall.next_deadline).is_(None), col(FundingCall.next_deadline), col(FundingCall.id))
-             .offset((page - 1) * page_size).limit(page_size))
+    query = (
+        select(FundingCall)
+        .where(*conditions)  # type: ignore[arg-type]
+        .order_by(col(FundingCall.next_deadline).is_(None), col(FundingCall.next_deadline), col(FundingCall.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
     return list((await session.exec(query)).all()), total
 
 
@@ -107,13 +121,15 @@ async def fitting_calls(session: AsyncSession, criteria: SearchCriteria, call_id
 
 
 async def active_companies(session: AsyncSession) -> list[MemberCompany]:
-    return list((await session.exec(select(MemberCompany).where(MemberCompany.status == domain.ACTIVE_MEMBERSHIP))).all())
+    return list(
+        (await session.exec(select(MemberCompany).where(MemberCompany.status == domain.ACTIVE_MEMBERSHIP))).all()
+    )
 
 
 async def matches_of_calls(session: AsyncSession, call_ids: list[str]) -> dict[str, list[CallMatch]]:
     found: dict[str, list[CallMatch]] = {}
     for start in range(0, len(call_ids), 500):  # bounded IN lists
-        query = select(CallMatch).where(col(CallMatch.call_id).in_(call_ids[start:start + 500]))
+        query = select(CallMatch).where(col(CallMatch.call_id).in_(call_ids[start : start + 500]))
         for match in (await session.exec(query)).all():
             found.setdefault(match.call_id, []).append(match)
     return found
@@ -125,24 +141,35 @@ async def matches_of_company(session: AsyncSession, company_id: str) -> dict[str
 
 
 async def matched_companies(session: AsyncSession, call_id: str) -> list[str]:
-    query = (select(CallMatch.company_id).where(CallMatch.call_id == call_id, col(CallMatch.active).is_(True))
-             .order_by(col(CallMatch.company_id)))
+    query = (
+        select(CallMatch.company_id)
+        .where(CallMatch.call_id == call_id, col(CallMatch.active).is_(True))
+        .order_by(col(CallMatch.company_id))
+    )
     return list((await session.exec(query)).all())
 
 
-async def company_matches(session: AsyncSession, company_id: str,
-                          statuses: list[CallStatus]) -> list[tuple[CallMatch, FundingCall]]:
+async def company_matches(
+    session: AsyncSession, company_id: str, statuses: list[CallStatus]
+) -> list[tuple[CallMatch, FundingCall]]:
     """The company's active matches with calls in `statuses`, best first."""
-    query = (select(CallMatch, FundingCall).join(FundingCall, col(FundingCall.id) == CallMatch.call_id)
-             .where(CallMatch.company_id == company_id, col(CallMatch.active).is_(True),
-                    col(FundingCall.status).in_(statuses))
-             .order_by(col(CallMatch.score).desc(), col(FundingCall.next_deadline)))
+    query = (
+        select(CallMatch, FundingCall)
+        .join(FundingCall, col(FundingCall.id) == CallMatch.call_id)
+        .where(
+            CallMatch.company_id == company_id, col(CallMatch.active).is_(True), col(FundingCall.status).in_(statuses)
+        )
+        .order_by(col(CallMatch.score).desc(), col(FundingCall.next_deadline))
+    )
     return [(match, call) for match, call in (await session.exec(query)).all()]
 
 
 async def call_matches(session: AsyncSession, call_id: str) -> list[CallMatch]:
-    query = (select(CallMatch).where(CallMatch.call_id == call_id, col(CallMatch.active).is_(True))
-             .order_by(col(CallMatch.score).desc(), col(CallMatch.company_id)))
+    query = (
+        select(CallMatch)
+        .where(CallMatch.call_id == call_id, col(CallMatch.active).is_(True))
+        .order_by(col(CallMatch.score).desc(), col(CallMatch.company_id))
+    )
     return list((await session.exec(query)).all())
 
 
@@ -187,16 +214,24 @@ async def source_states(session: AsyncSession) -> list[SourceState]:
 
 
 async def quarantined_already(session: AsyncSession, source: Source, external_id: str | None, reason: str) -> bool:
-    query = select(QuarantinedRecord.id).where(QuarantinedRecord.source == source,
-                                               QuarantinedRecord.external_id == external_id,
-                                               QuarantinedRecord.reason == reason)
+    query = select(QuarantinedRecord.id).where(
+        QuarantinedRecord.source == source,
+        QuarantinedRecord.external_id == external_id,
+        QuarantinedRecord.reason == reason,
+    )
     return (await session.exec(query)).first() is not None
 
 
-async def quarantined(session: AsyncSession, source: Source | None, page: int,
-                      page_size: int) -> tuple[list[QuarantinedRecord], int]:
+async def quarantined(
+    session: AsyncSession, source: Source | None, page: int, page_size: int
+) -> tuple[list[QuarantinedRecord], int]:
     conditions = [QuarantinedRecord.source == source] if source is not None else []
     total = (await session.exec(select(func.count()).select_from(QuarantinedRecord).where(*conditions))).one()
-    query = (select(QuarantinedRecord).where(*conditions).order_by(col(QuarantinedRecord.id).desc())
-             .offset((page - 1) * page_size).limit(page_size))
+    query = (
+        select(QuarantinedRecord)
+        .where(*conditions)
+        .order_by(col(QuarantinedRecord.id).desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
     return list((await session.exec(query)).all()), total

@@ -48,6 +48,7 @@ from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
 from shared.ids import Id
 
+
 async def settings(request: Request) -> MembersSettings:
     return request.app.state.runtime.settings
 
@@ -62,8 +63,12 @@ SettingsDep = Annotated[MembersSettings, Depends(settings)]
 companies = APIRouter(prefix="/companies", tags=["companies"], responses=ERRORS)
 
 
-@companies.post("/applications", status_code=201, response_model=CompanyPublic,
-                summary="A company applies to join the network (public)")
+@companies.post(
+    "/applications",
+    status_code=201,
+    response_model=CompanyPublic,
+    summary="A company applies to join the network (public)",
+)
 async def apply(application: CompanyApplication, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.apply_for_membership(uow, application)
@@ -71,13 +76,20 @@ async def apply(application: CompanyApplication, uow: UnitOfWorkDep) -> Any:
 
 @companies.get("", response_model=Page[CompanyPublic], summary="All companies, by membership status (staff)")
 async def list_companies(
-    _staff: StaffPrincipal, uow: UnitOfWorkDep, page: PageNumber = 1, page_size: PageSize = 50,
+    _staff: StaffPrincipal,
+    uow: UnitOfWorkDep,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
     membership_status: Annotated[MembershipStatus | None, Query(alias="status")] = None,
 ) -> Any:
     async with uow:
         items, total = await store.list_companies(uow.session, membership_status, page, page_size)
-    return Page(items=[CompanyPublic.model_validate(c, from_attributes=True) for c in items], total=total,
-                page=page, page_size=page_size)
+    return Page(
+        items=[CompanyPublic.model_validate(c, from_attributes=True) for c in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
 
 
 @companies.get("/{company_id:id}", response_model=CompanyPublic, summary="One company (staff or its own people)")
@@ -88,14 +100,16 @@ async def get_company(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWo
 
 
 @companies.patch("/{company_id:id}", response_model=CompanyPublic, summary="Edit a company (staff or its admins)")
-async def update_company(company_id: Id, update: CompanyUpdate, principal: CurrentPrincipal,
-                         uow: UnitOfWorkDep) -> Any:
+async def update_company(company_id: Id, update: CompanyUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.update_company(uow, company_id, update, principal)
 
 
-@companies.get("/{company_id:id}/history", response_model=list[MembershipStepPublic],
-               summary="Membership steps: who took them and when")
+@companies.get(
+    "/{company_id:id}/history",
+    response_model=list[MembershipStepPublic],
+    summary="Membership steps: who took them and when",
+)
 async def membership_history(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     ensure_company_access(principal, company_id, write=False)
     async with uow:
@@ -111,16 +125,23 @@ async def company_people(company_id: Id, principal: CurrentPrincipal, uow: UnitO
         return await store.people_of(uow.session, company_id)
 
 
-@companies.post("/{company_id:id}/people", status_code=201, response_model=PersonPublic,
-                summary="Add a colleague (the company's admins, or staff)")
+@companies.post(
+    "/{company_id:id}/people",
+    status_code=201,
+    response_model=PersonPublic,
+    summary="Add a colleague (the company's admins, or staff)",
+)
 async def add_person(company_id: Id, data: PersonCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.add_person(uow, company_id, data, principal)
 
 
 def fee_public(fee: Fee) -> FeePublic:
-    return FeePublic(**fee.model_dump(), outstanding_cents=fee.amount_cents - fee.paid_cents,
-                     overdue=fee_overdue(fee.due_date, fee.paid_cents, fee.amount_cents, date.today()))
+    return FeePublic(
+        **fee.model_dump(),
+        outstanding_cents=fee.amount_cents - fee.paid_cents,
+        overdue=fee_overdue(fee.due_date, fee.paid_cents, fee.amount_cents, date.today()),
+    )
 
 
 @companies.get("/{company_id:id}/fees", response_model=list[FeePublic], summary="The company's annual fees")
@@ -138,8 +159,9 @@ async def assess_fee(company_id: Id, data: FeeCreate, _staff: StaffPrincipal, uo
 
 
 def _membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]:
-    async def change_membership(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep,
-                                decision: MembershipDecision | None = None) -> Any:
+    async def change_membership(
+        company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep, decision: MembershipDecision | None = None
+    ) -> Any:
         async with uow:
             reason = decision.reason if decision else None
             return await commands.change_membership(uow, company_id, action, principal, reason)
@@ -148,8 +170,9 @@ def _membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]
 
 
 def _reasoned_membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]:
-    async def change_membership(company_id: Id, decision: ReasonedMembershipDecision, principal: CurrentPrincipal,
-                                uow: UnitOfWorkDep) -> Any:
+    async def change_membership(
+        company_id: Id, decision: ReasonedMembershipDecision, principal: CurrentPrincipal, uow: UnitOfWorkDep
+    ) -> Any:
         async with uow:
             return await commands.change_membership(uow, company_id, action, principal, decision.reason)
 
@@ -160,10 +183,14 @@ def _register_membership_action(action: MembershipAction) -> None:
     """One route per action (POST /companies/{id}/approve, ...): each documented, none shadowing another path."""
     reasoned = action in ACTIONS_NEEDING_REASON
     route = _reasoned_membership_route(action) if reasoned else _membership_route(action)
-    companies.add_api_route(f"/{{company_id:id}}/{action.value}", route, methods=["POST"],
-                            response_model=CompanyPublic, name=f"{action.value}_company",
-                            summary=f"{action.value.capitalize()} a company's membership"
-                                    + (" (a reason is required)" if reasoned else ""))
+    companies.add_api_route(
+        f"/{{company_id:id}}/{action.value}",
+        route,
+        methods=["POST"],
+        response_model=CompanyPublic,
+        name=f"{action.value}_company",
+        summary=f"{action.value.capitalize()} a company's membership" + (" (a reason is required)" if reasoned else ""),
+    )
 
 
 for _action in MembershipAction:
@@ -215,8 +242,7 @@ async def get_person(person_id: Id, principal: CurrentPrincipal, uow: UnitOfWork
 
 
 @people.patch("/{person_id:id}", response_model=PersonPublic, summary="Edit a person")
-async def update_person(person_id: Id, update: PersonUpdate, principal: CurrentPrincipal,
-                        uow: UnitOfWorkDep) -> Any:
+async def update_person(person_id: Id, update: PersonUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.update_person(uow, person_id, update, principal)
 
@@ -240,8 +266,14 @@ governance = APIRouter(prefix="/governance", tags=["governance"], responses=ERRO
 async def list_governance(
     uow: UnitOfWorkDep,
     # A string checked by hand: as a `date`, pydantic would also take `on=0` as 1970-01-01.
-    on: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="A date, YYYY-MM-DD",
-                                    json_schema_extra={"format": "date"})] = None,
+    on: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            description="A date, YYYY-MM-DD",
+            json_schema_extra={"format": "date"},
+        ),
+    ] = None,
     include_past: bool = False,
 ) -> Any:
     try:
@@ -250,11 +282,15 @@ async def list_governance(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"'on' is not a date: {error}") from error
     async with uow:
         rows = await store.governance_terms(uow.session, None if include_past else day)
-        companies_by_id = {p.company_id: await store.get_company(uow.session, p.company_id)
-                           for _, p in rows if p.company_id}
+        companies_by_id = {
+            p.company_id: await store.get_company(uow.session, p.company_id) for _, p in rows if p.company_id
+        }
     return [
         GovernanceTermPublic(
-            id=term.id, office=term.office, term_from=term.term_from, term_to=term.term_to,
+            id=term.id,
+            office=term.office,
+            term_from=term.term_from,
+            term_to=term.term_to,
             person_name=f"{person.given_name} {person.family_name}",
             company_name=companies_by_id[person.company_id].legal_name if person.company_id else None,  # type: ignore[union-attr]
         )
@@ -277,8 +313,9 @@ async def end_term(term_id: Id, data: GovernanceTermEnd, _staff: StaffPrincipal,
 directory = APIRouter(prefix="/directory", tags=["directory"])
 
 
-@directory.get("", response_model=Page[DirectoryEntry],
-               summary="Public B2B directory of the district's active member companies")
+@directory.get(
+    "", response_model=Page[DirectoryEntry], summary="Public B2B directory of the district's active member companies"
+)
 async def search_directory(
     uow: UnitOfWorkDep,
     q: Annotated[str | None, Query(max_length=200, description="Free text, Italian or English")] = None,
@@ -295,8 +332,12 @@ async def search_directory(
         candidates = await store.directory_candidates(uow.session)
     matches = [company for company in candidates if query.admits(company)]
     start = (page - 1) * page_size
-    return Page(items=[_directory_entry(c, lang) for c in matches[start:start + page_size]], total=len(matches),
-                page=page, page_size=page_size)
+    return Page(
+        items=[_directory_entry(c, lang) for c in matches[start : start + page_size]],
+        total=len(matches),
+        page=page,
+        page_size=page_size,
+    )
 
 
 def _directory_entry(company: Any, lang: str) -> DirectoryEntry:
@@ -307,8 +348,11 @@ def _directory_entry(company: Any, lang: str) -> DirectoryEntry:
 auth = APIRouter(tags=["identity"], responses=ERRORS)
 
 
-@auth.post("/auth/token", response_model=TokenResponse,
-           summary="OAuth2 token: password grant for people, client_credentials for partner systems")
+@auth.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    summary="OAuth2 token: password grant for people, client_credentials for partner systems",
+)
 async def token(
     uow: UnitOfWorkDep,
     config: SettingsDep,
@@ -325,8 +369,9 @@ async def token(
         if grant_type == "password":
             if not username or not password:
                 raise HTTPException(status.HTTP_400_BAD_REQUEST, "username and password are required")
-            person = await commands.password_login(uow, username, password, config.login_max_failures,
-                                                   timedelta(minutes=config.login_lockout_minutes))
+            person = await commands.password_login(
+                uow, username, password, config.login_max_failures, timedelta(minutes=config.login_lockout_minutes)
+            )
             claims = token_claims(person.id, config.jwt_issuer, config.jwt_audience, lifetime, **person_claims(person))
         else:
             if not client_id or not client_secret:
@@ -334,8 +379,15 @@ async def token(
             requested = set(scope.split())
             client = await commands.partner_login(uow, client_id, client_secret, requested)
             granted = " ".join(sorted(requested or set(client.scopes)))
-            claims = token_claims(client.id, config.jwt_issuer, config.jwt_audience, lifetime,
-                                  kind="partner", role="partner", scope=granted)
+            claims = token_claims(
+                client.id,
+                config.jwt_issuer,
+                config.jwt_audience,
+                lifetime,
+                kind="partner",
+                role="partner",
+                scope=granted,
+            )
     return TokenResponse(access_token=keys.sign(claims), expires_in=int(lifetime.total_seconds()))
 
 
@@ -344,8 +396,12 @@ async def jwks(keys: Annotated[KeyRing, Depends(key_ring)]) -> dict[str, Any]:
     return keys.jwks()
 
 
-@auth.post("/partner-clients", status_code=201, response_model=PartnerClientCreated,
-           summary="Register a partner system for client-credentials tokens (staff)")
+@auth.post(
+    "/partner-clients",
+    status_code=201,
+    response_model=PartnerClientCreated,
+    summary="Register a partner system for client-credentials tokens (staff)",
+)
 async def register_partner(data: PartnerClientCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         return await commands.register_partner_client(uow, data, staff)

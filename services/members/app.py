@@ -58,5 +58,3 @@ def create_app(settings: MembersSettings | None = None) -> FastAPI:
     runtime.after_start(prepare_identity)
     runtime.every(settings.scheduler_interval_seconds, "overdue-fees", announce_overdue_fees)
     return app
-
-

@@ -108,8 +108,11 @@ async def apply_for_membership(uow: UnitOfWork, application: CompanyApplication)
     )
     session.add(company)
     session.add(person)
-    session.add(MembershipStep(company_id=company.id, action="applied", from_status=None,
-                               to_status=MembershipStatus.APPLIED, actor_id=None))
+    session.add(
+        MembershipStep(
+            company_id=company.id, action="applied", from_status=None, to_status=MembershipStatus.APPLIED, actor_id=None
+        )
+    )
     uow.publish(CompanyApplied(company_id=company.id, company=company_profile(company), actor_id=person.id))
     await uow.commit_or_conflict("a company with this Partita IVA or an applicant with this email already exists")
     return company
@@ -129,8 +132,16 @@ async def change_membership(
     company.status = next_status(previous, action, reason)
     company.updated_at = utc_now()
     session.add(company)
-    session.add(MembershipStep(company_id=company.id, action=action.value, from_status=previous,
-                               to_status=company.status, actor_id=actor.subject, reason=reason))
+    session.add(
+        MembershipStep(
+            company_id=company.id,
+            action=action.value,
+            from_status=previous,
+            to_status=company.status,
+            actor_id=actor.subject,
+            reason=reason,
+        )
+    )
     event = _MEMBERSHIP_EVENTS[action]
     uow.publish(event(company_id=company.id, company=company_profile(company), actor_id=actor.subject, reason=reason))
     if action == MembershipAction.APPROVE:
@@ -152,8 +163,11 @@ async def update_company(uow: UnitOfWork, company_id: str, update: CompanyUpdate
     company.size_class = size_class(company.employees, company.turnover_eur, company.balance_sheet_eur)
     company.updated_at = utc_now()
     uow.session.add(company)
-    uow.publish(CompanyUpdated(company_id=company.id, company=company_profile(company), actor_id=actor.subject,
-                               changed=sorted(changes)))
+    uow.publish(
+        CompanyUpdated(
+            company_id=company.id, company=company_profile(company), actor_id=actor.subject, changed=sorted(changes)
+        )
+    )
     await uow.commit()
     return company
 
@@ -184,8 +198,12 @@ async def add_person(uow: UnitOfWork, company_id: str | None, data: PersonCreate
     if await store.person_with_email(uow.session, data.email):
         raise Conflict(f"{data.email} is already registered")
     person = Person.model_validate(
-        {**data.model_dump(exclude={"password"}), "email": data.email.lower(), "company_id": company_id,
-         "password_hash": await hash_secret(data.password)}
+        {
+            **data.model_dump(exclude={"password"}),
+            "email": data.email.lower(),
+            "company_id": company_id,
+            "password_hash": await hash_secret(data.password),
+        }
     )
     uow.session.add(person)
     uow.publish(PersonJoined(person_id=person.id, person=person_profile(person)))
@@ -264,7 +282,9 @@ async def export_person(uow: UnitOfWork, person_id: str, actor: Principal) -> di
 
 async def register_partner_client(uow: UnitOfWork, data: PartnerClientCreate, actor: Principal) -> PartnerClientCreated:
     secret = secrets.token_urlsafe(32)
-    client = PartnerClient(name=data.name, scopes=data.scopes, secret_hash=await hash_secret(secret), created_by=actor.subject)
+    client = PartnerClient(
+        name=data.name, scopes=data.scopes, secret_hash=await hash_secret(secret), created_by=actor.subject
+    )
     uow.session.add(client)
     await uow.commit()
     return PartnerClientCreated(client_id=client.id, client_secret=secret, name=client.name, scopes=client.scopes)
@@ -274,8 +294,9 @@ async def create_first_admin(uow: UnitOfWork, email: str, password: str) -> Pers
     """The network's first staff account, from the environment or the CLI; does nothing once staff exist."""
     if await store.any_network_admin(uow.session):
         return None
-    data = PersonCreate(email=email, password=password, given_name="Network", family_name="Admin",
-                        role=Role.NETWORK_ADMIN)
+    data = PersonCreate(
+        email=email, password=password, given_name="Network", family_name="Admin", role=Role.NETWORK_ADMIN
+    )
     person = Person.model_validate(
         {**data.model_dump(exclude={"password"}), "email": email.lower(), "password_hash": await hash_secret(password)}
     )
@@ -289,8 +310,14 @@ async def create_first_admin(uow: UnitOfWork, email: str, password: str) -> Pers
 
 
 def _fee_event_fields(fee: Fee) -> dict[str, Any]:
-    return {"fee_id": fee.id, "company_id": fee.company_id, "year": fee.year, "amount_cents": fee.amount_cents,
-            "paid_cents": fee.paid_cents, "due_date": fee.due_date}
+    return {
+        "fee_id": fee.id,
+        "company_id": fee.company_id,
+        "year": fee.year,
+        "amount_cents": fee.amount_cents,
+        "paid_cents": fee.paid_cents,
+        "due_date": fee.due_date,
+    }
 
 
 async def assess_fee(uow: UnitOfWork, company_id: str, data: FeeCreate) -> Fee:
@@ -331,8 +358,13 @@ async def announce_overdue_fees(uow: UnitOfWork, today: date) -> int:
 
 
 def _term_event_fields(term: GovernanceTerm) -> dict[str, Any]:
-    return {"term_id": term.id, "person_id": term.person_id, "office": term.office,
-            "term_from": term.term_from, "term_to": term.term_to}
+    return {
+        "term_id": term.id,
+        "person_id": term.person_id,
+        "office": term.office,
+        "term_from": term.term_from,
+        "term_to": term.term_to,
+    }
 
 
 async def start_governance_term(uow: UnitOfWork, data: GovernanceTermCreate) -> GovernanceTerm:

@@ -221,7 +221,17 @@ class DirectoryQuery:
         if self.market and self.market.upper() not in company.export_markets:
             return False
         if self.text:
-            haystack = fold(" ".join([company.legal_name, company.description_it, company.description_en,
-                                      company.comune, company.frazione or "", *company.capabilities]))
+            haystack = fold(
+                " ".join(
+                    [
+                        company.legal_name,
+                        company.description_it,
+                        company.description_en,
+                        company.comune,
+                        company.frazione or "",
+                        *company.capabilities,
+                    ]
+                )
+            )
             return all(word in haystack for word in fold(self.text).split())
         return True

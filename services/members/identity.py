@@ -80,9 +80,7 @@ class KeyRing:
                 session.add(key)
                 await session.commit()
                 keys = [key]
-        self._private = {
-            k.kid: serialization.load_pem_private_key(k.private_pem.encode(), password=None) for k in keys
-        }
+        self._private = {k.kid: serialization.load_pem_private_key(k.private_pem.encode(), password=None) for k in keys}
         self._signing_kid = keys[-1].kid
 
     async def public_key(self, kid: str) -> Any:
@@ -100,15 +98,23 @@ class KeyRing:
 
     def sign(self, claims: dict[str, Any]) -> str:
         assert self._signing_kid is not None, "KeyRing.load() first"
-        return jwt.encode(claims, self._private[self._signing_kid], algorithm=ALGORITHM,
-                          headers={"kid": self._signing_kid})
+        return jwt.encode(
+            claims, self._private[self._signing_kid], algorithm=ALGORITHM, headers={"kid": self._signing_kid}
+        )
 
 
 def token_claims(subject: str, issuer: str, audience: str, lifetime: timedelta, **extra: Any) -> dict[str, Any]:
     now = int(time.time())
-    return {"sub": subject, "iss": issuer, "aud": audience, "iat": now, "nbf": now,
-            "exp": now + int(lifetime.total_seconds()), "jti": secrets.token_hex(8),
-            **{k: v for k, v in extra.items() if v is not None}}
+    return {
+        "sub": subject,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + int(lifetime.total_seconds()),
+        "jti": secrets.token_hex(8),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
 
 
 def person_claims(person: Person) -> dict[str, Any]:

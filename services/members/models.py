@@ -29,10 +29,16 @@ from shared.text import Line, Paragraph, PartialUpdate, WebUrl
 
 
 # The domain's rule validates (with its own message); the JSON Schema tells clients the same rule up front.
-AtecoCode = Annotated[str, AfterValidator(check_ateco),
-                      WithJsonSchema({"type": "string", "pattern": ATECO_PATTERN, "examples": ["15.20.10"]})]
-CountryCode = Annotated[str, AfterValidator(check_country),
-                        WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$", "examples": ["DE"]})]
+AtecoCode = Annotated[
+    str,
+    AfterValidator(check_ateco),
+    WithJsonSchema({"type": "string", "pattern": ATECO_PATTERN, "examples": ["15.20.10"]}),
+]
+CountryCode = Annotated[
+    str,
+    AfterValidator(check_country),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$", "examples": ["DE"]}),
+]
 
 
 # ---- companies -------------------------------------------------------------------------------------------------
@@ -42,7 +48,9 @@ class CompanyProfileFields(SQLModel):
     """What a company may edit about itself."""
 
     legal_name: Line = Field(min_length=2, max_length=200)
-    legal_form: Line = Field(default="S.r.l.", max_length=50, description="S.r.l., S.p.A., S.n.c., ditta individuale...")
+    legal_form: Line = Field(
+        default="S.r.l.", max_length=50, description="S.r.l., S.p.A., S.n.c., ditta individuale..."
+    )
     ateco_primary: AtecoCode = Field(max_length=8, description="ATECO 2025 code, e.g. 15.20.10")
     ateco_secondary: list[AtecoCode] = json_list()
     employees: int = Field(ge=0, le=1_000_000)
@@ -67,9 +75,11 @@ class CompanyProfileFields(SQLModel):
 
 class CompanyIdentity(SQLModel):
     partita_iva: Annotated[str, StringConstraints(pattern=r"^(IT|it)?[0-9]{11}$")] = Field(
-        description="11 digits; an IT prefix is accepted")
+        description="11 digits; an IT prefix is accepted"
+    )
     codice_fiscale: Annotated[str, StringConstraints(pattern=r"^([0-9]{11}|[A-Za-z0-9]{16})$")] | None = Field(
-        default=None, description="Defaults to the Partita IVA")
+        default=None, description="Defaults to the Partita IVA"
+    )
 
     @field_validator("partita_iva")
     @classmethod
@@ -178,9 +188,13 @@ class ReasonedMembershipDecision(SQLModel):
     """Rejections and suspensions say why: the company is told."""
 
     # A Paragraph with at least one visible character.
-    reason: Annotated[str, StringConstraints(
-        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
-        max_length=2000)]
+    reason: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
+            max_length=2000,
+        ),
+    ]
 
 
 class MembershipStepPublic(SQLModel):
@@ -228,8 +242,9 @@ class Person(PersonFields, table=True):
 class PersonCreate(PersonFields):
     email: EmailStr
     role: Role = Role.COMPANY_MEMBER
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200,
-                          description="Initial password (at least 12 characters)")
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH, max_length=200, description="Initial password (at least 12 characters)"
+    )
 
     @field_validator("password")
     @classmethod

@@ -133,5 +133,3 @@ async def directory_candidates(session: AsyncSession) -> list[Company]:
     (capabilities, markets, free text in two languages) run in Python, the same on PostgreSQL and SQLite."""
     query = select(Company).where(Company.status == MembershipStatus.ACTIVE, col(Company.public_listing).is_(True))
     return list((await session.exec(query.order_by(col(Company.legal_name)))).all())
-
-

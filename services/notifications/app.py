@@ -22,8 +22,12 @@ from shared.runtime import ServiceRuntime
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: NotificationsSettings | None = None, key_source: KeySource | None = None,
-               clock: Clock = utc_now, resolver: Resolver = resolve) -> FastAPI:
+def create_app(
+    settings: NotificationsSettings | None = None,
+    key_source: KeySource | None = None,
+    clock: Clock = utc_now,
+    resolver: Resolver = resolve,
+) -> FastAPI:
     """`key_source` replaces the members service's JWKS, `clock` the time that decides retries and digests, and
     `resolver` the DNS (tests)."""
     settings = settings or NotificationsSettings()
@@ -33,8 +37,9 @@ def create_app(settings: NotificationsSettings | None = None, key_source: KeySou
     handlers.subscribe(runtime, postman)
 
     email_sender = EmailSender(runtime.unit_of_work, postman, settings, clock)
-    webhook_sender = WebhookSender(runtime.unit_of_work, postman, policy, clock, settings.webhook_concurrency,
-                                   settings.webhook_timeout_seconds)
+    webhook_sender = WebhookSender(
+        runtime.unit_of_work, postman, policy, clock, settings.webhook_concurrency, settings.webhook_timeout_seconds
+    )
 
     async def send_emails() -> None:
         await email_sender.send_due()

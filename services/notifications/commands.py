@@ -111,8 +111,11 @@ class Postman:
     def unsubscribe_url(self, message: Message) -> str | None:
         if not message.unsubscribe or not message.person_id:
             return None
-        token = jwt.encode({"sub": message.person_id, "categories": message.unsubscribe, "purpose": "unsubscribe"},
-                           self.unsubscribe_secret, algorithm="HS256")
+        token = jwt.encode(
+            {"sub": message.person_id, "categories": message.unsubscribe, "purpose": "unsubscribe"},
+            self.unsubscribe_secret,
+            algorithm="HS256",
+        )
         return f"{self.public_url}/unsubscribe?token={token}"
 
     def unsubscription(self, token: str) -> tuple[str, list[Category]]:
@@ -122,8 +125,9 @@ class Postman:
                 raise jwt.InvalidTokenError("not an unsubscribe token")
             return str(claims["sub"]), [Category(value) for value in claims["categories"]]
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as error:
-            raise DomainError("this unsubscribe link is not valid (it may have been cut by the mail program)") \
-                from error
+            raise DomainError(
+                "this unsubscribe link is not valid (it may have been cut by the mail program)"
+            ) from error
 
 
 @dataclass
@@ -144,18 +148,26 @@ class Mailbag:
         contexts: dict[str, dict[str, Any]] = {}  # per language: the same for every recipient but their name
         rows: list[dict[str, Any]] = []
         for recipient in {recipient.key: recipient for recipient in recipients}.values():
-            plans = {channel: plan for channel in _channels_of(recipient)
-                     if (plan := delivery_plan(notice.kind, self._choice(recipient, category, channel)))}
+            plans = {
+                channel: plan
+                for channel in _channels_of(recipient)
+                if (plan := delivery_plan(notice.kind, self._choice(recipient, category, channel)))
+            }
             if not plans:
                 continue
             if recipient.language not in contexts:
                 contexts[recipient.language] = notice.context(recipient.language)
-            rendered = self.postman.writer.write(notice.kind, recipient.language,
-                                                 {**contexts[recipient.language], "recipient_name": recipient.name},
-                                                 notice.link)
+            rendered = self.postman.writer.write(
+                notice.kind,
+                recipient.language,
+                {**contexts[recipient.language], "recipient_name": recipient.name},
+                notice.link,
+            )
             unsubscribe = _unsubscribe_from(notice, recipient, category)
-            rows += [_message_row(notice, recipient, channel, category, plan, rendered, now, unsubscribe)
-                     for channel, plan in plans.items()]
+            rows += [
+                _message_row(notice, recipient, channel, category, plan, rendered, now, unsubscribe)
+                for channel, plan in plans.items()
+            ]
         self.uow.publish(*(sent(row) for row in rows if row["status"] == MessageStatus.SENT))
         self.rows += rows
 
@@ -180,31 +192,59 @@ def _unsubscribe_from(notice: Notice, recipient: Recipient, category: Category) 
     return [] if notice.kind in TRANSACTIONAL_KINDS or not recipient.person_id else [category.value]
 
 
-def _message_row(notice: Notice, recipient: Recipient, channel: Channel, category: Category | None,
-                 plan: Frequency, rendered: Rendered, now: datetime, unsubscribe: list[str]) -> dict[str, Any]:
+def _message_row(
+    notice: Notice,
+    recipient: Recipient,
+    channel: Channel,
+    category: Category | None,
+    plan: Frequency,
+    rendered: Rendered,
+    now: datetime,
+    unsubscribe: list[str],
+) -> dict[str, Any]:
     email = channel == Channel.EMAIL
     if plan != Frequency.INSTANT:
         status = MessageStatus.HELD
     else:
         status = MessageStatus.QUEUED if email else MessageStatus.SENT
     return {
-        "id": new_id(), "source_event_id": notice.source_event_id, "recipient": recipient.key,
-        "person_id": recipient.person_id, "address": recipient.address if email else None,
-        "language": recipient.language, "channel": channel, "kind": notice.kind, "category": category,
-        "title": rendered.title, "body": rendered.text if email else rendered.body,
-        "html": rendered.html if email else None, "link": notice.link,
+        "id": new_id(),
+        "source_event_id": notice.source_event_id,
+        "recipient": recipient.key,
+        "person_id": recipient.person_id,
+        "address": recipient.address if email else None,
+        "language": recipient.language,
+        "channel": channel,
+        "kind": notice.kind,
+        "category": category,
+        "title": rendered.title,
+        "body": rendered.text if email else rendered.body,
+        "html": rendered.html if email else None,
+        "link": notice.link,
         "calendar": notice.calendar if email else None,
         "unsubscribe": unsubscribe,
-        "status": status, "held_for": plan if status == MessageStatus.HELD else None, "digest_key": None,
-        "attempts": 0, "next_attempt_at": now if status == MessageStatus.QUEUED else None, "last_error": None,
-        "read_at": None, "created_at": now, "sent_at": now if status == MessageStatus.SENT else None,
+        "status": status,
+        "held_for": plan if status == MessageStatus.HELD else None,
+        "digest_key": None,
+        "attempts": 0,
+        "next_attempt_at": now if status == MessageStatus.QUEUED else None,
+        "last_error": None,
+        "read_at": None,
+        "created_at": now,
+        "sent_at": now if status == MessageStatus.SENT else None,
     }
 
 
 def sent(message: Message | dict[str, Any]) -> MessageSent:
     fields = message if isinstance(message, dict) else message.model_dump()
-    return MessageSent(message_id=fields["id"], source_event_id=fields["source_event_id"], kind=fields["kind"],
-                       channel=fields["channel"], person_id=fields["person_id"], attempts=fields["attempts"])
+    return MessageSent(
+        message_id=fields["id"],
+        source_event_id=fields["source_event_id"],
+        kind=fields["kind"],
+        channel=fields["channel"],
+        person_id=fields["person_id"],
+        attempts=fields["attempts"],
+    )
 
 
 # ---- the service's copy of other services' facts -----------------------------------------------------------------
@@ -226,16 +266,32 @@ async def _keep(uow: UnitOfWork, table: type[Copy], key: str, fields: dict[str, 
 
 
 async def remember_company(uow: UnitOfWork, company: dict[str, Any]) -> ContactCompany:
-    return await _keep(uow, ContactCompany, company["id"], {
-        "legal_name": company["legal_name"], "status": company["status"],
-        "public_listing": bool(company.get("public_listing", False))})
+    return await _keep(
+        uow,
+        ContactCompany,
+        company["id"],
+        {
+            "legal_name": company["legal_name"],
+            "status": company["status"],
+            "public_listing": bool(company.get("public_listing", False)),
+        },
+    )
 
 
 async def remember_person(uow: UnitOfWork, person: dict[str, Any]) -> ContactPerson:
-    return await _keep(uow, ContactPerson, person["id"], {
-        "company_id": person.get("company_id"), "given_name": person["given_name"],
-        "family_name": person["family_name"], "email": person["email"],
-        "language": language_of(person.get("language")), "role": person.get("role", "company_member")})
+    return await _keep(
+        uow,
+        ContactPerson,
+        person["id"],
+        {
+            "company_id": person.get("company_id"),
+            "given_name": person["given_name"],
+            "family_name": person["family_name"],
+            "email": person["email"],
+            "language": language_of(person.get("language")),
+            "role": person.get("role", "company_member"),
+        },
+    )
 
 
 async def forget_person(uow: UnitOfWork, person_id: str) -> None:
@@ -251,30 +307,57 @@ async def forget_person(uow: UnitOfWork, person_id: str) -> None:
 
 
 async def remember_event(uow: UnitOfWork, event: dict[str, Any]) -> KnownEvent:
-    fields = {name: event.get(name) for name in ("title_it", "event_type", "status", "time_zone", "venue",
-                                                 "online_url")}
-    return await _keep(uow, KnownEvent, event["id"], {
-        **fields, "title_en": event.get("title_en") or "", "starts_at": datetime.fromisoformat(event["starts_at"]),
-        "ends_at": datetime.fromisoformat(event["ends_at"]), "updated_at": utc_now()})
+    fields = {
+        name: event.get(name) for name in ("title_it", "event_type", "status", "time_zone", "venue", "online_url")
+    }
+    return await _keep(
+        uow,
+        KnownEvent,
+        event["id"],
+        {
+            **fields,
+            "title_en": event.get("title_en") or "",
+            "starts_at": datetime.fromisoformat(event["starts_at"]),
+            "ends_at": datetime.fromisoformat(event["ends_at"]),
+            "updated_at": utc_now(),
+        },
+    )
 
 
 async def remember_registration(uow: UnitOfWork, registration: dict[str, Any]) -> KnownRegistration:
-    return await _keep(uow, KnownRegistration, registration["id"], {
-        "event_id": registration["event_id"], "person_id": registration.get("person_id"),
-        "name": registration["name"], "email": registration.get("email"), "status": registration["status"],
-        "checked_in": registration.get("checked_in_at") is not None})
+    return await _keep(
+        uow,
+        KnownRegistration,
+        registration["id"],
+        {
+            "event_id": registration["event_id"],
+            "person_id": registration.get("person_id"),
+            "name": registration["name"],
+            "email": registration.get("email"),
+            "status": registration["status"],
+            "checked_in": registration.get("checked_in_at") is not None,
+        },
+    )
 
 
 async def registrants(uow: UnitOfWork, event_id: str, statuses: Sequence[str]) -> list[Recipient]:
-    found = await uow.session.exec(select(KnownRegistration).where(
-        KnownRegistration.event_id == event_id, col(KnownRegistration.status).in_(statuses)))
+    found = await uow.session.exec(
+        select(KnownRegistration).where(
+            KnownRegistration.event_id == event_id, col(KnownRegistration.status).in_(statuses)
+        )
+    )
     return [recipient for registration in found if (recipient := await recipient_of(uow, registration))]
 
 
 async def attendees(uow: UnitOfWork, event_id: str) -> list[Recipient]:
     """Who took part: those checked in, or every confirmed registrant when the door did not check people in."""
-    found = list(await uow.session.exec(select(KnownRegistration).where(
-        KnownRegistration.event_id == event_id, KnownRegistration.status == "confirmed")))
+    found = list(
+        await uow.session.exec(
+            select(KnownRegistration).where(
+                KnownRegistration.event_id == event_id, KnownRegistration.status == "confirmed"
+            )
+        )
+    )
     checked_in = [registration for registration in found if registration.checked_in]
     return [recipient for registration in (checked_in or found) if (recipient := await recipient_of(uow, registration))]
 
@@ -321,8 +404,15 @@ async def preferences_of(uow: UnitOfWork, person_id: str) -> list[PreferencePubl
         for channel in Channel:
             row = chosen.get((category, channel))
             choice = Choice(row.enabled, row.frequency) if row else default_choice(category, channel)
-            answer.append(PreferencePublic(category=category, channel=channel, enabled=choice.enabled,
-                                           frequency=choice.frequency, transactional=category == Category.MEMBERSHIP))
+            answer.append(
+                PreferencePublic(
+                    category=category,
+                    channel=channel,
+                    enabled=choice.enabled,
+                    frequency=choice.frequency,
+                    transactional=category == Category.MEMBERSHIP,
+                )
+            )
     return answer
 
 
@@ -366,8 +456,9 @@ async def send_due_digests(uow: UnitOfWork, postman: Postman, now: datetime, hou
         for message in await store.held_messages(uow.session, frequency, cutoff):
             if (message.recipient, message.channel) not in done:
                 groups.setdefault((message.recipient, message.channel), []).append(message)
-        digests = [await _digest_of(uow, postman, held, frequency, source_event_id, key, now)
-                   for held in groups.values()]
+        digests = [
+            await _digest_of(uow, postman, held, frequency, source_event_id, key, now) for held in groups.values()
+        ]
         if digests:
             await uow.session.exec(insert(Message), params=digests)  # type: ignore[call-overload]
             uow.publish(*(sent(digest) for digest in digests if digest["status"] == MessageStatus.SENT))
@@ -376,18 +467,35 @@ async def send_due_digests(uow: UnitOfWork, postman: Postman, now: datetime, hou
     return written
 
 
-async def _digest_of(uow: UnitOfWork, postman: Postman, held: list[Message], frequency: Frequency,
-                     source_event_id: str, key: str, now: datetime) -> dict[str, Any]:
+async def _digest_of(
+    uow: UnitOfWork,
+    postman: Postman,
+    held: list[Message],
+    frequency: Frequency,
+    source_event_id: str,
+    key: str,
+    now: datetime,
+) -> dict[str, Any]:
     first = held[0]
     person = await uow.session.get(ContactPerson, first.person_id) if first.person_id else None
-    recipient = Recipient.person(person) if person else Recipient(first.recipient, first.person_id, first.address,
-                                                                     first.language, "")
+    recipient = (
+        Recipient.person(person)
+        if person
+        else Recipient(first.recipient, first.person_id, first.address, first.language, "")
+    )
     items = [{"title": message.title, "link": message.link} for message in held]
-    notice = Notice(source_event_id, Kind.DIGEST, lambda _language: {"items": items, "frequency": frequency.value},
-                    link=f"{postman.web_url.rstrip('/')}/inbox")  # each item's own link is in the list
-    rendered = postman.writer.write(Kind.DIGEST, recipient.language,
-                                    {**notice.context(recipient.language), "recipient_name": recipient.name},
-                                    notice.link)
+    notice = Notice(
+        source_event_id,
+        Kind.DIGEST,
+        lambda _language: {"items": items, "frequency": frequency.value},
+        link=f"{postman.web_url.rstrip('/')}/inbox",
+    )  # each item's own link is in the list
+    rendered = postman.writer.write(
+        Kind.DIGEST,
+        recipient.language,
+        {**notice.context(recipient.language), "recipient_name": recipient.name},
+        notice.link,
+    )
     for message in held:
         message.status = MessageStatus.DIGESTED
         message.digest_key = key

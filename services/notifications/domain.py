@@ -63,11 +63,22 @@ class Kind(StrEnum):
 
 # Messages a person gets because of something they did or that changes what they are owed: they ignore
 # preferences and frequencies and carry no unsubscribe link.
-TRANSACTIONAL_KINDS = frozenset({
-    Kind.APPLICATION_RECEIVED, Kind.COMPANY_APPROVED, Kind.COMPANY_REJECTED, Kind.WELCOME, Kind.FEE_OVERDUE,
-    Kind.REGISTRATION_CONFIRMED, Kind.REGISTRATION_WAITLISTED, Kind.SEAT_OFFERED, Kind.REGISTRATION_PROMOTED,
-    Kind.REGISTRATION_REJECTED, Kind.EVENT_CANCELLED, Kind.ENDPOINT_DISABLED,
-})
+TRANSACTIONAL_KINDS = frozenset(
+    {
+        Kind.APPLICATION_RECEIVED,
+        Kind.COMPANY_APPROVED,
+        Kind.COMPANY_REJECTED,
+        Kind.WELCOME,
+        Kind.FEE_OVERDUE,
+        Kind.REGISTRATION_CONFIRMED,
+        Kind.REGISTRATION_WAITLISTED,
+        Kind.SEAT_OFFERED,
+        Kind.REGISTRATION_PROMOTED,
+        Kind.REGISTRATION_REJECTED,
+        Kind.EVENT_CANCELLED,
+        Kind.ENDPOINT_DISABLED,
+    }
+)
 
 CATEGORY_OF: dict[Kind, Category] = {
     Kind.APPLICATION_RECEIVED: Category.MEMBERSHIP,
@@ -149,8 +160,14 @@ def digest_period(frequency: Frequency, now: datetime, hour: int, weekday: int) 
 # ---- retries ----------------------------------------------------------------------------------------------------
 
 # Standard Webhooks' schedule: the first try at once, then these waits after each failure ...
-WEBHOOK_RETRY_DELAYS = [timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                        timedelta(hours=5), timedelta(hours=10)]
+WEBHOOK_RETRY_DELAYS = [
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+]
 # ... then one try a day until this long after the first.
 WEBHOOK_GIVE_UP_AFTER = timedelta(days=3)
 # An endpoint whose deliveries have all failed for this long is disabled and its owner told.
@@ -159,9 +176,13 @@ ENDPOINT_FAILING_LIMIT = timedelta(days=3)
 EMAIL_RETRY_DELAYS = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2)]
 
 
-def next_webhook_attempt(first_attempt_at: datetime, attempts_made: int, now: datetime,
-                         retry_after: timedelta | None = None, jitter: random.Random | None = None
-                         ) -> datetime | None:
+def next_webhook_attempt(
+    first_attempt_at: datetime,
+    attempts_made: int,
+    now: datetime,
+    retry_after: timedelta | None = None,
+    jitter: random.Random | None = None,
+) -> datetime | None:
     """When to try a failed delivery again, or None to give up. Jitter (±10%) spreads a failed endpoint's
     backlog; a receiver's Retry-After is honoured when it asks for more patience than the schedule."""
     if attempts_made <= len(WEBHOOK_RETRY_DELAYS):

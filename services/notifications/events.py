@@ -70,5 +70,9 @@ class EndpointDisabled(IntegrationEvent):
 
 
 PUBLISHED_EVENTS: list[type[IntegrationEvent]] = [
-    MessageSent, MessageFailed, WebhookDelivered, WebhookFailed, EndpointDisabled,
+    MessageSent,
+    MessageFailed,
+    WebhookDelivered,
+    WebhookFailed,
+    EndpointDisabled,
 ]

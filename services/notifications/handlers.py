@@ -31,18 +31,25 @@ def each(trigger: Trigger) -> BatchTrigger:
 
 # topic -> what its facts mean to people, and why we listen
 TOPICS: dict[str, tuple[BatchTrigger, str]] = {
-    topics.MEMBERS_COMPANIES: (each(triggers.company_fact),
-                             "Applications to staff, approval or rejection to the applicant; listed companies "
-                             "to partners' webhooks"),
+    topics.MEMBERS_COMPANIES: (
+        each(triggers.company_fact),
+        "Applications to staff, approval or rejection to the applicant; listed companies to partners' webhooks",
+    ),
     topics.MEMBERS_PEOPLE: (each(triggers.person_fact), "Who people are and how to write to them; welcome; erasure"),
     topics.MEMBERS_FEES: (each(triggers.fee_fact), "Overdue fees to the company's admins"),
-    topics.EVENTS_EVENTS: (each(triggers.event_fact),
-                         "New events to members, changes and cancellations to registrants, reminders, feedback "
-                         "requests; events to partners' webhooks"),
-    topics.EVENTS_REGISTRATIONS: (each(triggers.registration_fact),
-                                "Confirmations with the .ics, waitlist places, seat offers, promotions, rejections"),
-    topics.FUNDING_CALLS: (each(triggers.call_fact),
-                         "Deadline reminders to matched companies; calls to partners' webhooks"),
+    topics.EVENTS_EVENTS: (
+        each(triggers.event_fact),
+        "New events to members, changes and cancellations to registrants, reminders, feedback "
+        "requests; events to partners' webhooks",
+    ),
+    topics.EVENTS_REGISTRATIONS: (
+        each(triggers.registration_fact),
+        "Confirmations with the .ics, waitlist places, seat offers, promotions, rejections",
+    ),
+    topics.FUNDING_CALLS: (
+        each(triggers.call_fact),
+        "Deadline reminders to matched companies; calls to partners' webhooks",
+    ),
     topics.FUNDING_MATCHES: (triggers.match_facts, "A call that fits the company, to its people who follow funding"),
     topics.FUNDING_SEARCHES: (each(triggers.search_fact), "A new call for a person's saved search"),
 }

@@ -57,19 +57,24 @@ def email_of(message: Message, sender: str, unsubscribe_url: str | None) -> Mime
     boundaries are the message id: unique per message, and no random boundary to draw."""
     email: MimeMessage = MIMEText(message.body, "plain", UTF8)
     if message.html:
-        email = MIMEMultipart("alternative", boundary=f"alternative-{message.id}",
-                              _subparts=[email, MIMEText(message.html, "html", UTF8)])
+        email = MIMEMultipart(
+            "alternative", boundary=f"alternative-{message.id}", _subparts=[email, MIMEText(message.html, "html", UTF8)]
+        )
     if message.calendar:
         ics = MIMEText(message.calendar, "calendar", UTF8)
         ics.set_param("method", "PUBLISH")
-        ics.add_header("Content-Disposition", "attachment",
-                       filename="evento.ics" if message.language == "it" else "event.ics")
+        ics.add_header(
+            "Content-Disposition", "attachment", filename="evento.ics" if message.language == "it" else "event.ics"
+        )
         email = MIMEMultipart("mixed", boundary=f"mixed-{message.id}", _subparts=[email, ics])
     subject = one_line(message.title)  # a line break in a header value would start a header of its own
     email["From"] = formataddr(parseaddr(sender), UTF8)
     email["To"] = one_line(message.address or "")
-    email["Subject"] = subject if subject.isascii() else \
-        Header(subject, UTF8, header_name="Subject").encode(linesep="\r\n", maxlinelen=75)
+    email["Subject"] = (
+        subject
+        if subject.isascii()
+        else Header(subject, UTF8, header_name="Subject").encode(linesep="\r\n", maxlinelen=75)
+    )
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = make_msgid(idstring=message.id.replace("-", ""), domain="filiera")
     if unsubscribe_url:
@@ -88,8 +93,14 @@ class Handed:
 
 
 class EmailSender:
-    def __init__(self, unit_of_work: Callable[[], UnitOfWork], postman: Postman, settings: NotificationsSettings,
-                 clock: Clock, batch: int = 400) -> None:
+    def __init__(
+        self,
+        unit_of_work: Callable[[], UnitOfWork],
+        postman: Postman,
+        settings: NotificationsSettings,
+        clock: Clock,
+        batch: int = 400,
+    ) -> None:
         self._unit_of_work = unit_of_work
         self._postman = postman
         self._settings = settings
@@ -116,8 +127,13 @@ class EmailSender:
     async def _send_over_one_connection(self, messages: list[Message]) -> list[Handed]:
         settings = self._settings
         # A fixed HELO name: left out, aiosmtplib asks the resolver for ours on every connection.
-        client = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, local_hostname="filiera",
-                                 timeout=settings.smtp_timeout_seconds, start_tls=settings.smtp_starttls)
+        client = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            local_hostname="filiera",
+            timeout=settings.smtp_timeout_seconds,
+            start_tls=settings.smtp_starttls,
+        )
         try:
             await client.connect()
             if settings.smtp_username and settings.smtp_password:
@@ -138,8 +154,9 @@ class EmailSender:
     async def _send_one(self, client: aiosmtplib.SMTP, message: Message) -> Handed:
         email = email_of(message, self._settings.mail_from, self._postman.unsubscribe_url(message))
         try:
-            await client.sendmail(parseaddr(self._settings.mail_from)[1], [message.address or ""],
-                                  email.as_bytes(policy=WIRE_POLICY))
+            await client.sendmail(
+                parseaddr(self._settings.mail_from)[1], [message.address or ""], email.as_bytes(policy=WIRE_POLICY)
+            )
         except aiosmtplib.SMTPRecipientsRefused as refused:
             return Handed(message.id, f"address refused: {refused.recipients[0].message}", permanent=True)
         except aiosmtplib.SMTPResponseException as error:
@@ -158,17 +175,25 @@ class EmailSender:
                     continue  # erased while it was being sent
                 message.attempts += 1
                 message.last_error = outcome.error
-                retry_at = None if outcome.error is None or outcome.permanent else \
-                    next_email_attempt(message.attempts, now)
+                retry_at = (
+                    None if outcome.error is None or outcome.permanent else next_email_attempt(message.attempts, now)
+                )
                 if outcome.error is None:
                     message.status, message.sent_at, message.next_attempt_at = MessageStatus.SENT, now, None
                     uow.publish(sent(message))
                 elif retry_at is None:
                     message.status, message.next_attempt_at = MessageStatus.FAILED, None
-                    uow.publish(MessageFailed(message_id=message.id, source_event_id=message.source_event_id,
-                                              kind=message.kind, channel=message.channel,
-                                              person_id=message.person_id, attempts=message.attempts,
-                                              reason=outcome.error or ""))
+                    uow.publish(
+                        MessageFailed(
+                            message_id=message.id,
+                            source_event_id=message.source_event_id,
+                            kind=message.kind,
+                            channel=message.channel,
+                            person_id=message.person_id,
+                            attempts=message.attempts,
+                            reason=outcome.error or "",
+                        )
+                    )
                     log.warning("gave up email %s: %s", message.id, outcome.error)
                 else:
                     message.next_attempt_at = retry_at

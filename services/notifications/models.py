@@ -231,8 +231,9 @@ class Unsubscribed(SQLModel):
 
 class EndpointCreate(SQLModel):
     url: WebUrl = Field(description="https address of the receiver; private and loopback addresses are refused")
-    event_types: list[PartnerEventType] = Field(min_length=1, max_length=20,
-                                                description="Types from GET /webhooks/event-types")
+    event_types: list[PartnerEventType] = Field(
+        min_length=1, max_length=20, description="Types from GET /webhooks/event-types"
+    )
     description: Paragraph = Field(default="", max_length=500)
     contact_email: EmailStr = Field(description="Told when the endpoint is disabled")
 
@@ -311,4 +312,3 @@ class MessageLogEntry(SQLModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
-

@@ -17,10 +17,34 @@ from services.notifications.domain import DISTRICT_TIME, Kind
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("it", "en")
 MONTHS = {
-    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
-           "ottobre", "novembre", "dicembre"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
+    "it": [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 
@@ -64,11 +88,17 @@ def _euros(amount_cents: int | None, language: str) -> str:
 
 class Writer:
     def __init__(self) -> None:
-        self._text = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                                 autoescape=False, keep_trailing_newline=False, trim_blocks=True,
-                                 lstrip_blocks=True)
-        self._html = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                                 autoescape=select_autoescape(["html.j2"]))
+        self._text = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._html = Environment(
+            loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"])
+        )
         self._text.filters["when"] = _when
         self._text.filters["euros"] = _euros
 
@@ -78,10 +108,17 @@ class Writer:
         blocks = template.new_context(variables)
         subject = one_line("".join(template.blocks["subject"](blocks)))
         body = "".join(template.blocks["body"](template.new_context(variables))).strip()
-        action = ("".join(template.blocks["action"](template.new_context(variables))).strip()
-                  if "action" in template.blocks else None)
+        action = (
+            "".join(template.blocks["action"](template.new_context(variables))).strip()
+            if "action" in template.blocks
+            else None
+        )
         html = self._html.get_template("layout.html.j2").render(
-            subject=subject, paragraphs=[part.strip() for part in body.split("\n\n") if part.strip()],
-            link=link, action=action, language=language)
+            subject=subject,
+            paragraphs=[part.strip() for part in body.split("\n\n") if part.strip()],
+            link=link,
+            action=action,
+            language=language,
+        )
         text = f"{body}\n\n{action or link}: {link}" if link else body
         return Rendered(title=subject, body=body, text=text, html=html)

@@ -42,8 +42,9 @@ async def people_of_companies(session: AsyncSession, company_ids: Iterable[str])
 
 
 async def company_names(session: AsyncSession, company_ids: Iterable[str]) -> dict[str, str]:
-    found = await session.exec(select(ContactCompany.id, ContactCompany.legal_name).where(
-        col(ContactCompany.id).in_(list(company_ids))))
+    found = await session.exec(
+        select(ContactCompany.id, ContactCompany.legal_name).where(col(ContactCompany.id).in_(list(company_ids)))
+    )
     return dict(found.all())
 
 
@@ -65,19 +66,23 @@ async def preferences_of(session: AsyncSession, person_id: str) -> list[Preferen
 
 
 def _inbox_of(person_id: str) -> list[object]:
-    return [Message.person_id == person_id, Message.channel == Channel.IN_APP,
-            Message.status == MessageStatus.SENT]
+    return [Message.person_id == person_id, Message.channel == Channel.IN_APP, Message.status == MessageStatus.SENT]
 
 
-async def inbox(session: AsyncSession, person_id: str, page: int, page_size: int, unread_only: bool
-                ) -> tuple[list[Message], int]:
+async def inbox(
+    session: AsyncSession, person_id: str, page: int, page_size: int, unread_only: bool
+) -> tuple[list[Message], int]:
     conditions = _inbox_of(person_id)
     if unread_only:
         conditions.append(col(Message.read_at).is_(None))
     total = (await session.exec(select(func.count()).select_from(Message).where(*conditions))).one()
-    found = await session.exec(select(Message).where(*conditions)
-                               .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-                               .offset((page - 1) * page_size).limit(page_size))
+    found = await session.exec(
+        select(Message)
+        .where(*conditions)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
     return list(found), total
 
 
@@ -87,14 +92,20 @@ async def unread_count(session: AsyncSession, person_id: str) -> int:
 
 
 async def inbox_since(session: AsyncSession, person_id: str, since: datetime) -> list[Message]:
-    query = (select(Message).where(*_inbox_of(person_id), col(Message.created_at) >= since)
-             .order_by(col(Message.created_at), col(Message.id)))
+    query = (
+        select(Message)
+        .where(*_inbox_of(person_id), col(Message.created_at) >= since)
+        .order_by(col(Message.created_at), col(Message.id))
+    )
     return list(await session.exec(query))
 
 
 async def mark_all_read(session: AsyncSession, person_id: str, now: datetime) -> int:
-    result = await session.exec(update(Message).where(*_inbox_of(person_id), col(Message.read_at).is_(None))  # type: ignore[call-overload]
-                                .values(read_at=now))
+    result = await session.exec(
+        update(Message)
+        .where(*_inbox_of(person_id), col(Message.read_at).is_(None))  # type: ignore[call-overload]
+        .values(read_at=now)
+    )
     return int(result.rowcount)
 
 
@@ -102,9 +113,16 @@ async def mark_all_read(session: AsyncSession, person_id: str, now: datetime) ->
 
 
 async def due_emails(session: AsyncSession, now: datetime, limit: int) -> list[Message]:
-    query = (select(Message).where(Message.status == MessageStatus.QUEUED, Message.channel == Channel.EMAIL,
-                                   col(Message.next_attempt_at) <= now)
-             .order_by(col(Message.next_attempt_at), col(Message.id)).limit(limit))
+    query = (
+        select(Message)
+        .where(
+            Message.status == MessageStatus.QUEUED,
+            Message.channel == Channel.EMAIL,
+            col(Message.next_attempt_at) <= now,
+        )
+        .order_by(col(Message.next_attempt_at), col(Message.id))
+        .limit(limit)
+    )
     return list(await session.exec(query))
 
 
@@ -113,26 +131,35 @@ async def messages_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str,
 
 
 async def held_messages(session: AsyncSession, frequency: Frequency, cutoff: datetime) -> list[Message]:
-    query = (select(Message).where(Message.status == MessageStatus.HELD, Message.held_for == frequency,
-                                   col(Message.created_at) < cutoff)
-             .order_by(col(Message.recipient), col(Message.channel), col(Message.created_at)))
+    query = (
+        select(Message)
+        .where(Message.status == MessageStatus.HELD, Message.held_for == frequency, col(Message.created_at) < cutoff)
+        .order_by(col(Message.recipient), col(Message.channel), col(Message.created_at))
+    )
     return list(await session.exec(query))
 
 
 async def digests_already_sent(session: AsyncSession, source_event_id: str) -> set[tuple[str, Channel]]:
-    found = await session.exec(select(Message.recipient, Message.channel)
-                               .where(Message.source_event_id == source_event_id))
+    found = await session.exec(
+        select(Message.recipient, Message.channel).where(Message.source_event_id == source_event_id)
+    )
     return {(recipient, channel) for recipient, channel in found}
 
 
-async def message_log(session: AsyncSession, channel: Channel | None, status: MessageStatus | None, page: int,
-                      page_size: int) -> tuple[list[Message], int]:
+async def message_log(
+    session: AsyncSession, channel: Channel | None, status: MessageStatus | None, page: int, page_size: int
+) -> tuple[list[Message], int]:
     conditions = [Message.channel == channel] if channel else []
     if status:
         conditions.append(Message.status == status)
     total = (await session.exec(select(func.count()).select_from(Message).where(*conditions))).one()
-    found = await session.exec(select(Message).where(*conditions).order_by(col(Message.created_at).desc())
-                               .offset((page - 1) * page_size).limit(page_size))
+    found = await session.exec(
+        select(Message)
+        .where(*conditions)
+        .order_by(col(Message.created_at).desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
     return list(found), total
 
 
@@ -153,32 +180,48 @@ async def endpoints_of(session: AsyncSession, owner_id: str | None) -> list[Webh
 
 
 async def due_deliveries(session: AsyncSession, now: datetime, limit: int) -> list[WebhookDelivery]:
-    query = (select(WebhookDelivery).join(WebhookEndpoint)
-             .where(WebhookDelivery.status == DeliveryStatus.PENDING, col(WebhookDelivery.next_attempt_at) <= now,
-                    WebhookEndpoint.enabled == True)  # noqa: E712
-             .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at)).limit(limit))
+    query = (
+        select(WebhookDelivery)
+        .join(WebhookEndpoint)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            col(WebhookDelivery.next_attempt_at) <= now,
+            WebhookEndpoint.enabled == True,
+        )  # noqa: E712
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
+        .limit(limit)
+    )
     return list(await session.exec(query))
 
 
-async def deliveries_of(session: AsyncSession, endpoint_id: str, status: DeliveryStatus | None, page: int,
-                        page_size: int) -> tuple[list[WebhookDelivery], int]:
+async def deliveries_of(
+    session: AsyncSession, endpoint_id: str, status: DeliveryStatus | None, page: int, page_size: int
+) -> tuple[list[WebhookDelivery], int]:
     conditions = [WebhookDelivery.endpoint_id == endpoint_id]
     if status:
         conditions.append(WebhookDelivery.status == status)
     total = (await session.exec(select(func.count()).select_from(WebhookDelivery).where(*conditions))).one()
-    found = await session.exec(select(WebhookDelivery).where(*conditions)
-                               .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
-                               .offset((page - 1) * page_size).limit(page_size))
+    found = await session.exec(
+        select(WebhookDelivery)
+        .where(*conditions)
+        .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
     return list(found), total
 
 
 async def attempts_of(session: AsyncSession, delivery_id: str) -> list[WebhookAttempt]:
-    query = (select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
-             .order_by(col(WebhookAttempt.attempted_at)))
+    query = (
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id == delivery_id)
+        .order_by(col(WebhookAttempt.attempted_at))
+    )
     return list(await session.exec(query))
 
 
 async def pending_deliveries_of(session: AsyncSession, endpoint_id: str) -> list[WebhookDelivery]:
-    query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id,
-                                          WebhookDelivery.status == DeliveryStatus.PENDING)
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == DeliveryStatus.PENDING
+    )
     return list(await session.exec(query))

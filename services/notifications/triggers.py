@@ -65,8 +65,9 @@ async def person_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> N
     person = await commands.remember_person(uow, event.data["person"])
     if event.type == "members.person.joined":
         company_name = await _company_name(uow, person.company_id)
-        notice = Notice(event.id, Kind.WELCOME, lambda _language: {"company_name": company_name},
-                        f"{postman.web_url}/login")
+        notice = Notice(
+            event.id, Kind.WELCOME, lambda _language: {"company_name": company_name}, f"{postman.web_url}/login"
+        )
         await postman.deliver(uow, notice, [Recipient.person(person)])
 
 
@@ -88,28 +89,40 @@ async def event_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> No
     link = _event_link(postman, known)
     if event.type == "events.event.published":
         everyone = await store.people_of_companies(uow.session, await store.active_company_ids(uow.session))
-        await postman.deliver(uow, Notice(event.id, Kind.EVENT_ANNOUNCED, _event_context(known), link),
-                              people(everyone))
+        await postman.deliver(
+            uow, Notice(event.id, Kind.EVENT_ANNOUNCED, _event_context(known), link), people(everyone)
+        )
     elif event.type == "events.event.updated":
         changed = [name for name in event.data.get("changed", []) if name in NOTEWORTHY_CHANGES]
         if changed:
+
             def context(language: str) -> dict[str, Any]:
                 readable = list(dict.fromkeys(NOTEWORTHY_CHANGES[name][language] for name in changed))
                 return {**_event_context(known)(language), "changed": readable}
 
-            await postman.deliver(uow, Notice(event.id, Kind.EVENT_CHANGED, context, link,
-                                              _calendar(known, postman)),
-                                  await commands.registrants(uow, known.id, ACTIVE_REGISTRATIONS))
+            await postman.deliver(
+                uow,
+                Notice(event.id, Kind.EVENT_CHANGED, context, link, _calendar(known, postman)),
+                await commands.registrants(uow, known.id, ACTIVE_REGISTRATIONS),
+            )
     elif event.type == "events.event.cancelled":
-        await postman.deliver(uow, Notice(event.id, Kind.EVENT_CANCELLED, _event_context(known), link,
-                                          _calendar(known, postman)),
-                              await commands.registrants(uow, known.id, ACTIVE_REGISTRATIONS))
+        await postman.deliver(
+            uow,
+            Notice(event.id, Kind.EVENT_CANCELLED, _event_context(known), link, _calendar(known, postman)),
+            await commands.registrants(uow, known.id, ACTIVE_REGISTRATIONS),
+        )
     elif event.type == "events.event.starting_soon":
-        await postman.deliver(uow, Notice(event.id, Kind.EVENT_STARTING_SOON, _event_context(known), link),
-                              await commands.registrants(uow, known.id, ["confirmed"]))
+        await postman.deliver(
+            uow,
+            Notice(event.id, Kind.EVENT_STARTING_SOON, _event_context(known), link),
+            await commands.registrants(uow, known.id, ["confirmed"]),
+        )
     elif event.type == "events.event.completed" and known.event_type == "training":
-        await postman.deliver(uow, Notice(event.id, Kind.FEEDBACK_REQUEST, _event_context(known), f"{link}/feedback"),
-                              await commands.attendees(uow, known.id))
+        await postman.deliver(
+            uow,
+            Notice(event.id, Kind.FEEDBACK_REQUEST, _event_context(known), f"{link}/feedback"),
+            await commands.attendees(uow, known.id),
+        )
 
 
 REGISTRATION_NOTICES = {
@@ -128,14 +141,18 @@ async def registration_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent
         return
     # The fact carries its event; the copy from events.events.v1 wins when there is one, as that topic may
     # already have told a later change than this registration saw.
-    known = await uow.session.get(KnownEvent, registration.event_id) or \
-        await commands.remember_event(uow, event.data["event"])
+    known = await uow.session.get(KnownEvent, registration.event_id) or await commands.remember_event(
+        uow, event.data["event"]
+    )
     recipient = await commands.recipient_of(uow, registration)
     if recipient is None:
         return
-    extra = {"position": event.data.get("position"), "reason": event.data.get("reason"),
-             "offer_expires_at": event.data["registration"].get("offer_expires_at"),
-             "price_due_cents": event.data["registration"].get("price_due_cents")}
+    extra = {
+        "position": event.data.get("position"),
+        "reason": event.data.get("reason"),
+        "offer_expires_at": event.data["registration"].get("offer_expires_at"),
+        "price_due_cents": event.data["registration"].get("price_due_cents"),
+    }
 
     def context(language: str) -> dict[str, Any]:
         return {**_event_context(known)(language), **extra}
@@ -148,8 +165,17 @@ async def registration_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent
 def _event_context(known: KnownEvent) -> Context:
     def context(language: str) -> dict[str, Any]:
         title = known.title_en if language == "en" and known.title_en else known.title_it
-        return {"event": {"title": title, "starts_at": known.starts_at, "ends_at": known.ends_at,
-                          "venue": known.venue, "online_url": known.online_url, "time_zone": known.time_zone}}
+        return {
+            "event": {
+                "title": title,
+                "starts_at": known.starts_at,
+                "ends_at": known.ends_at,
+                "venue": known.venue,
+                "online_url": known.online_url,
+                "time_zone": known.time_zone,
+            }
+        }
+
     return context
 
 
@@ -159,10 +185,18 @@ def _event_link(postman: Postman, known: KnownEvent) -> str:
 
 def _calendar(known: KnownEvent, postman: Postman) -> str:
     entry = CalendarEntry(
-        uid=f"{known.id}@filiera", stamp=known.updated_at, starts_at=known.starts_at, ends_at=known.ends_at,
-        time_zone=known.time_zone, summary=known.title_it if not known.title_en else f"{known.title_it} / {known.title_en}",
-        description="", location=known.online_url or known.venue, url=_event_link(postman, known),
-        cancelled=known.status == "cancelled", categories=[known.event_type])
+        uid=f"{known.id}@filiera",
+        stamp=known.updated_at,
+        starts_at=known.starts_at,
+        ends_at=known.ends_at,
+        time_zone=known.time_zone,
+        summary=known.title_it if not known.title_en else f"{known.title_it} / {known.title_en}",
+        description="",
+        location=known.online_url or known.venue,
+        url=_event_link(postman, known),
+        cancelled=known.status == "cancelled",
+        categories=[known.event_type],
+    )
     return calendar_of([entry], known.title_it).decode()
 
 
@@ -176,10 +210,15 @@ async def call_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> Non
     names, staff = await _companies_and_people(uow, company_ids)
     mailbag = await postman.mailbag(uow, [person for people in staff.values() for person in people])
     for company_id in company_ids:
-        extra = {"company_name": names.get(company_id), "days_before": event.data["days_before"],
-                 "deadline": datetime.fromisoformat(event.data["deadline"])}
-        mailbag.add(Notice(event.id, Kind.CALL_CLOSING_SOON, _call_context(call, extra), _call_link(postman, call)),
-                    staff[company_id])
+        extra = {
+            "company_name": names.get(company_id),
+            "days_before": event.data["days_before"],
+            "deadline": datetime.fromisoformat(event.data["deadline"]),
+        }
+        mailbag.add(
+            Notice(event.id, Kind.CALL_CLOSING_SOON, _call_context(call, extra), _call_link(postman, call)),
+            staff[company_id],
+        )
     await mailbag.post()
 
 
@@ -193,8 +232,10 @@ async def match_facts(uow: UnitOfWork, postman: Postman, facts: Sequence[Fact]) 
         call, company_id = fact.event.data["call"], fact.event.data["company_id"]
         extra = {"company_name": names.get(company_id), "reasons": fact.event.data["reasons"]}
         with correlated(fact.correlation_id):  # the in-app messages' announcements carry their own fact's id
-            mailbag.add(Notice(fact.event.id, Kind.FUNDING_MATCH, _call_context(call, extra),
-                               _call_link(postman, call)), staff[company_id])
+            mailbag.add(
+                Notice(fact.event.id, Kind.FUNDING_MATCH, _call_context(call, extra), _call_link(postman, call)),
+                staff[company_id],
+            )
     await mailbag.post()
 
 
@@ -204,8 +245,11 @@ async def search_fact(uow: UnitOfWork, postman: Postman, event: CloudEvent) -> N
         return  # erased since they saved the search
     call = event.data["call"]
     extra = {"search_name": event.data["search_name"]}
-    await postman.deliver(uow, Notice(event.id, Kind.SEARCH_MATCHED, _call_context(call, extra),
-                                      _call_link(postman, call)), [Recipient.person(person)])
+    await postman.deliver(
+        uow,
+        Notice(event.id, Kind.SEARCH_MATCHED, _call_context(call, extra), _call_link(postman, call)),
+        [Recipient.person(person)],
+    )
 
 
 def _call_context(call: dict[str, Any], extra: dict[str, Any]) -> Context:
@@ -214,11 +258,17 @@ def _call_context(call: dict[str, Any], extra: dict[str, Any]) -> Context:
     upcoming = [moment for moment in deadlines if moment > now] or deadlines[-1:]
 
     def context(language: str) -> dict[str, Any]:
-        preferred = [call.get("title_en"), call.get("title_it")] if language == "en" else \
-            [call.get("title_it"), call.get("title_en")]
+        preferred = (
+            [call.get("title_en"), call.get("title_it")]
+            if language == "en"
+            else [call.get("title_it"), call.get("title_en")]
+        )
         title = next((text for text in preferred if text), call.get("external_id", ""))
-        return {"call": {"title": title, "programme": call.get("programme"),
-                         "deadline": upcoming[0] if upcoming else None}, **extra}
+        return {
+            "call": {"title": title, "programme": call.get("programme"), "deadline": upcoming[0] if upcoming else None},
+            **extra,
+        }
+
     return context
 
 
@@ -229,8 +279,9 @@ def _call_link(postman: Postman, call: dict[str, Any]) -> str:
 # ---- shared lookups ---------------------------------------------------------------------------------------------
 
 
-async def _companies_and_people(uow: UnitOfWork, company_ids: Iterable[str]
-                                ) -> tuple[dict[str, str], defaultdict[str, list[Recipient]]]:
+async def _companies_and_people(
+    uow: UnitOfWork, company_ids: Iterable[str]
+) -> tuple[dict[str, str], defaultdict[str, list[Recipient]]]:
     """The names of companies and, for each, its people: one query each, however many companies."""
     company_ids = list(company_ids)
     staff: defaultdict[str, list[Recipient]] = defaultdict(list)
@@ -242,4 +293,3 @@ async def _companies_and_people(uow: UnitOfWork, company_ids: Iterable[str]
 async def _company_name(uow: UnitOfWork, company_id: str | None) -> str | None:
     company = await uow.session.get(ContactCompany, company_id) if company_id else None
     return company.legal_name if company else None
-

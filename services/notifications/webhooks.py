@@ -53,9 +53,23 @@ log = logging.getLogger(__name__)
 MANAGE_SCOPE = "webhooks:manage"
 
 # What partners see of a member company: its public directory entry, not its interests or contacts.
-PUBLIC_COMPANY_FIELDS = ("id", "legal_name", "partita_iva", "size_class", "ateco_primary", "ateco_secondary",
-                         "comune", "frazione", "province", "region", "website", "capabilities", "certifications",
-                         "export_markets", "languages")
+PUBLIC_COMPANY_FIELDS = (
+    "id",
+    "legal_name",
+    "partita_iva",
+    "size_class",
+    "ateco_primary",
+    "ateco_secondary",
+    "comune",
+    "frazione",
+    "province",
+    "region",
+    "website",
+    "capabilities",
+    "certifications",
+    "export_markets",
+    "languages",
+)
 
 Resolver = Callable[[str], Awaitable[list[str]]]
 
@@ -97,8 +111,10 @@ def partner_view(event: CloudEvent) -> dict[str, Any] | None:
         company = data["company"]
         if not company.get("public_listing"):
             return None
-        data = {"company_id": data["company_id"],
-                "company": {name: company.get(name) for name in PUBLIC_COMPANY_FIELDS}}
+        data = {
+            "company_id": data["company_id"],
+            "company": {name: company.get(name) for name in PUBLIC_COMPANY_FIELDS},
+        }
     return {"type": event.type, "timestamp": event.time.astimezone(UTC).isoformat(), "data": data}
 
 
@@ -111,8 +127,16 @@ async def fan_out(uow: UnitOfWork, event: CloudEvent, now: datetime) -> int:
     endpoints = await store.endpoints_wanting(uow.session, event.type)
     payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     for endpoint in endpoints:
-        uow.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, event_type=event.type,
-                                        body=payload, next_attempt_at=now, created_at=now))
+        uow.session.add(
+            WebhookDelivery(
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                event_type=event.type,
+                body=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
     return len(endpoints)
 
 
@@ -125,13 +149,19 @@ def ensure_may_manage(principal: Principal) -> None:
     raise Forbidden(f"webhook endpoints are managed by network staff or partner systems with scope {MANAGE_SCOPE}")
 
 
-async def register_endpoint(uow: UnitOfWork, data: EndpointCreate, owner: Principal, policy: UrlPolicy
-                            ) -> EndpointCreated:
+async def register_endpoint(
+    uow: UnitOfWork, data: EndpointCreate, owner: Principal, policy: UrlPolicy
+) -> EndpointCreated:
     ensure_may_manage(owner)
     await policy.check(data.url)
-    endpoint = WebhookEndpoint(owner_id=owner.subject, contact_email=str(data.contact_email), url=data.url,
-                               description=data.description, event_types=sorted(set(data.event_types)),
-                               secret=new_secret())
+    endpoint = WebhookEndpoint(
+        owner_id=owner.subject,
+        contact_email=str(data.contact_email),
+        url=data.url,
+        description=data.description,
+        event_types=sorted(set(data.event_types)),
+        secret=new_secret(),
+    )
     uow.session.add(endpoint)
     await uow.commit()
     return EndpointCreated(**EndpointPublic.model_validate(endpoint).model_dump(), secret=endpoint.secret)
@@ -145,8 +175,9 @@ async def endpoint_of(uow: UnitOfWork, endpoint_id: str, principal: Principal) -
     return endpoint
 
 
-async def update_endpoint(uow: UnitOfWork, endpoint_id: str, data: EndpointUpdate, principal: Principal,
-                          policy: UrlPolicy, now: datetime) -> WebhookEndpoint:
+async def update_endpoint(
+    uow: UnitOfWork, endpoint_id: str, data: EndpointUpdate, principal: Principal, policy: UrlPolicy, now: datetime
+) -> WebhookEndpoint:
     endpoint = await endpoint_of(uow, endpoint_id, principal)
     changes = data.model_dump(exclude_unset=True)
     if "event_types" in changes:
@@ -184,8 +215,9 @@ async def delete_endpoint(uow: UnitOfWork, endpoint_id: str, principal: Principa
     await uow.commit()
 
 
-async def rotate_secret(uow: UnitOfWork, endpoint_id: str, principal: Principal, overlap: timedelta,
-                        now: datetime) -> SecretRotated:
+async def rotate_secret(
+    uow: UnitOfWork, endpoint_id: str, principal: Principal, overlap: timedelta, now: datetime
+) -> SecretRotated:
     endpoint = await endpoint_of(uow, endpoint_id, principal)
     endpoint.previous_secret, endpoint.secret = endpoint.secret, new_secret()
     endpoint.previous_secret_expires_at = now + overlap
@@ -227,8 +259,12 @@ def signature_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now:
     if endpoint.previous_secret and endpoint.previous_secret_expires_at and now < endpoint.previous_secret_expires_at:
         secrets_in_use.append(endpoint.previous_secret)
     signatures = " ".join(Webhook(secret).sign(delivery.id, sent_at, delivery.body) for secret in secrets_in_use)
-    return {"webhook-id": delivery.id, "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": signatures, "content-type": "application/json"}
+    return {
+        "webhook-id": delivery.id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signatures,
+        "content-type": "application/json",
+    }
 
 
 @dataclass(frozen=True)
@@ -246,8 +282,15 @@ class Outcome:
 class WebhookSender:
     """Sends due deliveries, a bounded number at a time, and records each attempt and its consequences."""
 
-    def __init__(self, unit_of_work: Callable[[], UnitOfWork], postman: Postman, policy: UrlPolicy, clock: Clock,
-                 concurrency: int, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        unit_of_work: Callable[[], UnitOfWork],
+        postman: Postman,
+        policy: UrlPolicy,
+        clock: Clock,
+        concurrency: int,
+        timeout_seconds: float,
+    ) -> None:
         self._unit_of_work = unit_of_work
         self._postman = postman
         self._policy = policy
@@ -285,18 +328,21 @@ class WebhookSender:
             async with self._unit_of_work() as uow:
                 await self._record(uow, delivery.id, outcome)
 
-    async def _post(self, client: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: WebhookEndpoint
-                    ) -> Outcome:
+    async def _post(self, client: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> Outcome:
         started = time.perf_counter()
         try:
             await self._policy.check(endpoint.url)
-            response = await client.post(endpoint.url, content=delivery.body.encode(),
-                                               headers=signature_headers(delivery, endpoint, self._clock()))
+            response = await client.post(
+                endpoint.url,
+                content=delivery.body.encode(),
+                headers=signature_headers(delivery, endpoint, self._clock()),
+            )
         except DomainError as refused:
             return Outcome(None, f"refused before sending: {refused.message}", None, _ms_since(started))
         except httpx.HTTPError as error:
-            return Outcome(None, f"{type(error).__name__}: {error}"[:500] or type(error).__name__, None,
-                           _ms_since(started))
+            return Outcome(
+                None, f"{type(error).__name__}: {error}"[:500] or type(error).__name__, None, _ms_since(started)
+            )
         error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}: {response.text[:200]}"
         return Outcome(response.status_code, error, response.headers.get("retry-after"), _ms_since(started))
 
@@ -306,8 +352,15 @@ class WebhookSender:
         assert delivery is not None
         endpoint = await uow.session.get(WebhookEndpoint, delivery.endpoint_id)
         assert endpoint is not None
-        uow.session.add(WebhookAttempt(delivery_id=delivery.id, attempted_at=now, status_code=outcome.status_code,
-                                       error=outcome.error, duration_ms=outcome.duration_ms))
+        uow.session.add(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                attempted_at=now,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+            )
+        )
         delivery.attempts += 1
         delivery.first_attempt_at = delivery.first_attempt_at or now
         delivery.last_status_code, delivery.last_error = outcome.status_code, outcome.error
@@ -320,8 +373,9 @@ class WebhookSender:
             await self._disable(uow, endpoint, "the receiver answered 410 Gone: it no longer wants deliveries", now)
         else:
             endpoint.failing_since = endpoint.failing_since or now
-            retry_at = next_webhook_attempt(delivery.first_attempt_at, delivery.attempts, now,
-                                            retry_after_of(outcome.retry_after, now))
+            retry_at = next_webhook_attempt(
+                delivery.first_attempt_at, delivery.attempts, now, retry_after_of(outcome.retry_after, now)
+            )
             if retry_at is None:
                 await self._give_up(uow, delivery, f"gave up after {delivery.attempts} attempts: {outcome.error}", now)
             else:
@@ -344,17 +398,25 @@ class WebhookSender:
         endpoint.enabled, endpoint.disabled_reason = False, reason
         uow.publish(EndpointDisabled(endpoint_id=endpoint.id, owner_id=endpoint.owner_id, reason=reason))
         context = {"url": endpoint.url, "reason": reason}
-        notice = Notice(f"endpoint-disabled:{endpoint.id}:{now.isoformat()}", Kind.ENDPOINT_DISABLED,
-                        lambda _language: context)
+        notice = Notice(
+            f"endpoint-disabled:{endpoint.id}:{now.isoformat()}", Kind.ENDPOINT_DISABLED, lambda _language: context
+        )
         await self._postman.deliver(uow, notice, [Recipient.address_only(endpoint.contact_email, "")])
         log.warning("disabled webhook endpoint %s: %s", endpoint.id, reason)
 
 
-def _outcome(kind: type[WebhookDelivered] | type[WebhookFailed], delivery: WebhookDelivery, **extra: Any
-             ) -> WebhookDelivered | WebhookFailed:
-    return kind(delivery_id=delivery.id, endpoint_id=delivery.endpoint_id, event_id=delivery.event_id,
-                event_type=delivery.event_type, attempts=delivery.attempts, status_code=delivery.last_status_code,
-                **extra)
+def _outcome(
+    kind: type[WebhookDelivered] | type[WebhookFailed], delivery: WebhookDelivery, **extra: Any
+) -> WebhookDelivered | WebhookFailed:
+    return kind(
+        delivery_id=delivery.id,
+        endpoint_id=delivery.endpoint_id,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        attempts=delivery.attempts,
+        status_code=delivery.last_status_code,
+        **extra,
+    )
 
 
 def _ms_since(started: float) -> int:

@@ -16,8 +16,15 @@ from shared.testing import KEY_ID, SIGNING_KEY, LocalKeys
 
 def token(expires_in: timedelta, key: rsa.RSAPrivateKey = SIGNING_KEY) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": "p1", "iss": "filiera-members", "aud": "filiera", "iat": now, "exp": now + expires_in,
-              "kind": "person", "role": "network_admin"}
+    claims = {
+        "sub": "p1",
+        "iss": "filiera-members",
+        "aud": "filiera",
+        "iat": now,
+        "exp": now + expires_in,
+        "kind": "person",
+        "role": "network_admin",
+    }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KEY_ID})
 
 

@@ -69,8 +69,9 @@ async def orders_database(database_url: str) -> AsyncIterator[tuple[AsyncEngine,
     """A database with the outbox, where the handler's effects are counted, and the consumer's inbox."""
     engine = create_engine(database_url)
     async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all,
-                                  tables=[OutboxMessage.__table__, ProcessedEvent.__table__])  # type: ignore[attr-defined]
+        await connection.run_sync(
+            SQLModel.metadata.create_all, tables=[OutboxMessage.__table__, ProcessedEvent.__table__]
+        )  # type: ignore[attr-defined]
     yield engine, session_factory(engine)
     await engine.dispose()
 
@@ -91,8 +92,9 @@ async def harness(orders_database: tuple[AsyncEngine, Sessions], kafka_bootstrap
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(sessions, "/test", relay.wake)
 
-    consumer = IdempotentConsumer(group, one_at_a_time(handle_order), unit_of_work, broker, max_attempts=3,
-                                  retry_delay=0.01)
+    consumer = IdempotentConsumer(
+        group, one_at_a_time(handle_order), unit_of_work, broker, max_attempts=3, retry_delay=0.01
+    )
     subscribe(broker, topic, consumer)
     await connection.connect_forever()
     yield Harness(topic, group, sessions, unit_of_work)
@@ -100,12 +102,23 @@ async def harness(orders_database: tuple[AsyncEngine, Sessions], kafka_bootstrap
 
 
 def order_event(order_id: str, **data: object) -> CloudEvent:
-    return CloudEvent(id=str(uuid.uuid4()), source="/test", type="test.order.placed", subject=order_id,
-                      time=datetime.now(UTC), data={"order_id": order_id, **data})
+    return CloudEvent(
+        id=str(uuid.uuid4()),
+        source="/test",
+        type="test.order.placed",
+        subject=order_id,
+        time=datetime.now(UTC),
+        data={"order_id": order_id, **data},
+    )
 
 
-async def send(bootstrap: str, topic: str, *values: bytes, key: Callable[[int], bytes] = lambda _: b"one",
-               headers: Callable[[int], list[tuple[str, bytes]]] = lambda _: []) -> None:
+async def send(
+    bootstrap: str,
+    topic: str,
+    *values: bytes,
+    key: Callable[[int], bytes] = lambda _: b"one",
+    headers: Callable[[int], list[tuple[str, bytes]]] = lambda _: [],
+) -> None:
     """Send `values` in order; by default under one key, so they land in one partition."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
@@ -139,11 +152,14 @@ async def test_an_event_delivered_twice_has_one_effect(harness: Harness, kafka_b
 async def test_poison_messages_are_dead_lettered_with_a_reason_and_the_partition_moves_on(
     harness: Harness, kafka_bootstrap: str, kafka_reader: KafkaReader
 ) -> None:
-    await send(kafka_bootstrap, harness.topic,
-               b"this is not json",
-               json.dumps({"id": "x", "type": "no.source"}).encode(),
-               order_event("order-boom", explode=True).model_dump_json().encode(),
-               order_event("order-fine").model_dump_json().encode())
+    await send(
+        kafka_bootstrap,
+        harness.topic,
+        b"this is not json",
+        json.dumps({"id": "x", "type": "no.source"}).encode(),
+        order_event("order-boom", explode=True).model_dump_json().encode(),
+        order_event("order-fine").model_dump_json().encode(),
+    )
 
     dead = await kafka_reader.read(f"{harness.topic}.dlq", lambda evs: len(evs) == 3)
     reasons = [d["_headers"]["dlq_reason"] for d in dead]
@@ -178,8 +194,13 @@ async def test_facts_waiting_together_are_handled_in_few_transactions_and_a_fail
     calm = [order_event(f"calm-{index}").model_dump_json().encode() for index in range(50)]
     await send(kafka_bootstrap, topic, *calm)  # all waiting before the consumer starts
     broker = create_broker(kafka_bootstrap, client_id="batch-test")
-    subscribe(broker, topic, IdempotentConsumer(group, one_at_a_time(handle_and_note_the_transaction),
-                                                harness.unit_of_work, broker, retry_delay=0.01))
+    subscribe(
+        broker,
+        topic,
+        IdempotentConsumer(
+            group, one_at_a_time(handle_and_note_the_transaction), harness.unit_of_work, broker, retry_delay=0.01
+        ),
+    )
     connection = BrokerConnection(broker, kafka_bootstrap, "batch-test")
     await connection.connect_forever()
     try:
@@ -216,8 +237,12 @@ async def test_a_batch_handler_reads_the_new_facts_together_each_with_its_correl
 
     orders = [order_event(f"order-{index}") for index in range(30)]
     twice = [*orders, orders[4]]  # redelivered within the batch
-    await send(kafka_bootstrap, topic, *(order.model_dump_json().encode() for order in twice),
-               headers=lambda index: [(CORRELATION_HEADER, f"request-{index % 30}".encode())])
+    await send(
+        kafka_bootstrap,
+        topic,
+        *(order.model_dump_json().encode() for order in twice),
+        headers=lambda index: [(CORRELATION_HEADER, f"request-{index % 30}".encode())],
+    )
     broker = create_broker(kafka_bootstrap, client_id="batch-handler-test")
     subscribe(broker, topic, IdempotentConsumer(group, acknowledge_together, harness.unit_of_work, broker))
     connection = BrokerConnection(broker, kafka_bootstrap, "batch-handler-test")
@@ -231,7 +256,8 @@ async def test_a_batch_handler_reads_the_new_facts_together_each_with_its_correl
     async with sessions() as session:
         rows = (await session.exec(select(OutboxMessage.key, OutboxMessage.headers))).all()
     assert {key: json.loads(headers)[CORRELATION_HEADER] for key, headers in rows} == {
-        f"order-{index}": f"request-{index}" for index in range(30)}
+        f"order-{index}": f"request-{index}" for index in range(30)
+    }
     assert len(rows) == 30 and await harness.handled() == 30
 
 
@@ -242,8 +268,9 @@ async def committed_offset(bootstrap: str, harness: Harness) -> int:
         offsets = await admin.list_consumer_group_offsets(harness.group)
     finally:
         await admin.close()
-    return sum(meta.offset for tp, meta in offsets.items() if isinstance(tp, TopicPartition)
-               and tp.topic == harness.topic)
+    return sum(
+        meta.offset for tp, meta in offsets.items() if isinstance(tp, TopicPartition) and tp.topic == harness.topic
+    )
 
 
 async def test_two_replicas_share_a_topics_partitions_and_each_event_has_one_effect(
@@ -274,15 +301,25 @@ async def _equals(count: Awaitable[int], expected: int) -> bool:
 
 
 async def start_replica(
-    name: str, bootstrap: str, topic: str, group: str, sessions, handled_by: dict[str, int]  # type: ignore[no-untyped-def]
+    name: str,
+    bootstrap: str,
+    topic: str,
+    group: str,
+    sessions,
+    handled_by: dict[str, int],  # type: ignore[no-untyped-def]
 ) -> BrokerConnection:
     async def handle_and_count(uow: UnitOfWork, event: CloudEvent) -> None:
         await handle_order(uow, event)
         handled_by[name] += 1
 
     broker = create_broker(bootstrap, client_id=f"replica-{name}")
-    consumer = IdempotentConsumer(group, one_at_a_time(handle_and_count),
-                                  lambda: UnitOfWork(sessions, "/test", lambda: None), broker, max_attempts=3)
+    consumer = IdempotentConsumer(
+        group,
+        one_at_a_time(handle_and_count),
+        lambda: UnitOfWork(sessions, "/test", lambda: None),
+        broker,
+        max_attempts=3,
+    )
     subscribe(broker, topic, consumer)
     connection = BrokerConnection(broker, bootstrap, f"replica-{name}")
     await connection.connect_forever()

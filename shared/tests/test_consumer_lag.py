@@ -12,8 +12,9 @@ from aiokafka.structs import OffsetAndMetadata
 from shared.kafka import LagGauge
 
 
-async def test_lag_is_what_a_group_has_not_yet_committed(kafka_bootstrap: str,
-                                                         unique_topic: Callable[[str], str]) -> None:
+async def test_lag_is_what_a_group_has_not_yet_committed(
+    kafka_bootstrap: str, unique_topic: Callable[[str], str]
+) -> None:
     topic, group = unique_topic("lag"), f"lagging-{uuid.uuid4().hex[:8]}"
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()

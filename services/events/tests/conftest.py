@@ -27,10 +27,16 @@ STAFF = bearer(str(uuid.uuid4()), role="network_admin")
 def event_body(**overrides: Any) -> dict[str, Any]:
     starts = datetime.now(UTC) + timedelta(days=10)
     body: dict[str, Any] = {
-        "title_it": "Corso di modellistica 3D", "title_en": "3D pattern making course",
-        "description_it": "Modellazione digitale della calzatura.", "event_type": "training",
-        "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=4)).isoformat(),
-        "capacity": 20, "price_member_cents": 0, "price_other_cents": 15000, "audience": "members",
+        "title_it": "Corso di modellistica 3D",
+        "title_en": "3D pattern making course",
+        "description_it": "Modellazione digitale della calzatura.",
+        "event_type": "training",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=4)).isoformat(),
+        "capacity": 20,
+        "price_member_cents": 0,
+        "price_other_cents": 15000,
+        "audience": "members",
         "tags": ["digitale"],
     }
     body.update(overrides)
@@ -68,18 +74,37 @@ class EventsApi:
         return company_id
 
     async def set_company_status(self, company_id: str, status: str, legal_name: str = "Suolificio S.r.l.") -> None:
-        await self.tell_members_fact("members.companies.v1", f"members.company.{status}", company_id,
-                                     {"company_id": company_id, "company": {"id": company_id, "legal_name": legal_name,
-                                                                            "status": status}})
+        await self.tell_members_fact(
+            "members.companies.v1",
+            f"members.company.{status}",
+            company_id,
+            {"company_id": company_id, "company": {"id": company_id, "legal_name": legal_name, "status": status}},
+        )
         await self.until(lambda session: _company_status_is(session, company_id, status))
 
-    async def member(self, company_id: str | None = None, role: str = "company_member",
-                     name: tuple[str, str] = ("Giulia", "Bertolucci")) -> Member:
+    async def member(
+        self,
+        company_id: str | None = None,
+        role: str = "company_member",
+        name: tuple[str, str] = ("Giulia", "Bertolucci"),
+    ) -> Member:
         company_id = company_id or await self.company()
         person_id = str(uuid.uuid4())
-        await self.tell_members_fact("members.people.v1", "members.person.joined", person_id, {
-            "person_id": person_id, "person": {"id": person_id, "company_id": company_id, "given_name": name[0],
-                                               "family_name": name[1], "email": f"{person_id[:8]}@example.com"}})
+        await self.tell_members_fact(
+            "members.people.v1",
+            "members.person.joined",
+            person_id,
+            {
+                "person_id": person_id,
+                "person": {
+                    "id": person_id,
+                    "company_id": company_id,
+                    "given_name": name[0],
+                    "family_name": name[1],
+                    "email": f"{person_id[:8]}@example.com",
+                },
+            },
+        )
         await self.until(lambda session: _person_known(session, person_id))
         return Member(company_id, person_id, role)
 
@@ -97,8 +122,13 @@ async def _person_known(session: Any, person_id: str) -> bool:
 
 
 def events_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) -> EventsSettings:
-    return EventsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                          outbox_poll_interval_seconds=0.5, scheduler_interval_seconds=0.5, **overrides)
+    return EventsSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        outbox_poll_interval_seconds=0.5,
+        scheduler_interval_seconds=0.5,
+        **overrides,
+    )
 
 
 @asynccontextmanager

@@ -15,8 +15,12 @@ from services.events.tests.conftest import STAFF
 
 @pytest.fixture
 def events_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    env = {"EVENTS_DATABASE_URL": postgres.new_database(), "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-           "EVENTS_JWKS_URL": jwks_url, "EVENTS_LOG_LEVEL": "WARNING"}
+    env = {
+        "EVENTS_DATABASE_URL": postgres.new_database(),
+        "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "EVENTS_JWKS_URL": jwks_url,
+        "EVENTS_LOG_LEVEL": "WARNING",
+    }
     with service_process("services.events.app:create_app", env, tmp_path / "events.log") as url:
         yield url
 

@@ -9,8 +9,9 @@ from conftest import KafkaReader
 from services.events.tests.conftest import STAFF, EventsApi, eventually, events_service
 
 
-async def test_a_member_registers_and_partners_read_the_confirmation(events: EventsApi,
-                                                                      kafka_reader: KafkaReader) -> None:
+async def test_a_member_registers_and_partners_read_the_confirmation(
+    events: EventsApi, kafka_reader: KafkaReader
+) -> None:
     event = await events.published_event(capacity=2)
     giulia = await events.member()
     response = await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers, json={})
@@ -21,9 +22,10 @@ async def test_a_member_registers_and_partners_read_the_confirmation(events: Eve
     assert registration["price_due_cents"] == 0
     assert len(registration["checkin_token"]) >= 24
 
-    facts = await kafka_reader.read("events.registrations.v1",
-                                    lambda fs: any(f["subject"] == event["id"] and f["type"] ==
-                                                   "events.registration.confirmed" for f in fs))
+    facts = await kafka_reader.read(
+        "events.registrations.v1",
+        lambda fs: any(f["subject"] == event["id"] and f["type"] == "events.registration.confirmed" for f in fs),
+    )
     confirmed = [f for f in facts if f["subject"] == event["id"]][-1]
     assert confirmed["data"]["registration"]["person_id"] == giulia.id
     assert confirmed["_key"] == event["id"]
@@ -31,11 +33,14 @@ async def test_a_member_registers_and_partners_read_the_confirmation(events: Eve
 
 async def test_two_hundred_registrations_for_fifty_seats_never_overbook(events: EventsApi) -> None:
     event = await events.published_event(capacity=50, audience="public", price_other_cents=2500)
-    guests = [{"guest": {"name": f"Buyer {n:03d}", "company": "Schuhhaus GmbH", "email": f"buyer{n}@example.com"}}
-              for n in range(200)]
+    guests = [
+        {"guest": {"name": f"Buyer {n:03d}", "company": "Schuhhaus GmbH", "email": f"buyer{n}@example.com"}}
+        for n in range(200)
+    ]
 
-    responses = await asyncio.gather(*(events.client.post(f"/events/{event['id']}/registrations", json=guest)
-                                       for guest in guests))
+    responses = await asyncio.gather(
+        *(events.client.post(f"/events/{event['id']}/registrations", json=guest) for guest in guests)
+    )
 
     assert [r.status_code for r in responses] == [201] * 200
     statuses = [r.json()["status"] for r in responses]
@@ -68,31 +73,42 @@ async def test_a_freed_seat_is_offered_to_the_first_waiting_who_is_promoted_on_a
     expires = datetime.fromisoformat(offered["offer_expires_at"])
     assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(hours=24)
     assert (await events.client.get(f"/registrations/{behind['id']}", headers=third.headers)).json()[
-        "waitlist_position"] == 1
+        "waitlist_position"
+    ] == 1
 
     someone_else = await events.client.post(f"/registrations/{waiting['id']}/accept-offer", headers=third.headers)
     assert someone_else.status_code == 403
     accepted = await events.client.post(f"/registrations/{waiting['id']}/accept-offer", headers=second.headers)
     assert accepted.status_code == 200 and accepted.json()["status"] == "confirmed"
 
-    facts = await kafka_reader.read("events.registrations.v1", lambda fs: any(
-        f["data"]["registration_id"] == waiting["id"] and f["type"] == "events.registration.promoted" for f in fs))
+    facts = await kafka_reader.read(
+        "events.registrations.v1",
+        lambda fs: any(
+            f["data"]["registration_id"] == waiting["id"] and f["type"] == "events.registration.promoted" for f in fs
+        ),
+    )
     story = [f["type"] for f in facts if f["subject"] == event["id"]]
-    assert story == ["events.registration.confirmed", "events.registration.waitlisted",
-                     "events.registration.waitlisted", "events.registration.cancelled",
-                     "events.registration.offered", "events.registration.promoted"]
+    assert story == [
+        "events.registration.confirmed",
+        "events.registration.waitlisted",
+        "events.registration.waitlisted",
+        "events.registration.cancelled",
+        "events.registration.offered",
+        "events.registration.promoted",
+    ]
 
 
 async def test_an_offer_not_taken_in_time_passes_to_the_next_in_line(database_url: str, kafka_bootstrap: str) -> None:
     async with events_service(database_url, kafka_bootstrap, offer_hours=1 / 3600) as events:
         event = await events.published_event(capacity=1)
         first, second, third = [await events.member() for _ in range(3)]
-        seat = (await events.client.post(f"/events/{event['id']}/registrations", headers=first.headers,
-                                         json={})).json()
-        slow = (await events.client.post(f"/events/{event['id']}/registrations", headers=second.headers,
-                                         json={})).json()
-        next_in_line = (await events.client.post(f"/events/{event['id']}/registrations", headers=third.headers,
-                                                 json={})).json()
+        seat = (await events.client.post(f"/events/{event['id']}/registrations", headers=first.headers, json={})).json()
+        slow = (
+            await events.client.post(f"/events/{event['id']}/registrations", headers=second.headers, json={})
+        ).json()
+        next_in_line = (
+            await events.client.post(f"/events/{event['id']}/registrations", headers=third.headers, json={})
+        ).json()
         await events.client.post(f"/registrations/{seat['id']}/cancel", headers=first.headers)
 
         async def offer_reached_the_next() -> bool:
@@ -110,18 +126,17 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_in_line(database_ur
 async def test_approval_events_hold_no_seat_until_the_organiser_decides(events: EventsApi) -> None:
     event = await events.published_event(capacity=1, requires_approval=True)
     giulia, marco = await events.member(), await events.member()
-    pending = (await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers,
-                                        json={})).json()
-    other = (await events.client.post(f"/events/{event['id']}/registrations", headers=marco.headers,
-                                      json={})).json()
+    pending = (await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers, json={})).json()
+    other = (await events.client.post(f"/events/{event['id']}/registrations", headers=marco.headers, json={})).json()
     assert pending["status"] == other["status"] == "pending"
 
     approved = await events.client.post(f"/registrations/{pending['id']}/approve", headers=STAFF)
     assert approved.json()["status"] == "confirmed"
     no_reason = await events.client.post(f"/registrations/{other['id']}/reject", headers=STAFF, json={})
     assert no_reason.status_code == 422
-    rejected = await events.client.post(f"/registrations/{other['id']}/reject", headers=STAFF,
-                                        json={"reason": "the course is for pattern makers"})
+    rejected = await events.client.post(
+        f"/registrations/{other['id']}/reject", headers=STAFF, json={"reason": "the course is for pattern makers"}
+    )
     assert rejected.json()["status"] == "rejected"
     again = await events.client.post(f"/registrations/{other['id']}/approve", headers=STAFF)
     assert again.status_code == 409
@@ -131,8 +146,9 @@ async def test_a_company_cannot_take_more_seats_than_its_limit(events: EventsApi
     event = await events.published_event(capacity=10, seats_per_company=2)
     company = await events.company()
     people = [await events.member(company) for _ in range(3)]
-    answers = [await events.client.post(f"/events/{event['id']}/registrations", headers=p.headers, json={})
-               for p in people]
+    answers = [
+        await events.client.post(f"/events/{event['id']}/registrations", headers=p.headers, json={}) for p in people
+    ]
     assert [a.status_code for a in answers] == [201, 201, 409]
     assert "limit 2" in answers[2].json()["detail"]
 
@@ -164,8 +180,9 @@ async def test_self_cancellation_ends_at_the_deadline(events: EventsApi) -> None
     deadline_passed = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     event = await events.published_event(cancellation_deadline=deadline_passed)
     giulia = await events.member()
-    registration = (await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers,
-                                             json={})).json()
+    registration = (
+        await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers, json={})
+    ).json()
     refused = await events.client.post(f"/registrations/{registration['id']}/cancel", headers=giulia.headers)
     assert refused.status_code == 409 and "deadline has passed" in refused.json()["detail"]
     by_staff = await events.client.post(f"/registrations/{registration['id']}/cancel", headers=STAFF)
@@ -175,10 +192,12 @@ async def test_self_cancellation_ends_at_the_deadline(events: EventsApi) -> None
 async def test_the_same_guest_sending_ten_registrations_at_once_gets_one(events: EventsApi) -> None:
     event = await events.published_event(audience="public")
     guest = {"guest": {"name": "Anna Schmidt", "company": "Schuhhaus", "email": "Anna@Example.com"}}
-    answers = await asyncio.gather(*(events.client.post(f"/events/{event['id']}/registrations", json=guest)
-                                     for _ in range(10)))
+    answers = await asyncio.gather(
+        *(events.client.post(f"/events/{event['id']}/registrations", json=guest) for _ in range(10))
+    )
     assert sorted(a.status_code for a in answers) == [201] + [409] * 9
     assert {a.json()["detail"] for a in answers if a.status_code == 409} == {
-        "anna@example.com is already registered for this event"}
+        "anna@example.com is already registered for this event"
+    }
     summary = (await events.client.get(f"/events/{event['id']}")).json()
     assert summary["seats_left"] == event["capacity"] - 1

@@ -50,11 +50,24 @@ class FakeSources(RecordedFeeds):
 def company_profile(company_id: str, status: str = "active", **overrides: Any) -> dict[str, Any]:
     """A company as members.companies.v1 carries it."""
     profile: dict[str, Any] = {
-        "id": company_id, "legal_name": "Calzaturificio Lucchese S.r.l.", "partita_iva": "01234567897",
-        "status": status, "size_class": "small", "employees": 25, "ateco_primary": "15.20.10",
-        "ateco_secondary": [], "comune": "Capannori", "frazione": "Segromigno in Monte", "province": "LU",
-        "region": "Toscana", "website": None, "capabilities": ["finished_shoes"], "certifications": [],
-        "export_markets": ["DE"], "languages": ["it"], "interests": ["digitalisation", "sustainability"],
+        "id": company_id,
+        "legal_name": "Calzaturificio Lucchese S.r.l.",
+        "partita_iva": "01234567897",
+        "status": status,
+        "size_class": "small",
+        "employees": 25,
+        "ateco_primary": "15.20.10",
+        "ateco_secondary": [],
+        "comune": "Capannori",
+        "frazione": "Segromigno in Monte",
+        "province": "LU",
+        "region": "Toscana",
+        "website": None,
+        "capabilities": ["finished_shoes"],
+        "certifications": [],
+        "export_markets": ["DE"],
+        "languages": ["it"],
+        "interests": ["digitalisation", "sustainability"],
         "public_listing": True,
     }
     profile.update(overrides)
@@ -80,13 +93,22 @@ class FundingApi:
         """Publish the company as members would, and wait until this service holds that version of it."""
         profile = company_profile(company_id, status, **overrides)
         verb = {"active": "approved"}.get(status, status)
-        await publish_fact(self.kafka_bootstrap, "members.companies.v1", f"members.company.{verb}", company_id,
-                           {"company_id": company_id, "company": profile})
+        await publish_fact(
+            self.kafka_bootstrap,
+            "members.companies.v1",
+            f"members.company.{verb}",
+            company_id,
+            {"company_id": company_id, "company": profile},
+        )
 
         async def applied(session: Any) -> bool:
             known = await session.get(MemberCompany, company_id)
-            return known is not None and known.status == status and known.ateco_codes == [
-                profile["ateco_primary"], *profile["ateco_secondary"]] and known.size_class == profile["size_class"]
+            return (
+                known is not None
+                and known.status == status
+                and known.ateco_codes == [profile["ateco_primary"], *profile["ateco_secondary"]]
+                and known.size_class == profile["size_class"]
+            )
 
         await until_stored(self.app.state.runtime.sessions, applied)
         return profile
@@ -107,9 +129,15 @@ def call_body(**overrides: Any) -> dict[str, Any]:
         "title_en": "Digitalisation vouchers for Tuscan footwear SMEs",
         "summary": "Contributi a fondo perduto per la digitalizzazione e la sostenibilità dei processi produttivi.",
         "programme": "Regione Toscana — FESR 2021-2027",
-        "deadlines": ["2027-03-31T17:00:00+02:00"], "budget_eur": 2_000_000, "grant_min_eur": 5_000,
-        "grant_max_eur": 50_000, "sizes": ["micro", "small", "medium"], "regions": ["Toscana"],
-        "ateco_codes": ["15.20"], "keywords": ["digitalisation"], "tags": ["voucher"],
+        "deadlines": ["2027-03-31T17:00:00+02:00"],
+        "budget_eur": 2_000_000,
+        "grant_min_eur": 5_000,
+        "grant_max_eur": 50_000,
+        "sizes": ["micro", "small", "medium"],
+        "regions": ["Toscana"],
+        "ateco_codes": ["15.20"],
+        "keywords": ["digitalisation"],
+        "tags": ["voucher"],
         "url": "https://www.regione.toscana.it/bandi",
     }
     body.update(overrides)
@@ -125,18 +153,22 @@ def fake_sources() -> Iterator[tuple[FakeSources, str]]:
 
 def funding_settings(database_url: str, kafka_bootstrap: str, sources_url: str, **overrides: Any) -> FundingSettings:
     values: dict[str, Any] = {
-        "database_url": database_url, "kafka_bootstrap_servers": kafka_bootstrap,
-        "outbox_poll_interval_seconds": 0.5, "scheduler_interval_seconds": 3600,
+        "database_url": database_url,
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "outbox_poll_interval_seconds": 0.5,
+        "scheduler_interval_seconds": 3600,
         **feed_settings(sources_url),
         # Polled by the tests through POST /sources/{source}/runs, not by the timer.
-        "eu_poll_minutes": 600, "incentivi_poll_minutes": 600,
+        "eu_poll_minutes": 600,
+        "incentivi_poll_minutes": 600,
     }
     return FundingSettings(**{**values, **overrides})
 
 
 @asynccontextmanager
-async def funding_service(database_url: str, kafka_bootstrap: str, sources: FakeSources, sources_url: str,
-                          **settings: Any) -> AsyncIterator[FundingApi]:
+async def funding_service(
+    database_url: str, kafka_bootstrap: str, sources: FakeSources, sources_url: str, **settings: Any
+) -> AsyncIterator[FundingApi]:
     """The service once ready: connected to Kafka, and every feed it is given read once (it reads them at start)."""
     app = create_app(funding_settings(database_url, kafka_bootstrap, sources_url, **settings), key_source=LocalKeys())
     async with app.router.lifespan_context(app):
@@ -153,8 +185,9 @@ async def _every_feed_read(session: Any, app: Any) -> bool:
 
 
 @pytest.fixture
-async def funding(database_url: str, kafka_bootstrap: str,
-                  fake_sources: tuple[FakeSources, str]) -> AsyncIterator[FundingApi]:
+async def funding(
+    database_url: str, kafka_bootstrap: str, fake_sources: tuple[FakeSources, str]
+) -> AsyncIterator[FundingApi]:
     sources, url = fake_sources
     async with funding_service(database_url, kafka_bootstrap, sources, url) as api:
         yield api

@@ -18,8 +18,9 @@ def _calls_of(facts: list[dict[str, Any]], source: str, event_type: str) -> list
     return [f for f in facts if f.get("type") == event_type and f["data"]["call"]["source"] == source]
 
 
-async def test_the_eu_feed_is_read_on_start_and_each_call_published_once(funding: FundingApi,
-                                                                        kafka_reader: KafkaReader) -> None:
+async def test_the_eu_feed_is_read_on_start_and_each_call_published_once(
+    funding: FundingApi, kafka_reader: KafkaReader
+) -> None:
     listed = (await funding.client.get("/calls", params={"source": EU, "page_size": 100})).json()
     # Five calls, two of them run by one project under one funding topic (SMP-COSME-2024-CLUSTER-01).
     assert listed["total"] == 5
@@ -53,8 +54,10 @@ async def test_a_call_that_changes_at_the_source_is_announced_with_what_changed(
     listed = (await funding.client.get("/calls", params={"q": "DIGITAL-ECCC-2024"})).json()
     call = listed["items"][0]
     assert call["deadlines"] == ["2026-09-30T22:59:00Z"]
-    facts = await kafka_reader.read("funding.calls.v1", lambda fs: any(
-        f["subject"] == call["id"] and f["type"] == "funding.call.updated" for f in fs))
+    facts = await kafka_reader.read(
+        "funding.calls.v1",
+        lambda fs: any(f["subject"] == call["id"] and f["type"] == "funding.call.updated" for f in fs),
+    )
     updated = next(f for f in facts if f["subject"] == call["id"] and f["type"] == "funding.call.updated")
     assert updated["data"]["changed"] == ["deadlines"]
 
@@ -63,10 +66,10 @@ async def test_the_national_catalogue_is_read_with_its_italian_fields(funding: F
     listed = (await funding.client.get("/calls", params={"source": INCENTIVI, "page_size": 100})).json()
     assert listed["total"] == 24
     # The 25th gives its budget as prose, which no amount can stand for: staff see it and why.
-    quarantine = (await funding.client.get("/sources/quarantine", headers=STAFF,
-                                           params={"source": INCENTIVI})).json()
+    quarantine = (await funding.client.get("/sources/quarantine", headers=STAFF, params={"source": INCENTIVI})).json()
     assert [(r["external_id"], r["reason"]) for r in quarantine["items"]] == [
-        ("137", "Stanziamento_incentivo '163000000 (con dm 29/7), 161800000 (con dm 09/08)' is not an amount")]
+        ("137", "Stanziamento_incentivo '163000000 (con dm 29/7), 161800000 (con dm 09/08)' is not an amount")
+    ]
     interreg = next(c for c in listed["items"] if c["external_id"] == "1170")
     assert interreg["title_it"].startswith("Interreg VI-A Italia - Austria 2021-2027")
     assert interreg["regions"] == ["Friuli-Venezia Giulia", "Trentino-Alto Adige", "Veneto"]  # "Estero" is not one
@@ -76,8 +79,9 @@ async def test_the_national_catalogue_is_read_with_its_italian_fields(funding: F
 
 
 async def test_search_ignores_accents_and_case_and_filters_by_what_companies_are(funding: FundingApi) -> None:
-    voucher = await funding.create_call(title_it="Contributi per l'attività di internazionalizzazione",
-                                        deadlines=["2030-01-31T17:00:00+01:00"])
+    voucher = await funding.create_call(
+        title_it="Contributi per l'attività di internazionalizzazione", deadlines=["2030-01-31T17:00:00+01:00"]
+    )
 
     async def found(**params: Any) -> set[str]:
         response = await funding.client.get("/calls", params={"page_size": 100, **params})
@@ -89,8 +93,9 @@ async def test_search_ignores_accents_and_case_and_filters_by_what_companies_are
     assert voucher["id"] not in await found(q="attività", region="Lazio")
     assert voucher["id"] not in await found(q="attività", size="large")
     assert voucher["id"] not in await found(q="attività", ateco="14.11")
-    assert voucher["id"] in await found(q="attività", deadline_after="2029-12-01T00:00:00Z",
-                                        deadline_before="2030-02-01T00:00:00Z")
+    assert voucher["id"] in await found(
+        q="attività", deadline_after="2029-12-01T00:00:00Z", deadline_before="2030-02-01T00:00:00Z"
+    )
     assert voucher["id"] not in await found(q="attività", deadline_before="2029-12-01T00:00:00Z")
     assert voucher["id"] in await found(status="open", programme="fesr")
     # A call that sets no limit (the EU ones) fits every region and size.
@@ -98,25 +103,30 @@ async def test_search_ignores_accents_and_case_and_filters_by_what_companies_are
     assert len(eu_calls) == 5
 
 
-async def test_staff_enter_and_edit_calls_that_no_feed_carries(funding: FundingApi,
-                                                               kafka_reader: KafkaReader) -> None:
+async def test_staff_enter_and_edit_calls_that_no_feed_carries(funding: FundingApi, kafka_reader: KafkaReader) -> None:
     call = await funding.create_call()
     assert call["source"] == "staff" and call["status"] == "open"
     assert call["next_deadline"] == "2027-03-31T15:00:00Z"
 
-    edited = await funding.client.patch(f"/calls/{call['id']}", headers=STAFF,
-                                        json={"deadlines": ["2027-04-30T17:00:00+02:00"], "budget_eur": 3_000_000})
+    edited = await funding.client.patch(
+        f"/calls/{call['id']}",
+        headers=STAFF,
+        json={"deadlines": ["2027-04-30T17:00:00+02:00"], "budget_eur": 3_000_000},
+    )
     assert edited.status_code == 200, edited.text
     assert edited.json()["budget_eur"] == 3_000_000
-    facts = await kafka_reader.read("funding.calls.v1", lambda fs: any(
-        f["subject"] == call["id"] and f["type"] == "funding.call.updated" for f in fs))
+    facts = await kafka_reader.read(
+        "funding.calls.v1",
+        lambda fs: any(f["subject"] == call["id"] and f["type"] == "funding.call.updated" for f in fs),
+    )
     updated = next(f for f in facts if f["subject"] == call["id"] and f["type"] == "funding.call.updated")
     assert updated["data"]["changed"] == ["budget_eur", "deadlines"]
 
 
 async def test_calls_refuse_what_cannot_be_true(funding: FundingApi) -> None:
-    member = bearer("c0ffee00-0000-4000-8000-000000000001", role="company_admin",
-                    company_id="c0ffee00-0000-4000-8000-000000000002")
+    member = bearer(
+        "c0ffee00-0000-4000-8000-000000000001", role="company_admin", company_id="c0ffee00-0000-4000-8000-000000000002"
+    )
     from services.funding.tests.conftest import call_body
 
     assert (await funding.client.post("/calls", headers=member, json=call_body())).status_code == 403

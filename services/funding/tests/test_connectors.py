@@ -102,7 +102,11 @@ def test_recorded_calls_keep_every_deadline_in_order_as_utc() -> None:
     records = calls(parse_eu_results(EU_SEARCH["results"]))
 
     assert records["DIGITAL-2022-SKILLS-03-SPECIALISED-EDU/12447"].deadlines == (
-        utc(2026, 2, 15, 23, 59), utc(2026, 7, 1, 23, 59), utc(2027, 2, 14, 23, 59), utc(2027, 6, 1, 23, 59))
+        utc(2026, 2, 15, 23, 59),
+        utc(2026, 7, 1, 23, 59),
+        utc(2027, 2, 14, 23, 59),
+        utc(2027, 6, 1, 23, 59),
+    )
     assert records["SMP-COSME-2024-CLUSTER-01/14063"].deadlines == (utc(2026, 7, 13, 17), utc(2027, 7, 13, 17))
     assert records["DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION/13882"].deadlines == (utc(2026, 6, 28, 22, 59),)
     assert records["SMP-COSME-2024-CLUSTER-01/14063"].opens_at == utc(2026, 5, 13)
@@ -116,8 +120,10 @@ def test_recorded_calls_say_status_programme_link_and_budget() -> None:
     assert {record.status for record in records.values()} == {CallStatus.OPEN}
     assert cluster.programme == "Single Market Programme (SMP)"
     assert records["DIGITAL-2021-SKILLS-01-SPECIALISED/11321"].programme == "Digital Europe Programme"
-    assert cluster.url == ("https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/"
-                           "competitive-calls-cs/47108154")
+    assert cluster.url == (
+        "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/"
+        "competitive-calls-cs/47108154"
+    )
     assert cluster.budget_eur == 800000
     assert (cluster.grant_min_eur, cluster.grant_max_eur) == (None, None)
     assert (cluster.title_en, cluster.title_it) == ("RESIST II PROCESS INNOVATION OPEN CALL", None)
@@ -137,7 +143,8 @@ def test_recorded_html_becomes_plain_text_one_paragraph_a_line() -> None:
 
     assert "<" not in scholarship.description and "&nbsp;" not in scholarship.description
     assert scholarship.description.startswith(
-        "OVERVIEW\nThe DIGITWIN4CIUE Reduction-Fees Scholarships program provides financial support")
+        "OVERVIEW\nThe DIGITWIN4CIUE Reduction-Fees Scholarships program provides financial support"
+    )
     assert "Be a national of an eligible country, including:\n" in scholarship.description  # &nbsp; and <li> gone
     assert scholarship.summary.startswith("The DIGITWIN4CIUE Reduction-Fees Scholarships program")  # heading skipped
     assert len(scholarship.summary) <= 201
@@ -151,7 +158,7 @@ def test_recorded_html_becomes_plain_text_one_paragraph_a_line() -> None:
 CONSTRUCTED_TOPIC: dict[str, Any] = {
     "reference": "HORIZON-CL4-2026-TWIN-TRANSITION-01-07en",
     "url": "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/"
-           "horizon-cl4-2026-twin-transition-01-07",
+    "horizon-cl4-2026-twin-transition-01-07",
     "summary": "Circular footwear: digital product passports for leather goods",
     "metadata": {
         "identifier": ["HORIZON-CL4-2026-TWIN-TRANSITION-01-07"],
@@ -169,27 +176,51 @@ CONSTRUCTED_TOPIC: dict[str, Any] = {
         "keywords": ["Circular economy", "Leather  goods", "Circular economy", "Digital product passport"],
         "tags": ["Green Deal  Industrial Plan for the Net-Zero Age", " SMEs "],
         "crossCuttingPriorities": ["DigitalAgenda"],
-        "descriptionByte": ['<span class="topicdescriptionkind">Expected Outcome:</span><p>Projects help '
-                            "<strong>footwear &amp; leather</strong> SMEs trace materials.&nbsp;</p>"
-                            "<ul><li>Passports for 50&#xa0;000 pairs;</li><li>Less waste</li></ul>"
-                            "<script>track()</script>"],
+        "descriptionByte": [
+            '<span class="topicdescriptionkind">Expected Outcome:</span><p>Projects help '
+            "<strong>footwear &amp; leather</strong> SMEs trace materials.&nbsp;</p>"
+            "<ul><li>Passports for 50&#xa0;000 pairs;</li><li>Less waste</li></ul>"
+            "<script>track()</script>"
+        ],
         "budget": ["12000000"],
-        "budgetOverview": [json.dumps({
-            "budgetTopicActionMap": {"112233": [
-                {"action": "HORIZON-CL4-2026-TWIN-TRANSITION-01-07 - HORIZON-IA HORIZON Innovation Actions",
-                 "plannedOpeningDate": "12 May 2026", "deadlineModel": "two-stage",
-                 "deadlineDates": ["23 September 2026", "04 February 2027"],
-                 "budgetYearMap": {"2026": 8000000, "2027": "4000000"},
-                 "minContribution": 3000000, "maxContribution": 4000000},
-                # the same call's other topic: not this topic's money
-                {"action": "HORIZON-CL4-2026-TWIN-TRANSITION-01-08 - HORIZON-RIA HORIZON Research and Innovation",
-                 "budgetYearMap": {"2026": 20000000}, "minContribution": 1000, "maxContribution": 9000000},
-            ]},
-            "budgetYearsColumns": ["2026", "2027"],
-        })],
-        "actions": [json.dumps([{"status": {"id": 31094501, "abbreviation": "Forthcoming"},
-                                 "plannedOpeningDate": "12 May 2026",
-                                 "deadlineDates": ["23 September 2026", "04 February 2027"]}])],
+        "budgetOverview": [
+            json.dumps(
+                {
+                    "budgetTopicActionMap": {
+                        "112233": [
+                            {
+                                "action": "HORIZON-CL4-2026-TWIN-TRANSITION-01-07 - HORIZON-IA HORIZON Innovation Actions",
+                                "plannedOpeningDate": "12 May 2026",
+                                "deadlineModel": "two-stage",
+                                "deadlineDates": ["23 September 2026", "04 February 2027"],
+                                "budgetYearMap": {"2026": 8000000, "2027": "4000000"},
+                                "minContribution": 3000000,
+                                "maxContribution": 4000000,
+                            },
+                            # the same call's other topic: not this topic's money
+                            {
+                                "action": "HORIZON-CL4-2026-TWIN-TRANSITION-01-08 - HORIZON-RIA HORIZON Research and Innovation",
+                                "budgetYearMap": {"2026": 20000000},
+                                "minContribution": 1000,
+                                "maxContribution": 9000000,
+                            },
+                        ]
+                    },
+                    "budgetYearsColumns": ["2026", "2027"],
+                }
+            )
+        ],
+        "actions": [
+            json.dumps(
+                [
+                    {
+                        "status": {"id": 31094501, "abbreviation": "Forthcoming"},
+                        "plannedOpeningDate": "12 May 2026",
+                        "deadlineDates": ["23 September 2026", "04 February 2027"],
+                    }
+                ]
+            )
+        ],
     },
 }
 
@@ -241,10 +272,13 @@ def test_a_topic_gives_title_status_deadlines_keywords_tags_and_text() -> None:
     assert topic.deadlines == (utc(2026, 9, 23, 15), utc(2027, 2, 4, 16))
     assert topic.keywords == ("Circular economy", "Leather goods", "Digital product passport")
     assert topic.tags == ("Green Deal Industrial Plan for the Net-Zero Age", "SMEs")
-    assert topic.description == ("Expected Outcome:\nProjects help footwear & leather SMEs trace materials.\n"
-                                 "Passports for 50 000 pairs;\nLess waste")
-    assert topic.summary == ("Projects help footwear & leather SMEs trace materials. Passports for 50 000 pairs; "
-                             "Less waste")  # the heading left out
+    assert topic.description == (
+        "Expected Outcome:\nProjects help footwear & leather SMEs trace materials.\n"
+        "Passports for 50 000 pairs;\nLess waste"
+    )
+    assert topic.summary == (
+        "Projects help footwear & leather SMEs trace materials. Passports for 50 000 pairs; Less waste"
+    )  # the heading left out
     assert topic.url == CONSTRUCTED_TOPIC["url"]
 
 
@@ -286,8 +320,13 @@ def multipart_parts(request: httpx.Request) -> dict[str, tuple[str, Any]]:
     """The request's multipart parts by name: (content type, decoded JSON body)."""
     head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
     message = email.parser.BytesParser(policy=email.policy.default).parsebytes(head + request.content)
-    return {part.get_param("name", header="content-disposition"):
-            (part.get_content_type(), json.loads(part.get_payload(decode=True))) for part in message.iter_parts()}
+    return {
+        part.get_param("name", header="content-disposition"): (
+            part.get_content_type(),
+            json.loads(part.get_payload(decode=True)),
+        )
+        for part in message.iter_parts()
+    }
 
 
 def eu_server(pages: list[list[dict[str, Any]]], total: int, seen: list[httpx.Request]) -> httpx.MockTransport:
@@ -295,8 +334,16 @@ def eu_server(pages: list[list[dict[str, Any]]], total: int, seen: list[httpx.Re
         seen.append(request)
         number = int(request.url.params["pageNumber"])
         results = pages[number - 1] if number <= len(pages) else []
-        return httpx.Response(200, json={"totalResults": total, "pageNumber": number,
-                                         "pageSize": int(request.url.params["pageSize"]), "results": results})
+        return httpx.Response(
+            200,
+            json={
+                "totalResults": total,
+                "pageNumber": number,
+                "pageSize": int(request.url.params["pageSize"]),
+                "results": results,
+            },
+        )
+
     return httpx.MockTransport(handle)
 
 
@@ -313,17 +360,30 @@ async def test_fetching_eu_calls_asks_page_after_page_with_the_query_as_json_par
         assert request.method == "POST"
         assert request.url.copy_with(query=None) == SEARCH_URL
         assert dict(request.url.params) | {"pageNumber": "n"} == {
-            "apiKey": "SEDIA", "text": "***", "pageSize": "2", "pageNumber": "n"}
+            "apiKey": "SEDIA",
+            "text": "***",
+            "pageSize": "2",
+            "pageNumber": "n",
+        }
         assert multipart_parts(request) == {
-            "query": ("application/json", {"bool": {"must": [{"terms": {"type": ["1", "2", "8"]}},
-                                                             {"terms": {"status": ["31094501", "31094502"]}}]}}),
+            "query": (
+                "application/json",
+                {
+                    "bool": {
+                        "must": [{"terms": {"type": ["1", "2", "8"]}}, {"terms": {"status": ["31094501", "31094502"]}}]
+                    }
+                },
+            ),
             "languages": ("application/json", ["en"]),
         }
     # every page is read; the two calls sharing a funding topic stay two
     assert [record.external_id for record in records] == [
-        "DIGITAL-2021-SKILLS-01-SPECIALISED/11321", "DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION/13882",
-        "DIGITAL-2022-SKILLS-03-SPECIALISED-EDU/12447", "SMP-COSME-2024-CLUSTER-01/14063",
-        "SMP-COSME-2024-CLUSTER-01/14062"]
+        "DIGITAL-2021-SKILLS-01-SPECIALISED/11321",
+        "DIGITAL-ECCC-2024-DEPLOY-NCC-06-MS-COORDINATION/13882",
+        "DIGITAL-2022-SKILLS-03-SPECIALISED-EDU/12447",
+        "SMP-COSME-2024-CLUSTER-01/14063",
+        "SMP-COSME-2024-CLUSTER-01/14062",
+    ]
 
 
 async def test_fetching_eu_calls_sends_a_given_text_and_query_and_stops_at_an_empty_page() -> None:
@@ -358,8 +418,9 @@ def test_the_recorded_catalogue_gives_24_calls_and_quarantines_one_with_its_reas
     assert len(calls(records)) == 24
     [held] = quarantined(records)
     assert (held.source, held.external_id) == (Source.INCENTIVI_GOV_IT, "137")
-    assert held.reason == ("Stanziamento_incentivo '163000000 (con dm 29/7), 161800000 (con dm 09/08)' "
-                           "is not an amount")
+    assert held.reason == (
+        "Stanziamento_incentivo '163000000 (con dm 29/7), 161800000 (con dm 09/08)' is not an amount"
+    )
     assert json.loads(held.raw)["Titolo"].startswith("Credito di imposta per gli investimenti nel Mezzogiorno")
     assert all(call.source is Source.INCENTIVI_GOV_IT and call.status is None for call in calls(records).values())
 
@@ -367,17 +428,28 @@ def test_the_recorded_catalogue_gives_24_calls_and_quarantines_one_with_its_reas
 def test_a_catalogue_record_maps_title_text_programme_amounts_and_link() -> None:
     interreg = calls(parse_incentivi_json(INCENTIVI))["1170"]
 
-    assert interreg.title_it == ("Interreg VI-A Italia - Austria 2021-2027 - Secondo avviso per la presentazione di "
-                                 "proposte progettuali")
+    assert interreg.title_it == (
+        "Interreg VI-A Italia - Austria 2021-2027 - Secondo avviso per la presentazione di proposte progettuali"
+    )
     assert interreg.title_en is None
     assert interreg.description.startswith("Cos'è Avviso per proposte progettuali nell'ambito del PC Interreg")
-    assert interreg.summary == ("Avviso per proposte progettuali nell'ambito del PC Interreg VI-A Italia-Austria "
-                                "2021-2027.")
+    assert interreg.summary == (
+        "Avviso per proposte progettuali nell'ambito del PC Interreg VI-A Italia-Austria 2021-2027."
+    )
     assert interreg.programme == "Provincia autonoma di Bolzano - Ripartizione Europa"
     assert (interreg.budget_eur, interreg.grant_min_eur, interreg.grant_max_eur) == (18000000, 0, 1000000)
-    assert interreg.keywords == ("Innovazione e ricerca", "Internazionalizzazione", "Sostegno investimenti",
-                                 "Start up/Sviluppo d'impresa", "Alberghiero", "Altri servizi", "Cultura", "ICT",
-                                 "Ristorazione", "Turismo")
+    assert interreg.keywords == (
+        "Innovazione e ricerca",
+        "Internazionalizzazione",
+        "Sostegno investimenti",
+        "Start up/Sviluppo d'impresa",
+        "Alberghiero",
+        "Altri servizi",
+        "Cultura",
+        "ICT",
+        "Ristorazione",
+        "Turismo",
+    )
     assert interreg.tags == ("Contributo/Fondo perduto",)
     assert interreg.url == "https://www.interreg.net/it/2014-2020/news.asp?news_action=4&news_article_id=681567"
 
@@ -385,9 +457,11 @@ def test_a_catalogue_record_maps_title_text_programme_amounts_and_link() -> None
 def test_a_long_description_is_summed_up_by_its_first_sentence_or_its_first_200_characters() -> None:
     records = calls(parse_incentivi_json(INCENTIVI))
 
-    assert records["1520"].summary == ("Contributi per l’avvio di nuove attività economiche commerciali, "
-                                       "artigianali ed agricole attraverso un’unità operativa ubicata nel territorio "
-                                       "del Comune di Celenza.")
+    assert records["1520"].summary == (
+        "Contributi per l’avvio di nuove attività economiche commerciali, "
+        "artigianali ed agricole attraverso un’unità operativa ubicata nel territorio "
+        "del Comune di Celenza."
+    )
     # no sentence ends at the one-letter abbreviations of 'della L. 178 del 30.12.2020 e del D. P. C. M. 30.09.2021'
     assert records["1519"].summary.endswith("D. P. C. M. 30.09.2021, relativamente al Comune di San Gregorio Matese…")
     assert len(records["1519"].summary) <= 201
@@ -459,11 +533,20 @@ def test_missing_fields_are_tolerated() -> None:
     assert credit.opens_at == utc(2019, 12, 31, 23)
     assert credit.deadlines == ()
     assert (credit.budget_eur, credit.grant_min_eur, credit.grant_max_eur) == (None, None, None)
-    assert records["790"].keywords == ("Innovazione e ricerca", "Internazionalizzazione", "Sostegno investimenti",
-                                       "Start up/Sviluppo d'impresa")  # no Settore_Attivita
-    assert records["1440"].tags == ("Agevolazione fiscale", "Capitale di rischio", "Contributo/Fondo perduto",
-                                    "Interventi a garanzia", "Prestito/Anticipo rimborsabile",
-                                    "Riduzione dei contributi di previdenza sociale")  # listed twice in the record
+    assert records["790"].keywords == (
+        "Innovazione e ricerca",
+        "Internazionalizzazione",
+        "Sostegno investimenti",
+        "Start up/Sviluppo d'impresa",
+    )  # no Settore_Attivita
+    assert records["1440"].tags == (
+        "Agevolazione fiscale",
+        "Capitale di rischio",
+        "Contributo/Fondo perduto",
+        "Interventi a garanzia",
+        "Prestito/Anticipo rimborsabile",
+        "Riduzione dei contributi di previdenza sociale",
+    )  # listed twice in the record
 
 
 def test_a_record_without_id_or_title_is_quarantined() -> None:
@@ -474,13 +557,20 @@ def test_a_record_without_id_or_title_is_quarantined() -> None:
     records = parse_incentivi_json({"response": {"numFound": 2, "docs": [no_title, no_id]}})
 
     assert [(q.external_id, q.reason) for q in quarantined(records)] == [
-        ("1170", "the record has no Titolo"), (None, "the record has no ID_Incentivo")]
+        ("1170", "the record has no Titolo"),
+        (None, "the record has no ID_Incentivo"),
+    ]
 
 
 # ---- incentivi.gov.it: the CSV export ----------------------------------------------------------------------------
 
-AMOUNT_FIELDS = ("Spesa_Ammessa_min", "Spesa_Ammessa_max", "Agevolazione_Concedibile_min",
-                 "Agevolazione_Concedibile_max", "Stanziamento_incentivo")
+AMOUNT_FIELDS = (
+    "Spesa_Ammessa_min",
+    "Spesa_Ammessa_max",
+    "Agevolazione_Concedibile_min",
+    "Agevolazione_Concedibile_max",
+    "Stanziamento_incentivo",
+)
 
 
 def italian_amount(value: str) -> str:
@@ -534,14 +624,20 @@ def test_the_csv_export_gives_the_same_calls_as_the_json(delimiter: str) -> None
     assert len(calls(from_csv)) == 24
     assert calls(from_csv)["1170"].deadlines == (utc(2024, 5, 23, 21, 59, 59),)
     assert [(q.external_id, q.reason) for q in quarantined(from_csv)] == [
-        (q.external_id, q.reason) for q in quarantined(from_json)]
+        (q.external_id, q.reason) for q in quarantined(from_json)
+    ]
     [held] = quarantined(from_csv)
     assert held.raw.startswith("137" + delimiter) and "(con dm 29/7)" in held.raw  # the CSV line, not JSON
 
 
 def test_awkward_csv_rows_are_read_or_quarantined_one_by_one() -> None:
-    base = {"Titolo": "Bando calzaturiero", "Data_apertura": "01/03/2026", "Regioni": "Toscana; Estero;",
-            "Dimensioni": "Microimpresa;Piccola Impresa", "Codici_ATECO": "15.20.10;15.20.20; 15.20.10;"}
+    base = {
+        "Titolo": "Bando calzaturiero",
+        "Data_apertura": "01/03/2026",
+        "Regioni": "Toscana; Estero;",
+        "Dimensioni": "Microimpresa;Piccola Impresa",
+        "Codici_ATECO": "15.20.10;15.20.20; 15.20.10;",
+    }
     rows = (
         {**base, "ID_Incentivo": "9001", "Stanziamento_incentivo": "1.234.567,89", "Data_chiusura": "30/6/2026"},
         {**base, "ID_Incentivo": "9002", "Data_chiusura": "31/02/2026"},
@@ -575,12 +671,16 @@ def serving(content: bytes, content_type: str) -> Callable[[httpx.Request], http
     return lambda request: httpx.Response(200, content=content, headers={"content-type": content_type})
 
 
-@pytest.mark.parametrize(("content", "content_type"), [
-    (json.dumps(INCENTIVI).encode(), "application/json"),
-    (json.dumps(INCENTIVI).encode(), "text/plain"),  # told apart by its first character
-    (csv_export(INCENTIVI["response"]["docs"], ";").encode("utf-8"), "text/csv; charset=utf-8"),
-    (csv_export(INCENTIVI["response"]["docs"], ",").encode("utf-8"), "application/octet-stream"),
-], ids=["json", "json-as-text", "csv-semicolons", "csv-commas-untyped"])
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (json.dumps(INCENTIVI).encode(), "application/json"),
+        (json.dumps(INCENTIVI).encode(), "text/plain"),  # told apart by its first character
+        (csv_export(INCENTIVI["response"]["docs"], ";").encode("utf-8"), "text/csv; charset=utf-8"),
+        (csv_export(INCENTIVI["response"]["docs"], ",").encode("utf-8"), "application/octet-stream"),
+    ],
+    ids=["json", "json-as-text", "csv-semicolons", "csv-commas-untyped"],
+)
 async def test_fetching_the_catalogue_reads_json_or_csv(content: bytes, content_type: str) -> None:
     assert content.startswith(b"\xef\xbb\xbf") == content_type.startswith(("text/csv", "application/octet"))
     async with httpx.AsyncClient(transport=httpx.MockTransport(serving(content, content_type))) as client:

@@ -15,8 +15,13 @@ from shared.testing import publish_fact
 async def test_the_asyncapi_document_lists_what_funding_publishes_and_reads(funding: FundingApi) -> None:
     document = (await funding.client.get("/asyncapi.json")).json()
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert {"funding.calls.v1", "funding.matches.v1", "funding.searches.v1", "members.companies.v1",
-            "members.people.v1"} <= addresses
+    assert {
+        "funding.calls.v1",
+        "funding.matches.v1",
+        "funding.searches.v1",
+        "members.companies.v1",
+        "members.people.v1",
+    } <= addresses
     listing = (await funding.client.get("/events/schemas")).json()
     assert {entry["type"] for entry in listing} == {event.event_type for event in PUBLISHED_EVENTS}
 
@@ -37,14 +42,21 @@ async def test_a_malformed_company_fact_goes_to_the_dead_letter_topic_and_the_ne
     funding: FundingApi, kafka_reader: KafkaReader
 ) -> None:
     broken = str(uuid.uuid4())
-    await publish_fact(funding.kafka_bootstrap, "members.companies.v1", "members.company.approved", broken,
-                       {"company_id": broken})  # no "company": nothing to apply
+    await publish_fact(
+        funding.kafka_bootstrap, "members.companies.v1", "members.company.approved", broken, {"company_id": broken}
+    )  # no "company": nothing to apply
     await funding.company()  # a good fact after it is still applied
 
-    dead = await kafka_reader.read("members.companies.v1.dlq", lambda fs: any(
-        f.get("subject") == broken and f["_headers"]["dlq_consumer"] == "funding.member-companies" for f in fs))
-    letter = next(f for f in dead if f.get("subject") == broken and
-                  f["_headers"]["dlq_consumer"] == "funding.member-companies")
+    dead = await kafka_reader.read(
+        "members.companies.v1.dlq",
+        lambda fs: any(
+            f.get("subject") == broken and f["_headers"]["dlq_consumer"] == "funding.member-companies" for f in fs
+        ),
+    )
+    letter = next(
+        f for f in dead if f.get("subject") == broken and f["_headers"]["dlq_consumer"] == "funding.member-companies"
+    )
     assert letter["_headers"]["dlq_reason"] == (
         "DeadLetter: not a company as members.companies.v1 carries it: company: Input should be a valid dictionary or "
-        "object to extract fields from")
+        "object to extract fields from"
+    )

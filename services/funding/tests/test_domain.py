@@ -27,9 +27,15 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 def company(**overrides: object) -> CompanyProfile:
-    values: dict[str, object] = dict(id="c1", name="Calzaturificio", active=True, size_class=SizeClass.SMALL,
-                                     region="Toscana", ateco_codes=("15.20.10",),
-                                     interests=("finished_shoes", "sustainability"))
+    values: dict[str, object] = dict(
+        id="c1",
+        name="Calzaturificio",
+        active=True,
+        size_class=SizeClass.SMALL,
+        region="Toscana",
+        ateco_codes=("15.20.10",),
+        interests=("finished_shoes", "sustainability"),
+    )
     values.update(overrides)
     return CompanyProfile(**values)  # type: ignore[arg-type]
 
@@ -86,11 +92,22 @@ def test_eligibility_keys_spell_out_the_limits() -> None:
 
 
 def test_a_call_for_the_companys_sector_matches_with_its_reasons() -> None:
-    found = match(call(ateco_codes=("15.20",), regions=frozenset({"Toscana"}),
-                       sizes=frozenset({SizeClass.MICRO, SizeClass.SMALL}), keywords=("sustainability",)), company())
+    found = match(
+        call(
+            ateco_codes=("15.20",),
+            regions=frozenset({"Toscana"}),
+            sizes=frozenset({SizeClass.MICRO, SizeClass.SMALL}),
+            keywords=("sustainability",),
+        ),
+        company(),
+    )
     assert found is not None
-    assert found.reasons == ("ATECO 15.20.10 eligible (call open to 15.20)", "open to companies in Toscana",
-                             "open to small companies", "keyword: sustainability")
+    assert found.reasons == (
+        "ATECO 15.20.10 eligible (call open to 15.20)",
+        "open to companies in Toscana",
+        "open to small companies",
+        "keyword: sustainability",
+    )
     assert found.score == 90
 
 
@@ -105,24 +122,49 @@ def test_hard_limits_exclude_whatever_the_relevance() -> None:
 def test_a_region_or_a_size_alone_is_not_a_reason_to_write() -> None:
     assert match(call(regions=frozenset({"Toscana"}), sizes=frozenset({SizeClass.SMALL})), company()) is None
     # Words count: a call about the company's interests, open to everyone, matches on them.
-    found = match(call(title_en="Sustainability and circularity in footwear", tags=("finished",)),
-                  company(interests=("sustainability", "finished shoes")))
+    found = match(
+        call(title_en="Sustainability and circularity in footwear", tags=("finished",)),
+        company(interests=("sustainability", "finished shoes")),
+    )
     assert found is not None and found.reasons == ("keyword: finished", "keyword: sustainability")
 
 
 def test_the_matcher_finds_exactly_what_scoring_every_pair_finds() -> None:
     rng = random.Random(20261125)
-    vocabulary = ["sustainability", "digitalisation", "export", "leather", "training", "energy", "design",
-                  "innovation", "circular", "robotics"]
+    vocabulary = [
+        "sustainability",
+        "digitalisation",
+        "export",
+        "leather",
+        "training",
+        "energy",
+        "design",
+        "innovation",
+        "circular",
+        "robotics",
+    ]
     codes = ["15.20.10", "15.20.20", "15.11.00", "14.19.10", "22.29.09"]
     regions = ["Toscana", "Veneto", "Marche", "Lombardia"]
-    companies = [company(id=f"c{n}", size_class=rng.choice(list(SizeClass)), region=rng.choice(regions),
-                         ateco_codes=(rng.choice(codes),), interests=tuple(rng.sample(vocabulary, 2)),
-                         active=rng.random() > 0.1) for n in range(300)]
-    calls = [call(ateco_codes=tuple(rng.sample(["15.20", "15", "14.19", "22"], rng.randint(0, 2))),
-                  regions=frozenset(rng.sample(regions, rng.randint(0, 2))),
-                  sizes=frozenset(rng.sample(list(SizeClass), rng.randint(0, 3))),
-                  keywords=tuple(rng.sample(vocabulary, rng.randint(0, 3)))) for _ in range(100)]
+    companies = [
+        company(
+            id=f"c{n}",
+            size_class=rng.choice(list(SizeClass)),
+            region=rng.choice(regions),
+            ateco_codes=(rng.choice(codes),),
+            interests=tuple(rng.sample(vocabulary, 2)),
+            active=rng.random() > 0.1,
+        )
+        for n in range(300)
+    ]
+    calls = [
+        call(
+            ateco_codes=tuple(rng.sample(["15.20", "15", "14.19", "22"], rng.randint(0, 2))),
+            regions=frozenset(rng.sample(regions, rng.randint(0, 2))),
+            sizes=frozenset(rng.sample(list(SizeClass), rng.randint(0, 3))),
+            keywords=tuple(rng.sample(vocabulary, rng.randint(0, 3))),
+        )
+        for _ in range(100)
+    ]
     matcher = Matcher(companies)
     for facts in calls:
         expected = {c.id: m for c in companies if (m := match(facts, c)) is not None}

@@ -31,9 +31,12 @@ async def test_a_new_call_is_matched_to_the_companies_that_can_use_it_with_reaso
     found = _for(facts, shoemaker, call["id"])
     assert [f["type"] for f in found] == ["funding.match.found"]
     assert found[0]["_key"] == shoemaker
-    assert found[0]["data"]["reasons"] == ["ATECO 15.20.10 eligible (call open to 15.20)",
-                                           "open to companies in Toscana", "open to small companies",
-                                           "keyword: digitalisation"]
+    assert found[0]["data"]["reasons"] == [
+        "ATECO 15.20.10 eligible (call open to 15.20)",
+        "open to companies in Toscana",
+        "open to small companies",
+        "keyword: digitalisation",
+    ]
     assert found[0]["data"]["score"] == 90
     assert not _for(facts, tannery_in_veneto)
 
@@ -66,12 +69,16 @@ async def test_a_company_that_joins_or_changes_is_matched_against_the_open_calls
     await funding.tell_company(company_id, status="suspended", ateco_primary="15.20.10", interests=["digitalisation"])
     facts = await kafka_reader.read(MATCHES, lambda fs: len(_for(fs, company_id, call["id"])) >= 3)
     assert [f["type"] for f in _for(facts, company_id, call["id"])] == [
-        "funding.match.found", "funding.match.updated", "funding.match.withdrawn"]
+        "funding.match.found",
+        "funding.match.updated",
+        "funding.match.withdrawn",
+    ]
     assert [m.active for m in await funding.matches_stored(company_id)] == [False]
 
 
-async def test_a_call_that_changes_raises_or_drops_its_matches_once(funding: FundingApi,
-                                                                    kafka_reader: KafkaReader) -> None:
+async def test_a_call_that_changes_raises_or_drops_its_matches_once(
+    funding: FundingApi, kafka_reader: KafkaReader
+) -> None:
     company_id = await funding.company(size_class="medium")
     call = await funding.create_call()
     await kafka_reader.read(MATCHES, lambda fs: len(_for(fs, company_id, call["id"])) == 1)
@@ -85,7 +92,10 @@ async def test_a_call_that_changes_raises_or_drops_its_matches_once(funding: Fun
     await funding.client.patch(f"/calls/{call['id']}", headers=STAFF, json={"sizes": []})  # any size again
     facts = await kafka_reader.read(MATCHES, lambda fs: len(_for(fs, company_id, call["id"])) >= 3)
     assert [f["type"] for f in _for(facts, company_id, call["id"])] == [
-        "funding.match.found", "funding.match.withdrawn", "funding.match.updated"]
+        "funding.match.found",
+        "funding.match.withdrawn",
+        "funding.match.updated",
+    ]
 
 
 async def test_a_saved_search_tells_its_owner_about_each_new_call_that_fits(
@@ -93,8 +103,11 @@ async def test_a_saved_search_tells_its_owner_about_each_new_call_that_fits(
 ) -> None:
     giulia = str(uuid.uuid4())
     headers = bearer(giulia, role="company_admin", company_id=str(uuid.uuid4()))
-    saved = await funding.client.post("/searches", headers=headers, json={
-        "name": "Voucher toscani", "text": "voucher", "region": "Toscana", "status": ["open"]})
+    saved = await funding.client.post(
+        "/searches",
+        headers=headers,
+        json={"name": "Voucher toscani", "text": "voucher", "region": "Toscana", "status": ["open"]},
+    )
     assert saved.status_code == 201, saved.text
     search_id = saved.json()["id"]
 
@@ -103,7 +116,8 @@ async def test_a_saved_search_tells_its_owner_about_each_new_call_that_fits(
     facts = await kafka_reader.read("funding.searches.v1", lambda fs: any(f["subject"] == giulia for f in fs))
     told = [f for f in facts if f["subject"] == giulia]
     assert [(f["type"], f["data"]["call"]["id"], f["data"]["search_id"]) for f in told] == [
-        ("funding.search.matched", fits["id"], search_id)]
+        ("funding.search.matched", fits["id"], search_id)
+    ]
     assert elsewhere["id"] not in {f["data"]["call"]["id"] for f in told}
 
     mine = (await funding.client.get("/searches", headers=headers)).json()
@@ -118,8 +132,9 @@ async def test_an_erased_person_s_saved_searches_are_forgotten(funding: FundingA
     person = str(uuid.uuid4())
     headers = bearer(person)
     await funding.client.post("/searches", headers=headers, json={"name": "Tutto", "text": "bando"})
-    await publish_fact(funding.kafka_bootstrap, "members.people.v1", "members.person.erased", person,
-                       {"person_id": person})
+    await publish_fact(
+        funding.kafka_bootstrap, "members.people.v1", "members.person.erased", person, {"person_id": person}
+    )
 
     async def forgotten(session: Any) -> bool:
         return await store.searches_of(session, person) == []
@@ -135,16 +150,25 @@ async def test_closing_soon_goes_to_matched_companies_14_and_3_days_before_once_
     now = datetime.now(UTC)
     async with funding_service(database_url, kafka_bootstrap, sources, url) as funding:
         company_id = await funding.company()
-        call = await funding.create_call(deadlines=[(now + timedelta(days=2)).isoformat(),
-                                                    (now + timedelta(days=10)).isoformat(),
-                                                    (now + timedelta(days=40)).isoformat()])
+        call = await funding.create_call(
+            deadlines=[
+                (now + timedelta(days=2)).isoformat(),
+                (now + timedelta(days=10)).isoformat(),
+                (now + timedelta(days=40)).isoformat(),
+            ]
+        )
         await kafka_reader.read(MATCHES, lambda fs: len(_for(fs, company_id, call["id"])) == 1)
     # Restarted twice with the reminder job running every half second: each reminder still goes out once.
     for _ in range(2):
-        async with funding_service(database_url, kafka_bootstrap, sources, url,
-                                   scheduler_interval_seconds=0.5) as funding:
-            facts = await kafka_reader.read("funding.calls.v1", lambda fs: len(
-                [f for f in fs if f["subject"] == call["id"] and f["type"] == "funding.call.closing_soon"]) >= 2)
+        async with funding_service(
+            database_url, kafka_bootstrap, sources, url, scheduler_interval_seconds=0.5
+        ) as funding:
+            facts = await kafka_reader.read(
+                "funding.calls.v1",
+                lambda fs: (
+                    len([f for f in fs if f["subject"] == call["id"] and f["type"] == "funding.call.closing_soon"]) >= 2
+                ),
+            )
             await asyncio.sleep(1.5)  # several more passes of the job
     # Everything published before this marker is read before it: a duplicate reminder could not hide.
     marker = str(uuid.uuid4())
@@ -152,5 +176,7 @@ async def test_closing_soon_goes_to_matched_companies_14_and_3_days_before_once_
     facts = await kafka_reader.read("funding.calls.v1", lambda fs: any(f["subject"] == marker for f in fs))
     reminders = [f["data"] for f in facts if f["subject"] == call["id"] and f["type"] == "funding.call.closing_soon"]
     assert sorted((r["days_before"], r["deadline"][:10]) for r in reminders) == [
-        (3, (now + timedelta(days=2)).date().isoformat()), (14, (now + timedelta(days=10)).date().isoformat())]
+        (3, (now + timedelta(days=2)).date().isoformat()),
+        (14, (now + timedelta(days=10)).date().isoformat()),
+    ]
     assert all(r["company_ids"] == [company_id] for r in reminders)

@@ -17,8 +17,13 @@ from services.funding.tests.conftest import STAFF, FakeSources
 @pytest.fixture
 def funding_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     with serving(FakeSources().respond) as sources_url:
-        env = {"FUNDING_DATABASE_URL": postgres.new_database(), "FUNDING_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-               "FUNDING_JWKS_URL": jwks_url, "FUNDING_LOG_LEVEL": "WARNING", **feed_environment(sources_url)}
+        env = {
+            "FUNDING_DATABASE_URL": postgres.new_database(),
+            "FUNDING_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "FUNDING_JWKS_URL": jwks_url,
+            "FUNDING_LOG_LEVEL": "WARNING",
+            **feed_environment(sources_url),
+        }
         with service_process("services.funding.app:create_app", env, tmp_path / "funding.log") as url:
             yield url
 

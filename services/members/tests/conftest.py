@@ -17,8 +17,7 @@ APPLICANT_PASSWORD = "tomaia-e-suola-2026"
 
 # Valid Partite IVA (Luhn check digit) for fictional companies.
 # Tests that apply by hand use the first two; `active_company` takes the rest in turn.
-PARTITE_IVA = ["01234560462", "02345670463", "03456780463", "07890120467", "08901230469", "09012340460",
-               "10123450461"]
+PARTITE_IVA = ["01234560462", "02345670463", "03456780463", "07890120467", "08901230469", "09012340460", "10123450461"]
 
 
 def application(partita_iva: str, email: str, **overrides: Any) -> dict[str, Any]:
@@ -39,8 +38,12 @@ def application(partita_iva: str, email: str, **overrides: Any) -> dict[str, Any
         "interests": ["sustainability"],
         "description_it": "Calzature da donna in pelle, lavorazione a mano.",
         "description_en": "Handmade women's leather shoes.",
-        "applicant": {"given_name": "Giulia", "family_name": "Bertolucci", "email": email,
-                      "password": APPLICANT_PASSWORD},
+        "applicant": {
+            "given_name": "Giulia",
+            "family_name": "Bertolucci",
+            "email": email,
+            "password": APPLICANT_PASSWORD,
+        },
     }
     body.update(overrides)
     return body
@@ -55,8 +58,9 @@ class MembersApi:
         self._next_piva = iter(PARTITE_IVA[2:])
 
     async def token(self, email: str, password: str) -> dict[str, str]:
-        response = await self.client.post("/auth/token", data={"grant_type": "password", "username": email,
-                                                               "password": password})
+        response = await self.client.post(
+            "/auth/token", data={"grant_type": "password", "username": email, "password": password}
+        )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -65,8 +69,9 @@ class MembersApi:
 
     async def active_company(self, admin_email: str, **overrides: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """A company that applied and was approved, with its admin's auth headers."""
-        response = await self.client.post("/companies/applications",
-                                          json=application(next(self._next_piva), admin_email, **overrides))
+        response = await self.client.post(
+            "/companies/applications", json=application(next(self._next_piva), admin_email, **overrides)
+        )
         assert response.status_code == 201, response.text
         company = response.json()
         approved = await self.client.post(f"/companies/{company['id']}/approve", headers=await self.staff())

@@ -25,8 +25,9 @@ async def test_every_event_type_has_a_schema(members: MembersApi) -> None:
 
 async def test_published_events_validate_against_their_schemas(members: MembersApi, kafka_reader: KafkaReader) -> None:
     company, _ = await members.active_company("owner@example.com")
-    events = await kafka_reader.read("members.companies.v1", lambda evs: sum(
-        e["subject"] == company["id"] for e in evs) == 2)
+    events = await kafka_reader.read(
+        "members.companies.v1", lambda evs: sum(e["subject"] == company["id"] for e in evs) == 2
+    )
     for event in (e for e in events if e["subject"] == company["id"]):
         schema = (await members.client.get(event["dataschema"])).json()
         jsonschema.validate(event["data"], schema)

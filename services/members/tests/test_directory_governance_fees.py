@@ -10,19 +10,34 @@ from services.members.tests.conftest import MembersApi, application
 
 
 async def test_buyers_search_active_listed_companies_by_capability_market_and_text(members: MembersApi) -> None:
-    await members.active_company("a@example.com", legal_name="Suolificio Lammari S.p.A.",
-                                 capabilities=["soles"], export_markets=["US"], ateco_primary="15.20.20",
-                                 ateco_secondary=[], description_it="Suole in cuoio e gomma",
-                                 description_en="Leather and rubber soles")
-    await members.active_company("b@example.com", legal_name="Tomaificio Marlia S.n.c.", capabilities=["uppers"],
-                                 export_markets=["FR"], certifications=["ISO 14001"])
+    await members.active_company(
+        "a@example.com",
+        legal_name="Suolificio Lammari S.p.A.",
+        capabilities=["soles"],
+        export_markets=["US"],
+        ateco_primary="15.20.20",
+        ateco_secondary=[],
+        description_it="Suole in cuoio e gomma",
+        description_en="Leather and rubber soles",
+    )
+    await members.active_company(
+        "b@example.com",
+        legal_name="Tomaificio Marlia S.n.c.",
+        capabilities=["uppers"],
+        export_markets=["FR"],
+        certifications=["ISO 14001"],
+    )
     await members.active_company("c@example.com", legal_name="Calzature Nascoste S.r.l.", public_listing=False)
-    await members.client.post("/companies/applications", json=application("01234560462", "d@example.com",
-                                                                            legal_name="Not Yet Approved S.r.l."))
+    await members.client.post(
+        "/companies/applications",
+        json=application("01234560462", "d@example.com", legal_name="Not Yet Approved S.r.l."),
+    )
 
     everyone = (await members.client.get("/directory")).json()
     assert sorted(item["legal_name"] for item in everyone["items"]) == [
-        "Suolificio Lammari S.p.A.", "Tomaificio Marlia S.n.c."]
+        "Suolificio Lammari S.p.A.",
+        "Tomaificio Marlia S.n.c.",
+    ]
     assert "partita_iva" not in str(everyone) and "turnover_eur" not in str(everyone)
 
     soles = (await members.client.get("/directory", params={"capability": "soles"})).json()
@@ -52,58 +67,91 @@ async def test_governance_terms_are_public_and_announced(members: MembersApi, ka
     company, admin = await members.active_company("president@example.com")
     person_id = (await members.client.get("/people/me", headers=admin)).json()["id"]
     staff = await members.staff()
-    started = await members.client.post("/governance", headers=staff, json={
-        "person_id": person_id, "office": "president", "term_from": str(date.today() - timedelta(days=30))})
+    started = await members.client.post(
+        "/governance",
+        headers=staff,
+        json={"person_id": person_id, "office": "president", "term_from": str(date.today() - timedelta(days=30))},
+    )
     assert started.status_code == 201, started.text
     public = (await members.client.get("/governance")).json()
-    assert public == [{"id": public[0]["id"], "office": "president", "term_from": str(date.today() - timedelta(days=30)),
-                       "term_to": None, "person_name": "Giulia Bertolucci", "company_name": company["legal_name"]}]
+    assert public == [
+        {
+            "id": public[0]["id"],
+            "office": "president",
+            "term_from": str(date.today() - timedelta(days=30)),
+            "term_to": None,
+            "person_name": "Giulia Bertolucci",
+            "company_name": company["legal_name"],
+        }
+    ]
 
-    ended = await members.client.post(f"/governance/{public[0]['id']}/end", headers=staff,
-                                      json={"term_to": str(date.today() - timedelta(days=1))})
+    ended = await members.client.post(
+        f"/governance/{public[0]['id']}/end", headers=staff, json={"term_to": str(date.today() - timedelta(days=1))}
+    )
     assert ended.status_code == 200
     assert (await members.client.get("/governance")).json() == []
     assert len((await members.client.get("/governance", params={"include_past": True})).json()) == 1
 
-    backwards = await members.client.post("/governance", headers=staff, json={
-        "person_id": person_id, "office": "council_member", "term_from": "2026-05-01", "term_to": "2026-01-01"})
+    backwards = await members.client.post(
+        "/governance",
+        headers=staff,
+        json={"person_id": person_id, "office": "council_member", "term_from": "2026-05-01", "term_to": "2026-01-01"},
+    )
     assert backwards.status_code == 422
-    events = await kafka_reader.read("members.governance.v1", lambda evs: sum(
-        e["data"]["person_id"] == person_id for e in evs) == 2)
+    events = await kafka_reader.read(
+        "members.governance.v1", lambda evs: sum(e["data"]["person_id"] == person_id for e in evs) == 2
+    )
     assert [e["type"] for e in events if e["data"]["person_id"] == person_id] == [
-        "members.governance.term_started", "members.governance.term_ended"]
+        "members.governance.term_started",
+        "members.governance.term_ended",
+    ]
 
 
 async def test_fees_are_assessed_paid_and_overdue_ones_listed(members: MembersApi, kafka_reader: KafkaReader) -> None:
     company, admin = await members.active_company("owner@example.com")
     staff = await members.staff()
-    overdue = await members.client.post(f"/companies/{company['id']}/fees", headers=staff, json={
-        "year": 2025, "amount_cents": 60_000, "due_date": str(date.today() - timedelta(days=10))})
+    overdue = await members.client.post(
+        f"/companies/{company['id']}/fees",
+        headers=staff,
+        json={"year": 2025, "amount_cents": 60_000, "due_date": str(date.today() - timedelta(days=10))},
+    )
     assert overdue.status_code == 201
-    await members.client.post(f"/companies/{company['id']}/fees", headers=staff, json={
-        "year": 2026, "amount_cents": 60_000, "due_date": str(date.today() + timedelta(days=60))})
-    twice = await members.client.post(f"/companies/{company['id']}/fees", headers=staff, json={
-        "year": 2026, "amount_cents": 1, "due_date": str(date.today())})
+    await members.client.post(
+        f"/companies/{company['id']}/fees",
+        headers=staff,
+        json={"year": 2026, "amount_cents": 60_000, "due_date": str(date.today() + timedelta(days=60))},
+    )
+    twice = await members.client.post(
+        f"/companies/{company['id']}/fees",
+        headers=staff,
+        json={"year": 2026, "amount_cents": 1, "due_date": str(date.today())},
+    )
     assert twice.status_code == 409
 
     listed = (await members.client.get("/fees/overdue", headers=staff)).json()
     assert [(f["year"], f["outstanding_cents"], f["overdue"]) for f in listed] == [(2025, 60_000, True)]
 
     fee_id = overdue.json()["id"]
-    partial = await members.client.post(f"/fees/{fee_id}/payments", headers=staff,
-                                        json={"amount_cents": 20_000, "paid_on": str(date.today())})
+    partial = await members.client.post(
+        f"/fees/{fee_id}/payments", headers=staff, json={"amount_cents": 20_000, "paid_on": str(date.today())}
+    )
     assert partial.json()["outstanding_cents"] == 40_000
-    too_much = await members.client.post(f"/fees/{fee_id}/payments", headers=staff,
-                                         json={"amount_cents": 50_000, "paid_on": str(date.today())})
+    too_much = await members.client.post(
+        f"/fees/{fee_id}/payments", headers=staff, json={"amount_cents": 50_000, "paid_on": str(date.today())}
+    )
     assert too_much.status_code == 422
     assert "exceeds the 40000 cents outstanding" in too_much.json()["detail"]
-    await members.client.post(f"/fees/{fee_id}/payments", headers=staff,
-                              json={"amount_cents": 40_000, "paid_on": str(date.today())})
+    await members.client.post(
+        f"/fees/{fee_id}/payments", headers=staff, json={"amount_cents": 40_000, "paid_on": str(date.today())}
+    )
     assert (await members.client.get("/fees/overdue", headers=staff)).json() == []
     own_fees = (await members.client.get(f"/companies/{company['id']}/fees", headers=admin)).json()
     assert [f["paid_cents"] for f in own_fees] == [60_000, 0]
-    assert (await members.client.post(f"/fees/{fee_id}/payments", headers=admin,
-                                      json={"amount_cents": 1, "paid_on": "2026-01-01"})).status_code == 403
+    assert (
+        await members.client.post(
+            f"/fees/{fee_id}/payments", headers=admin, json={"amount_cents": 1, "paid_on": "2026-01-01"}
+        )
+    ).status_code == 403
 
     # The overdue-fees job may announce the 2025 fee too, depending on when its start-up run lands: that fact is
     # specified in test_fees_overdue.py, and left out here.
@@ -112,5 +160,8 @@ async def test_fees_are_assessed_paid_and_overdue_ones_listed(members: MembersAp
 
     events = await kafka_reader.read("members.fees.v1", lambda evs: len(fee_changes(evs)) == 4)
     assert fee_changes(events) == [
-        "members.fee.assessed", "members.fee.assessed", "members.fee.payment_recorded",
-        "members.fee.payment_recorded"]
+        "members.fee.assessed",
+        "members.fee.assessed",
+        "members.fee.payment_recorded",
+        "members.fee.payment_recorded",
+    ]

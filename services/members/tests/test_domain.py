@@ -58,8 +58,9 @@ class TestSizeClass:
             (250, 1_000_000, None, SizeClass.LARGE),
         ],
     )
-    def test_follows_the_eu_sme_definition(self, employees: int, turnover: int, balance: int | None,
-                                           expected: SizeClass) -> None:
+    def test_follows_the_eu_sme_definition(
+        self, employees: int, turnover: int, balance: int | None, expected: SizeClass
+    ) -> None:
         assert size_class(employees, turnover, balance) == expected
 
 
@@ -86,10 +87,18 @@ class TestMembershipLifecycle:
 
 
 def listed(**overrides: object) -> SimpleNamespace:
-    company = {"legal_name": "Suolificio Il Castagno S.r.l.", "description_it": "Suole in cuoio e gomma, lavorazione",
-               "description_en": "Leather and rubber soles", "comune": "Capannori", "frazione": "Lammari",
-               "ateco_primary": "15.20.20", "ateco_secondary": ["22.19.01"], "capabilities": ["soles"],
-               "certifications": ["ISO 14001"], "export_markets": ["DE", "FR"]}
+    company = {
+        "legal_name": "Suolificio Il Castagno S.r.l.",
+        "description_it": "Suole in cuoio e gomma, lavorazione",
+        "description_en": "Leather and rubber soles",
+        "comune": "Capannori",
+        "frazione": "Lammari",
+        "ateco_primary": "15.20.20",
+        "ateco_secondary": ["22.19.01"],
+        "capabilities": ["soles"],
+        "certifications": ["ISO 14001"],
+        "export_markets": ["DE", "FR"],
+    }
     return SimpleNamespace(**{**company, **overrides})
 
 

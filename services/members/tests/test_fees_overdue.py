@@ -24,8 +24,9 @@ TODAY = date.today()
 
 
 @asynccontextmanager
-async def members_service(database_url: str, kafka_bootstrap: str,
-                          scheduler_interval_seconds: float) -> AsyncIterator[tuple[MembersApi, ServiceRuntime]]:
+async def members_service(
+    database_url: str, kafka_bootstrap: str, scheduler_interval_seconds: float
+) -> AsyncIterator[tuple[MembersApi, ServiceRuntime]]:
     """The members service as the `members` fixture runs it, with the overdue-fees job every so often; the
     runtime is there for calling commands directly. Starting it twice on one database is a restart."""
     settings = MembersSettings(
@@ -43,15 +44,19 @@ async def members_service(database_url: str, kafka_bootstrap: str,
 
 
 async def assess(members: MembersApi, company_id: str, year: int, due_date: date) -> dict[str, Any]:
-    response = await members.client.post(f"/companies/{company_id}/fees", headers=await members.staff(), json={
-        "year": year, "amount_cents": 60_000, "due_date": str(due_date)})
+    response = await members.client.post(
+        f"/companies/{company_id}/fees",
+        headers=await members.staff(),
+        json={"year": year, "amount_cents": 60_000, "due_date": str(due_date)},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def pay(members: MembersApi, fee_id: str, cents: int) -> None:
-    response = await members.client.post(f"/fees/{fee_id}/payments", headers=await members.staff(),
-                                         json={"amount_cents": cents, "paid_on": str(TODAY)})
+    response = await members.client.post(
+        f"/fees/{fee_id}/payments", headers=await members.staff(), json={"amount_cents": cents, "paid_on": str(TODAY)}
+    )
     assert response.status_code == 200, response.text
 
 
@@ -75,8 +80,9 @@ async def test_an_unpaid_fee_past_its_due_date_is_announced_once(
         not_yet_due = await assess(members, company["id"], 2027, day + timedelta(days=60))
         suspended, _ = await members.active_company("suspended@example.com")
         await assess(members, suspended["id"], 2025, day - timedelta(days=10))
-        response = await members.client.post(f"/companies/{suspended['id']}/suspend", headers=await members.staff(),
-                                             json={"reason": "Statuto art. 7"})
+        response = await members.client.post(
+            f"/companies/{suspended['id']}/suspend", headers=await members.staff(), json={"reason": "Statuto art. 7"}
+        )
         assert response.status_code == 200, response.text
 
         announced = []
@@ -95,12 +101,20 @@ async def test_an_unpaid_fee_past_its_due_date_is_announced_once(
         assert overdue_years(events, suspended["id"]) == []
         first = next(e for e in events if e["subject"] == company["id"] and e["type"] == OVERDUE)
         assert first["_key"] == company["id"]
-        assert first["data"] == {"fee_id": partly_paid["id"], "company_id": company["id"], "year": 2025,
-                                 "amount_cents": 60_000, "paid_cents": 20_000,
-                                 "due_date": str(day - timedelta(days=10))}
+        assert first["data"] == {
+            "fee_id": partly_paid["id"],
+            "company_id": company["id"],
+            "year": 2025,
+            "amount_cents": 60_000,
+            "paid_cents": 20_000,
+            "due_date": str(day - timedelta(days=10)),
+        }
         jsonschema.validate(first["data"], (await members.client.get(first["dataschema"])).json())
-        later = {e["data"]["year"]: e["data"]["fee_id"] for e in events
-                 if e["subject"] == company["id"] and e["type"] == OVERDUE and e["data"]["year"] != 2025}
+        later = {
+            e["data"]["year"]: e["data"]["fee_id"]
+            for e in events
+            if e["subject"] == company["id"] and e["type"] == OVERDUE and e["data"]["year"] != 2025
+        }
         assert later == {2026: due_that_day["id"], 2027: not_yet_due["id"]}
 
 

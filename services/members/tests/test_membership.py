@@ -17,8 +17,9 @@ def of_subject(subject: str, types: list[str]) -> Any:
 async def test_a_company_applies_is_approved_and_partners_read_both_facts(
     members: MembersApi, kafka_reader: KafkaReader
 ) -> None:
-    response = await members.client.post("/companies/applications",
-                                         json=application("IT01234560462", "giulia@example.com"))
+    response = await members.client.post(
+        "/companies/applications", json=application("IT01234560462", "giulia@example.com")
+    )
     assert response.status_code == 201, response.text
     company = response.json()
     assert company["status"] == "applied"
@@ -44,8 +45,7 @@ async def test_a_company_applies_is_approved_and_partners_read_both_facts(
 
 
 async def test_a_bad_partita_iva_is_refused_with_the_reason(members: MembersApi) -> None:
-    response = await members.client.post("/companies/applications",
-                                         json=application("01234560463", "x@example.com"))
+    response = await members.client.post("/companies/applications", json=application("01234560463", "x@example.com"))
     assert response.status_code == 422
     assert "check digit" in response.text
 
@@ -61,8 +61,7 @@ async def test_a_bad_ateco_code_is_refused(members: MembersApi) -> None:
 async def test_the_same_partita_iva_cannot_apply_twice(members: MembersApi) -> None:
     first = await members.client.post("/companies/applications", json=application("01234560462", "a@example.com"))
     assert first.status_code == 201
-    second = await members.client.post("/companies/applications",
-                                       json=application("IT01234560462", "b@example.com"))
+    second = await members.client.post("/companies/applications", json=application("IT01234560462", "b@example.com"))
     assert second.status_code == 409
     assert "01234560462 is already registered" in second.json()["detail"]
 
@@ -74,39 +73,51 @@ async def test_an_illegal_transition_is_a_conflict_that_says_why(members: Member
     assert response.json()["detail"] == "cannot approve a company that is active: only a company that is applied can be"
 
 
-async def test_suspension_needs_a_reason_and_blocks_login_until_reinstated(members: MembersApi,
-                                                                         kafka_reader: KafkaReader) -> None:
+async def test_suspension_needs_a_reason_and_blocks_login_until_reinstated(
+    members: MembersApi, kafka_reader: KafkaReader
+) -> None:
     company, _ = await members.active_company("owner@example.com")
     staff = await members.staff()
     no_reason = await members.client.post(f"/companies/{company['id']}/suspend", headers=staff)
     assert no_reason.status_code == 422
-    suspended = await members.client.post(f"/companies/{company['id']}/suspend", headers=staff,
-                                          json={"reason": "annual fee unpaid"})
+    suspended = await members.client.post(
+        f"/companies/{company['id']}/suspend", headers=staff, json={"reason": "annual fee unpaid"}
+    )
     assert suspended.json()["status"] == "suspended"
-    login = await members.client.post("/auth/token", data={"grant_type": "password", "username": "owner@example.com",
-                                                           "password": APPLICANT_PASSWORD})
+    login = await members.client.post(
+        "/auth/token", data={"grant_type": "password", "username": "owner@example.com", "password": APPLICANT_PASSWORD}
+    )
     assert login.status_code == 403
     assert "membership is suspended" in login.json()["detail"]
     await members.client.post(f"/companies/{company['id']}/reinstate", headers=staff)
-    assert (await members.token("owner@example.com", APPLICANT_PASSWORD))
+    assert await members.token("owner@example.com", APPLICANT_PASSWORD)
 
-    expected = ["members.company.applied", "members.company.approved", "members.company.suspended",
-                "members.company.reinstated"]
+    expected = [
+        "members.company.applied",
+        "members.company.approved",
+        "members.company.suspended",
+        "members.company.reinstated",
+    ]
     events = await kafka_reader.read("members.companies.v1", of_subject(company["id"], expected))
     suspension = next(e for e in events if e["type"] == "members.company.suspended" and e["subject"] == company["id"])
     assert suspension["data"]["reason"] == "annual fee unpaid"
 
 
 async def test_a_rejected_applicant_cannot_log_in(members: MembersApi) -> None:
-    response = await members.client.post("/companies/applications",
-                                         json=application("01234560462", "hopeful@example.com"))
+    response = await members.client.post(
+        "/companies/applications", json=application("01234560462", "hopeful@example.com")
+    )
     company = response.json()
-    rejected = await members.client.post(f"/companies/{company['id']}/reject", headers=await members.staff(),
-                                         json={"reason": "not in the footwear supply chain"})
+    rejected = await members.client.post(
+        f"/companies/{company['id']}/reject",
+        headers=await members.staff(),
+        json={"reason": "not in the footwear supply chain"},
+    )
     assert rejected.json()["status"] == "rejected"
-    login = await members.client.post("/auth/token", data={"grant_type": "password",
-                                                           "username": "hopeful@example.com",
-                                                           "password": APPLICANT_PASSWORD})
+    login = await members.client.post(
+        "/auth/token",
+        data={"grant_type": "password", "username": "hopeful@example.com", "password": APPLICANT_PASSWORD},
+    )
     assert login.status_code == 403
 
 
@@ -114,8 +125,9 @@ async def test_a_company_admin_edits_their_company_and_the_change_is_announced(
     members: MembersApi, kafka_reader: KafkaReader
 ) -> None:
     company, admin = await members.active_company("owner@example.com")
-    response = await members.client.patch(f"/companies/{company['id']}", headers=admin,
-                                          json={"employees": 60, "export_markets": ["us", "CN"]})
+    response = await members.client.patch(
+        f"/companies/{company['id']}", headers=admin, json={"employees": 60, "export_markets": ["us", "CN"]}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["size_class"] == "medium"
     assert response.json()["export_markets"] == ["US", "CN"]
@@ -135,15 +147,15 @@ async def test_a_company_admin_cannot_edit_or_read_another_company(members: Memb
     assert edit.json()["detail"] == "you may only act on your own company"
     read = await members.client.get(f"/companies/{theirs['id']}", headers=my_admin)
     assert read.status_code == 403
-    approve_self = await members.client.post(f"/companies/{mine['id']}/suspend", headers=my_admin,
-                                             json={"reason": "x"})
+    approve_self = await members.client.post(f"/companies/{mine['id']}/suspend", headers=my_admin, json={"reason": "x"})
     assert approve_self.status_code == 403
 
 
 async def test_a_company_admin_may_withdraw_their_own_company(members: MembersApi) -> None:
     company, admin = await members.active_company("owner@example.com")
-    response = await members.client.post(f"/companies/{company['id']}/withdraw", headers=admin,
-                                         json={"reason": "closing the business"})
+    response = await members.client.post(
+        f"/companies/{company['id']}/withdraw", headers=admin, json={"reason": "closing the business"}
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "withdrawn"
 
@@ -164,8 +176,9 @@ async def test_staff_list_applications_by_status(members: MembersApi) -> None:
 
 
 async def test_text_with_control_characters_and_malformed_ids_are_refused(members: MembersApi) -> None:
-    refused = await members.client.post("/companies/applications",
-                                        json=application("01234560462", "a@example.com", legal_name="Tomaie\x00srl"))
+    refused = await members.client.post(
+        "/companies/applications", json=application("01234560462", "a@example.com", legal_name="Tomaie\x00srl")
+    )
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "legal_name"]
     malformed = await members.client.get("/companies/abc%00def", headers=await members.staff())

@@ -19,15 +19,21 @@ from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 @pytest.fixture
 def members_process(postgres, kafka_bootstrap: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    env = {"MEMBERS_DATABASE_URL": postgres.new_database(), "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-           "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL, "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-           "MEMBERS_LOG_LEVEL": "WARNING"}
+    env = {
+        "MEMBERS_DATABASE_URL": postgres.new_database(),
+        "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL,
+        "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "MEMBERS_LOG_LEVEL": "WARNING",
+    }
     with service_process("services.members.app:create_app", env, tmp_path / "members.log") as url:
         yield url
 
 
 def test_the_members_api_honours_its_openapi_document(members_process: str) -> None:
-    token = httpx.post(f"{members_process}/auth/token", data={
-        "grant_type": "password", "username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).json()["access_token"]
+    token = httpx.post(
+        f"{members_process}/auth/token",
+        data={"grant_type": "password", "username": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+    ).json()["access_token"]
     result = run_schemathesis(f"{members_process}/openapi.json", token)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]

@@ -29,9 +29,13 @@ def own_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
 
 @pytest.fixture
 async def members_on_own_broker(database_url: str, own_broker: KafkaBroker) -> AsyncIterator[MembersApi]:
-    settings = MembersSettings(database_url=database_url, kafka_bootstrap_servers=own_broker.bootstrap_servers,
-                               first_admin_email=ADMIN_EMAIL, first_admin_password=ADMIN_PASSWORD,
-                               outbox_poll_interval_seconds=0.5)
+    settings = MembersSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=own_broker.bootstrap_servers,
+        first_admin_email=ADMIN_EMAIL,
+        first_admin_password=ADMIN_PASSWORD,
+        outbox_poll_interval_seconds=0.5,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client:
@@ -49,8 +53,9 @@ async def test_writes_made_while_kafka_is_down_are_published_when_it_returns(
     own_broker.stop()
     applied_while_down = []
     for index, partita_iva in enumerate(PARTITE_IVA[1:]):
-        response = await members.client.post("/companies/applications",
-                                             json=application(partita_iva, f"down{index}@example.com"))
+        response = await members.client.post(
+            "/companies/applications", json=application(partita_iva, f"down{index}@example.com")
+        )
         assert response.status_code == 201, response.text
         applied_while_down.append(response.json()["id"])
     readiness = await members.client.get("/readyz")
@@ -59,9 +64,7 @@ async def test_writes_made_while_kafka_is_down_are_published_when_it_returns(
 
     await own_broker.start_async()
     expected = {before.json()["id"], *applied_while_down}
-    events = await reader.read(
-        "members.companies.v1", lambda evs: {e["subject"] for e in evs} >= expected, timeout=60
-    )
+    events = await reader.read("members.companies.v1", lambda evs: {e["subject"] for e in evs} >= expected, timeout=60)
     assert {e["subject"] for e in events} == expected
     assert len({e["id"] for e in events}) == len(events)
     assert (await members.client.get("/readyz")).status_code == 200
@@ -73,18 +76,20 @@ async def test_two_replicas_on_one_database_publish_each_event_once_and_the_surv
     """Both replicas run a relay; the advisory lock lets one publish at a time. (PostgreSQL only: SQLite is the
     embedded store of a single process.)"""
     database_url = postgres.new_database()
-    async with members_replica(database_url, kafka_bootstrap) as first, \
-            members_replica(database_url, kafka_bootstrap) as second:
+    async with (
+        members_replica(database_url, kafka_bootstrap) as first,
+        members_replica(database_url, kafka_bootstrap) as second,
+    ):
         applied = []
         for index, partita_iva in enumerate(PARTITE_IVA[:4]):
             replica = (first, second)[index % 2]
-            response = await replica.client.post("/companies/applications",
-                                                 json=application(partita_iva, f"r{index}@example.com"))
+            response = await replica.client.post(
+                "/companies/applications", json=application(partita_iva, f"r{index}@example.com")
+            )
             assert response.status_code == 201, response.text
             applied.append(response.json()["id"])
         await first.stop()
-        late = await second.client.post("/companies/applications",
-                                        json=application(PARTITE_IVA[4], "late@example.com"))
+        late = await second.client.post("/companies/applications", json=application(PARTITE_IVA[4], "late@example.com"))
         applied.append(late.json()["id"])
 
         events = await KafkaReader(kafka_bootstrap).read(
@@ -107,9 +112,13 @@ class MembersReplica:
 
 @asynccontextmanager
 async def members_replica(database_url: str, kafka_bootstrap: str) -> AsyncIterator[MembersReplica]:
-    settings = MembersSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                               first_admin_email=ADMIN_EMAIL, first_admin_password=ADMIN_PASSWORD,
-                               outbox_poll_interval_seconds=0.3)
+    settings = MembersSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        first_admin_email=ADMIN_EMAIL,
+        first_admin_password=ADMIN_PASSWORD,
+        outbox_poll_interval_seconds=0.3,
+    )
     app = create_app(settings)
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()

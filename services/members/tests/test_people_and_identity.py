@@ -10,8 +10,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from conftest import KafkaReader
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MembersApi
 
-COLLEAGUE = {"given_name": "Marco", "family_name": "Pieroni", "email": "marco@example.com",
-             "password": "orlatura-2026-ok", "job_title": "Modellista", "language": "en"}
+COLLEAGUE = {
+    "given_name": "Marco",
+    "family_name": "Pieroni",
+    "email": "marco@example.com",
+    "password": "orlatura-2026-ok",
+    "job_title": "Modellista",
+    "language": "en",
+}
 
 
 async def test_a_company_admin_adds_a_colleague_who_can_log_in(members: MembersApi, kafka_reader: KafkaReader) -> None:
@@ -39,12 +45,15 @@ async def test_a_member_cannot_add_people_and_an_admin_cannot_create_staff(membe
     company, admin = await members.active_company("owner@example.com")
     await members.client.post(f"/companies/{company['id']}/people", headers=admin, json=COLLEAGUE)
     member = await members.token("marco@example.com", "orlatura-2026-ok")
-    by_member = await members.client.post(f"/companies/{company['id']}/people", headers=member,
-                                          json={**COLLEAGUE, "email": "third@example.com"})
+    by_member = await members.client.post(
+        f"/companies/{company['id']}/people", headers=member, json={**COLLEAGUE, "email": "third@example.com"}
+    )
     assert by_member.status_code == 403
-    staff_by_admin = await members.client.post(f"/companies/{company['id']}/people", headers=admin,
-                                               json={**COLLEAGUE, "email": "boss@example.com",
-                                                     "role": "network_admin"})
+    staff_by_admin = await members.client.post(
+        f"/companies/{company['id']}/people",
+        headers=admin,
+        json={**COLLEAGUE, "email": "boss@example.com", "role": "network_admin"},
+    )
     assert staff_by_admin.status_code == 403
     assert "only network staff" in staff_by_admin.json()["detail"]
 
@@ -53,15 +62,17 @@ async def test_a_second_registration_of_the_same_email_is_a_conflict(members: Me
     company, admin = await members.active_company("owner@example.com")
     first = await members.client.post(f"/companies/{company['id']}/people", headers=admin, json=COLLEAGUE)
     assert first.status_code == 201
-    again = await members.client.post(f"/companies/{company['id']}/people", headers=admin,
-                                      json={**COLLEAGUE, "email": "MARCO@example.com"})
+    again = await members.client.post(
+        f"/companies/{company['id']}/people", headers=admin, json={**COLLEAGUE, "email": "MARCO@example.com"}
+    )
     assert again.status_code == 409
 
 
 async def test_a_short_password_is_refused(members: MembersApi) -> None:
     company, admin = await members.active_company("owner@example.com")
-    response = await members.client.post(f"/companies/{company['id']}/people", headers=admin,
-                                         json={**COLLEAGUE, "password": "short"})
+    response = await members.client.post(
+        f"/companies/{company['id']}/people", headers=admin, json={**COLLEAGUE, "password": "short"}
+    )
     assert response.status_code == 422
     assert "at least 12 characters" in response.text
 
@@ -70,9 +81,19 @@ async def test_a_forged_token_is_refused(members: MembersApi) -> None:
     stranger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     keys = (await members.client.get("/.well-known/jwks.json")).json()["keys"]
     now = int(time.time())
-    forged = jwt.encode({"sub": "x", "role": "network_admin", "iss": members.settings.jwt_issuer,
-                         "aud": members.settings.jwt_audience, "iat": now, "exp": now + 600},
-                        stranger_key, algorithm="RS256", headers={"kid": keys[0]["kid"]})
+    forged = jwt.encode(
+        {
+            "sub": "x",
+            "role": "network_admin",
+            "iss": members.settings.jwt_issuer,
+            "aud": members.settings.jwt_audience,
+            "iat": now,
+            "exp": now + 600,
+        },
+        stranger_key,
+        algorithm="RS256",
+        headers={"kid": keys[0]["kid"]},
+    )
     response = await members.client.get("/companies", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
     assert "invalid token" in response.json()["detail"]
@@ -120,24 +141,38 @@ async def test_repeated_wrong_passwords_lock_the_account(members: MembersApi) ->
 
 
 async def test_a_partner_system_gets_a_scoped_client_credentials_token(members: MembersApi) -> None:
-    created = await members.client.post("/partner-clients", headers=await members.staff(),
-                                        json={"name": "Camera di Commercio", "scopes": ["directory:read"]})
+    created = await members.client.post(
+        "/partner-clients",
+        headers=await members.staff(),
+        json={"name": "Camera di Commercio", "scopes": ["directory:read"]},
+    )
     assert created.status_code == 201
     client = created.json()
-    token = await members.client.post("/auth/token", data={"grant_type": "client_credentials",
-                                                           "client_id": client["client_id"],
-                                                           "client_secret": client["client_secret"]})
+    token = await members.client.post(
+        "/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        },
+    )
     assert token.status_code == 200
     claims = jwt.decode(token.json()["access_token"], options={"verify_signature": False})
     assert (claims["kind"], claims["role"], claims["scope"]) == ("partner", "partner", "directory:read")
-    too_much = await members.client.post("/auth/token", data={"grant_type": "client_credentials",
-                                                              "client_id": client["client_id"],
-                                                              "client_secret": client["client_secret"],
-                                                              "scope": "webhooks:manage"})
+    too_much = await members.client.post(
+        "/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "scope": "webhooks:manage",
+        },
+    )
     assert too_much.status_code == 403
-    wrong = await members.client.post("/auth/token", data={"grant_type": "client_credentials",
-                                                           "client_id": client["client_id"],
-                                                           "client_secret": "guess"})
+    wrong = await members.client.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": "guess"},
+    )
     assert wrong.status_code == 403
 
 
@@ -157,8 +192,9 @@ async def test_a_person_exports_their_data_and_erasure_reaches_kafka(
     erased = await members.client.post(f"/people/{person['id']}/erasure", headers=own)
     assert erased.status_code == 204
     assert (await members.client.get(f"/people/{person['id']}", headers=admin)).status_code == 404
-    login = await members.client.post("/auth/token", data={"grant_type": "password", "username": "marco@example.com",
-                                                           "password": "orlatura-2026-ok"})
+    login = await members.client.post(
+        "/auth/token", data={"grant_type": "password", "username": "marco@example.com", "password": "orlatura-2026-ok"}
+    )
     assert login.status_code == 403
     people = await members.client.get(f"/companies/{company['id']}/people", headers=admin)
     assert "marco@example.com" not in people.text

@@ -148,34 +148,72 @@ def webhook_receiver() -> Iterator[Receiver]:
 # ---- other services' facts --------------------------------------------------------------------------------------
 
 
-def company_profile(company_id: str, status: str = "active", legal_name: str = "Calzaturificio Lunata S.r.l.",
-                    public_listing: bool = True) -> CompanyProfile:
+def company_profile(
+    company_id: str,
+    status: str = "active",
+    legal_name: str = "Calzaturificio Lunata S.r.l.",
+    public_listing: bool = True,
+) -> CompanyProfile:
     return CompanyProfile(
-        id=company_id, legal_name=legal_name, partita_iva="01234567897", status=status, size_class="small",
-        employees=18, ateco_primary="15.20.10", ateco_secondary=[], comune="Capannori", frazione="Lunata",
-        province="LU", region="Toscana", website=None, capabilities=["calzature donna"], certifications=[],
-        export_markets=["DE"], languages=["it", "en"], interests=["sostenibilità"], public_listing=public_listing)
+        id=company_id,
+        legal_name=legal_name,
+        partita_iva="01234567897",
+        status=status,
+        size_class="small",
+        employees=18,
+        ateco_primary="15.20.10",
+        ateco_secondary=[],
+        comune="Capannori",
+        frazione="Lunata",
+        province="LU",
+        region="Toscana",
+        website=None,
+        capabilities=["calzature donna"],
+        certifications=[],
+        export_markets=["DE"],
+        languages=["it", "en"],
+        interests=["sostenibilità"],
+        public_listing=public_listing,
+    )
 
 
 def event_summary(event_id: str, **overrides: Any) -> EventSummary:
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
     fields: dict[str, Any] = dict(
-        id=event_id, title_it="Corso di modellistica 3D", title_en="3D pattern making course",
-        event_type="training", status="published", audience="members", starts_at=starts,
-        ends_at=starts + timedelta(hours=4), time_zone="Europe/Rome",
-        venue="Polo Tecnologico di Capannori, Segromigno in Monte", online_url=None, organiser_company_id=None,
-        capacity=20, tags=[])
+        id=event_id,
+        title_it="Corso di modellistica 3D",
+        title_en="3D pattern making course",
+        event_type="training",
+        status="published",
+        audience="members",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=4),
+        time_zone="Europe/Rome",
+        venue="Polo Tecnologico di Capannori, Segromigno in Monte",
+        online_url=None,
+        organiser_company_id=None,
+        capacity=20,
+        tags=[],
+    )
     fields.update(overrides)
     return EventSummary(**fields)
 
 
-def registration_summary(event_id: str, person: Person | None, status: str = "confirmed",
-                         **overrides: Any) -> RegistrationSummary:
+def registration_summary(
+    event_id: str, person: Person | None, status: str = "confirmed", **overrides: Any
+) -> RegistrationSummary:
     fields: dict[str, Any] = dict(
-        id=str(uuid.uuid4()), event_id=event_id, person_id=person.id if person else None,
-        company_id=person.company_id if person else None, name=person.name if person else "Ospite Esterno",
-        email=person.email if person else "ospite@example.org", status=status, price_due_cents=0,
-        offer_expires_at=None, checked_in_at=None)
+        id=str(uuid.uuid4()),
+        event_id=event_id,
+        person_id=person.id if person else None,
+        company_id=person.company_id if person else None,
+        name=person.name if person else "Ospite Esterno",
+        email=person.email if person else "ospite@example.org",
+        status=status,
+        price_due_cents=0,
+        offer_expires_at=None,
+        checked_in_at=None,
+    )
     fields.update(overrides)
     return RegistrationSummary(**fields)
 
@@ -194,35 +232,63 @@ class Person:
 
 
 class NotificationsApi:
-    def __init__(self, client: httpx.AsyncClient, app: Any, kafka_bootstrap: str, mailbox: Mailbox,
-                 clock: FakeClock) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, app: Any, kafka_bootstrap: str, mailbox: Mailbox, clock: FakeClock
+    ) -> None:
         self.client = client
         self.app = app
         self.kafka_bootstrap = kafka_bootstrap
         self.mailbox = mailbox
         self.clock = clock
 
-    async def tell(self, fact: IntegrationEvent, source: str = "/filiera/members", event_id: str | None = None
-                   ) -> str:
+    async def tell(self, fact: IntegrationEvent, source: str = "/filiera/members", event_id: str | None = None) -> str:
         """Publish another service's fact as it would; returns the CloudEvent id."""
-        return await publish_fact(self.kafka_bootstrap, fact.topic, fact.event_type, fact.aggregate_id(),
-                                  fact.model_dump(mode="json"), source=source, event_id=event_id)
+        return await publish_fact(
+            self.kafka_bootstrap,
+            fact.topic,
+            fact.event_type,
+            fact.aggregate_id(),
+            fact.model_dump(mode="json"),
+            source=source,
+            event_id=event_id,
+        )
 
-    async def company(self, status: str = "active", legal_name: str = "Calzaturificio Lunata S.r.l.",
-                      public_listing: bool = True) -> str:
+    async def company(
+        self, status: str = "active", legal_name: str = "Calzaturificio Lunata S.r.l.", public_listing: bool = True
+    ) -> str:
         company_id = str(uuid.uuid4())
-        await self.tell(CompanyApproved(company_id=company_id,
-                                        company=company_profile(company_id, status, legal_name, public_listing)))
+        await self.tell(
+            CompanyApproved(
+                company_id=company_id, company=company_profile(company_id, status, legal_name, public_listing)
+            )
+        )
         await self.until(lambda session: _exists(session, ContactCompany, company_id))
         return company_id
 
-    async def person(self, company_id: str | None = None, role: str = "company_member", language: str = "it",
-                     given_name: str = "Giulia") -> Person:
+    async def person(
+        self,
+        company_id: str | None = None,
+        role: str = "company_member",
+        language: str = "it",
+        given_name: str = "Giulia",
+    ) -> Person:
         person_id = str(uuid.uuid4())
         address = f"{given_name.lower()}.{person_id[:8]}@example.com"
-        await self.tell(PersonJoined(person_id=person_id, person=PersonProfile(
-            id=person_id, company_id=company_id, given_name=given_name, family_name="Bertolucci", email=address,
-            language=language, role=role, job_title=None)))
+        await self.tell(
+            PersonJoined(
+                person_id=person_id,
+                person=PersonProfile(
+                    id=person_id,
+                    company_id=company_id,
+                    given_name=given_name,
+                    family_name="Bertolucci",
+                    email=address,
+                    language=language,
+                    role=role,
+                    job_title=None,
+                ),
+            )
+        )
         await self.until(lambda session: _exists(session, ContactPerson, person_id))
         return Person(person_id, company_id, address, f"{given_name} Bertolucci", language)
 
@@ -259,26 +325,44 @@ async def _exists(session: Any, table: Any, key: str) -> bool:
     return await session.get(table, key) is not None
 
 
-def notifications_settings(database_url: str, kafka_bootstrap: str, smtp_port: int, **overrides: Any
-                           ) -> NotificationsSettings:
+def notifications_settings(
+    database_url: str, kafka_bootstrap: str, smtp_port: int, **overrides: Any
+) -> NotificationsSettings:
     values: dict[str, Any] = dict(
-        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, smtp_port=smtp_port,
-        outbox_poll_interval_seconds=0.5, dispatch_interval_seconds=0.2, digest_check_interval_seconds=0.2,
-        inbox_stream_poll_seconds=0.1, consumer_lag_interval_seconds=0.5, webhook_allowed_hosts=["127.0.0.1"],
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        smtp_port=smtp_port,
+        outbox_poll_interval_seconds=0.5,
+        dispatch_interval_seconds=0.2,
+        digest_check_interval_seconds=0.2,
+        inbox_stream_poll_seconds=0.1,
+        consumer_lag_interval_seconds=0.5,
+        webhook_allowed_hosts=["127.0.0.1"],
         public_url="http://notifications.test",
-        web_url="https://filiera.test")
+        web_url="https://filiera.test",
+    )
     values.update(overrides)
     return NotificationsSettings(**values)
 
 
 @asynccontextmanager
-async def notifications_service(database_url: str, kafka_bootstrap: str, mailbox: Mailbox, smtp_port: int,
-                                clock: FakeClock | None = None, resolver: Any = None, **settings: Any
-                                ) -> AsyncIterator[NotificationsApi]:
+async def notifications_service(
+    database_url: str,
+    kafka_bootstrap: str,
+    mailbox: Mailbox,
+    smtp_port: int,
+    clock: FakeClock | None = None,
+    resolver: Any = None,
+    **settings: Any,
+) -> AsyncIterator[NotificationsApi]:
     clock = clock or FakeClock()
     extra = {"resolver": resolver} if resolver else {}
-    app = create_app(notifications_settings(database_url, kafka_bootstrap, smtp_port, **settings),
-                     key_source=LocalKeys(), clock=clock, **extra)
+    app = create_app(
+        notifications_settings(database_url, kafka_bootstrap, smtp_port, **settings),
+        key_source=LocalKeys(),
+        clock=clock,
+        **extra,
+    )
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifications") as client:
             yield NotificationsApi(client, app, kafka_bootstrap, mailbox, clock)
@@ -312,8 +396,9 @@ async def _start_after_other_suites_facts(kafka_bootstrap: str) -> None:
             partitions = await partitions_of(admin, topic)
             if not partitions:
                 continue
-            consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=consumer_name(topic),
-                                        enable_auto_commit=False)
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=kafka_bootstrap, group_id=consumer_name(topic), enable_auto_commit=False
+            )
             await consumer.start()
             try:
                 consumer.assign(partitions)
@@ -333,8 +418,9 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-async def notifications(database_url: str, kafka_bootstrap: str, smtp: tuple[Mailbox, int]
-                        ) -> AsyncIterator[NotificationsApi]:
+async def notifications(
+    database_url: str, kafka_bootstrap: str, smtp: tuple[Mailbox, int]
+) -> AsyncIterator[NotificationsApi]:
     mailbox, port = smtp
     async with notifications_service(database_url, kafka_bootstrap, mailbox, port) as api:
         yield api

@@ -15,7 +15,8 @@ from shared.testing import publish_fact
 
 
 async def test_the_asyncapi_document_lists_what_notifications_publishes_and_reads(
-        notifications: NotificationsApi) -> None:
+    notifications: NotificationsApi,
+) -> None:
     document = (await notifications.client.get("/asyncapi.json")).json()
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert {"notifications.deliveries.v1", *TOPICS} <= addresses
@@ -23,12 +24,15 @@ async def test_the_asyncapi_document_lists_what_notifications_publishes_and_read
     assert {entry["type"] for entry in listing} == {event.event_type for event in PUBLISHED_EVENTS}
 
 
-async def test_delivery_outcomes_validate_against_their_schemas(notifications: NotificationsApi,
-                                                                kafka_reader: KafkaReader) -> None:
+async def test_delivery_outcomes_validate_against_their_schemas(
+    notifications: NotificationsApi, kafka_reader: KafkaReader
+) -> None:
     person = await notifications.person(await notifications.company())
     await notifications.mailbox.until_received(1, person.email)
-    facts = await kafka_reader.read("notifications.deliveries.v1", lambda found: sum(
-        fact["data"].get("person_id") == person.id for fact in found) == 2)
+    facts = await kafka_reader.read(
+        "notifications.deliveries.v1",
+        lambda found: sum(fact["data"].get("person_id") == person.id for fact in found) == 2,
+    )
     mine = [fact for fact in facts if fact["data"].get("person_id") == person.id]
     assert sorted(fact["data"]["channel"] for fact in mine) == ["email", "in_app"]
     for fact in mine:
@@ -37,17 +41,30 @@ async def test_delivery_outcomes_validate_against_their_schemas(notifications: N
 
 
 async def test_a_malformed_fact_goes_to_the_dead_letter_topic_and_the_next_is_applied(
-        notifications: NotificationsApi, kafka_reader: KafkaReader) -> None:
+    notifications: NotificationsApi, kafka_reader: KafkaReader
+) -> None:
     broken = str(uuid.uuid4())
-    await publish_fact(notifications.kafka_bootstrap, "members.people.v1", "members.person.joined", broken,
-                       {"person_id": broken, "person": {"id": broken}})  # no name, no address
+    await publish_fact(
+        notifications.kafka_bootstrap,
+        "members.people.v1",
+        "members.person.joined",
+        broken,
+        {"person_id": broken, "person": {"id": broken}},
+    )  # no name, no address
     await notifications.person(await notifications.company())  # a good fact after it is still applied
 
-    dead = await kafka_reader.read("members.people.v1.dlq", lambda found: any(
-        fact.get("subject") == broken and fact["_headers"]["dlq_consumer"].startswith("notifications.")
-        for fact in found))
-    letter = next(fact for fact in dead if fact.get("subject") == broken
-                  and fact["_headers"]["dlq_consumer"].startswith("notifications."))
+    dead = await kafka_reader.read(
+        "members.people.v1.dlq",
+        lambda found: any(
+            fact.get("subject") == broken and fact["_headers"]["dlq_consumer"].startswith("notifications.")
+            for fact in found
+        ),
+    )
+    letter = next(
+        fact
+        for fact in dead
+        if fact.get("subject") == broken and fact["_headers"]["dlq_consumer"].startswith("notifications.")
+    )
     assert letter["_headers"]["dlq_consumer"] == "notifications.members-people"
     assert letter["_headers"]["dlq_reason"] == "KeyError: 'given_name'"
 
@@ -63,5 +80,6 @@ async def test_metrics_report_each_consumer_group_lag_and_the_outbox_backlog(not
         assert asyncio.get_running_loop().time() < deadline, "no consumer lag reported"
         await asyncio.sleep(0.2)
     assert {f'consumer="{consumer_name(topic)}"' for topic in TOPICS} <= {
-        line.split(",")[0].split("{")[1] for line in lags}
+        line.split(",")[0].split("{")[1] for line in lags
+    }
     assert "filiera_outbox_backlog " in metrics

@@ -47,8 +47,10 @@ def test_transactional_messages_ignore_preferences_and_others_follow_them() -> N
 
 
 def test_a_daily_digest_is_due_from_the_morning_and_named_by_its_day() -> None:
-    assert digest_period(Frequency.DAILY, NOON, hour=7, weekday=0) == \
-        ("daily:2026-11-25", datetime(2026, 11, 25, 6, 0, tzinfo=UTC))
+    assert digest_period(Frequency.DAILY, NOON, hour=7, weekday=0) == (
+        "daily:2026-11-25",
+        datetime(2026, 11, 25, 6, 0, tzinfo=UTC),
+    )
     early = datetime(2026, 11, 25, 5, 59, tzinfo=UTC)  # 06:59 in Capannori
     assert digest_period(Frequency.DAILY, early, hour=7, weekday=0) is None
 
@@ -65,8 +67,10 @@ def test_a_weekly_digest_is_due_from_monday_morning_and_named_by_its_week() -> N
 
 def test_summer_time_moves_the_digest_hour_with_the_district() -> None:
     july = datetime(2026, 7, 1, 5, 30, tzinfo=UTC)  # 07:30 in Capannori (CEST)
-    assert digest_period(Frequency.DAILY, july, hour=7, weekday=0) == \
-        ("daily:2026-07-01", datetime(2026, 7, 1, 5, 0, tzinfo=UTC))
+    assert digest_period(Frequency.DAILY, july, hour=7, weekday=0) == (
+        "daily:2026-07-01",
+        datetime(2026, 7, 1, 5, 0, tzinfo=UTC),
+    )
 
 
 def test_webhook_retries_follow_the_standard_schedule_within_ten_percent_then_daily_for_three_days() -> None:
@@ -93,8 +97,9 @@ def test_retry_after_asks_for_more_patience_but_never_beyond_giving_up() -> None
 
 
 def test_email_is_retried_four_times_then_given_up() -> None:
-    assert [next_email_attempt(attempts, NOON) for attempts in range(1, 6)] == \
-        [NOON + delay for delay in EMAIL_RETRY_DELAYS] + [None]
+    assert [next_email_attempt(attempts, NOON) for attempts in range(1, 6)] == [
+        NOON + delay for delay in EMAIL_RETRY_DELAYS
+    ] + [None]
 
 
 def test_an_endpoint_is_disabled_after_three_days_of_failures() -> None:
@@ -103,41 +108,68 @@ def test_an_endpoint_is_disabled_after_three_days_of_failures() -> None:
     assert endpoint_failing_too_long(NOON - timedelta(days=3), NOON)
 
 
-@pytest.mark.parametrize("addresses", [["127.0.0.1"], ["10.0.0.8"], ["172.16.5.4"], ["192.168.1.1"],
-                                       ["169.254.169.254"], ["100.64.0.1"], ["::1"], ["fe80::1%eth0"],
-                                       ["fd00::1"], ["::ffff:10.0.0.1"], ["0.0.0.0"],
-                                       ["93.184.215.14", "10.0.0.1"]])
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ["127.0.0.1"],
+        ["10.0.0.8"],
+        ["172.16.5.4"],
+        ["192.168.1.1"],
+        ["169.254.169.254"],
+        ["100.64.0.1"],
+        ["::1"],
+        ["fe80::1%eth0"],
+        ["fd00::1"],
+        ["::ffff:10.0.0.1"],
+        ["0.0.0.0"],
+        ["93.184.215.14", "10.0.0.1"],
+    ],
+)
 def test_non_public_addresses_are_refused(addresses: list[str]) -> None:
     with pytest.raises(DomainError, match="non-public address"):
         refuse_private_addresses("partner.example.org", addresses, frozenset())
 
 
 def test_public_addresses_and_allowed_hosts_pass() -> None:
-    refuse_private_addresses("partner.example.org", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"],
-                             frozenset())
+    refuse_private_addresses(
+        "partner.example.org", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"], frozenset()
+    )
     refuse_private_addresses("127.0.0.1", ["127.0.0.1"], frozenset({"127.0.0.1"}))
 
 
 def test_webhook_urls_need_https_a_host_and_no_credentials() -> None:
     assert webhook_host("https://Partner.Example.org:8443/hooks", frozenset()) == "partner.example.org"
     assert webhook_host("http://127.0.0.1:9000/hooks", frozenset({"127.0.0.1"})) == "127.0.0.1"
-    for url, reason in [("http://partner.example.org/", "https"), ("https:///hooks", "no host"),
-                        ("https://a:b@partner.example.org/", "credentials"), ("https://[::1/", "cannot be read")]:
+    for url, reason in [
+        ("http://partner.example.org/", "https"),
+        ("https:///hooks", "no host"),
+        ("https://a:b@partner.example.org/", "credentials"),
+        ("https://[::1/", "cannot be read"),
+    ]:
         with pytest.raises(DomainError, match=reason):
             webhook_host(url, frozenset())
 
 
-SAMPLE_EVENT = {"title": "Corso di modellistica 3D", "starts_at": NOON, "ends_at": NOON + timedelta(hours=4),
-                "venue": "Polo Tecnologico di Capannori", "online_url": None, "time_zone": "Europe/Rome"}
+SAMPLE_EVENT = {
+    "title": "Corso di modellistica 3D",
+    "starts_at": NOON,
+    "ends_at": NOON + timedelta(hours=4),
+    "venue": "Polo Tecnologico di Capannori",
+    "online_url": None,
+    "time_zone": "Europe/Rome",
+}
 SAMPLE_CALL = {"title": "Euroclusters", "programme": "SMP", "deadline": NOON + timedelta(days=30)}
 SAMPLES = {
-    Kind.APPLICATION_RECEIVED: {"company": {"legal_name": "Suolificio S.r.l.", "comune": "Capannori",
-                                            "partita_iva": "01234567897"}},
+    Kind.APPLICATION_RECEIVED: {
+        "company": {"legal_name": "Suolificio S.r.l.", "comune": "Capannori", "partita_iva": "01234567897"}
+    },
     Kind.COMPANY_APPROVED: {"company": {"legal_name": "Suolificio S.r.l."}},
     Kind.COMPANY_REJECTED: {"company": {"legal_name": "Suolificio S.r.l."}, "reason": None},
     Kind.WELCOME: {"company_name": None},
-    Kind.FEE_OVERDUE: {"fee": {"year": 2026, "amount_cents": 123456, "paid_cents": 0, "due_date": date(2026, 3, 31)},
-                       "company_name": "Suolificio S.r.l."},
+    Kind.FEE_OVERDUE: {
+        "fee": {"year": 2026, "amount_cents": 123456, "paid_cents": 0, "due_date": date(2026, 3, 31)},
+        "company_name": "Suolificio S.r.l.",
+    },
     Kind.REGISTRATION_CONFIRMED: {"event": SAMPLE_EVENT, "price_due_cents": 1500},
     Kind.REGISTRATION_WAITLISTED: {"event": SAMPLE_EVENT, "position": 2},
     Kind.SEAT_OFFERED: {"event": SAMPLE_EVENT, "offer_expires_at": NOON},
@@ -150,8 +182,12 @@ SAMPLES = {
     Kind.EVENT_ANNOUNCED: {"event": SAMPLE_EVENT},
     Kind.FUNDING_MATCH: {"call": SAMPLE_CALL, "company_name": "Suolificio S.r.l.", "reasons": ["PMI"]},
     Kind.SEARCH_MATCHED: {"call": SAMPLE_CALL, "search_name": "Toscana"},
-    Kind.CALL_CLOSING_SOON: {"call": SAMPLE_CALL, "company_name": "Suolificio S.r.l.", "days_before": 3,
-                             "deadline": NOON},
+    Kind.CALL_CLOSING_SOON: {
+        "call": SAMPLE_CALL,
+        "company_name": "Suolificio S.r.l.",
+        "days_before": 3,
+        "deadline": NOON,
+    },
     Kind.ENDPOINT_DISABLED: {"url": "https://partner.example.org/hooks", "reason": "410 Gone"},
     Kind.DIGEST: {"items": [{"title": "Un bando", "link": "https://filiera.test/x"}], "frequency": "daily"},
 }
@@ -172,8 +208,9 @@ def test_money_and_moments_are_written_as_the_district_reads_them() -> None:
     assert "€ 1.234,56" in italian.body
     english = Writer().write(Kind.FEE_OVERDUE, "en", {**SAMPLES[Kind.FEE_OVERDUE], "recipient_name": "Giulia"})
     assert "€1,234.56" in english.body
-    confirmed = Writer().write(Kind.REGISTRATION_CONFIRMED, "it",
-                               {**SAMPLES[Kind.REGISTRATION_CONFIRMED], "recipient_name": "Giulia"})
+    confirmed = Writer().write(
+        Kind.REGISTRATION_CONFIRMED, "it", {**SAMPLES[Kind.REGISTRATION_CONFIRMED], "recipient_name": "Giulia"}
+    )
     assert "25 novembre 2026, ore 12:00" in confirmed.body
 
 

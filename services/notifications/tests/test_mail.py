@@ -18,18 +18,27 @@ TITLE = "Un bando per il Calzaturificio Lucchese: credito d'imposta per ricerca,
 
 def queued(**changes: object) -> Message:
     fields: dict[str, object] = dict(
-        id="0192f0c2-1c1e-7d3a-9b1f-2f6d0a6c1e55", source_event_id="fact-1", kind=Kind.FUNDING_MATCH,
-        channel=Channel.EMAIL, category=Category.FUNDING_ALERTS, person_id="person-1",
-        address="giulia.bianchi@calzaturificio.example", language="it", title=TITLE,
+        id="0192f0c2-1c1e-7d3a-9b1f-2f6d0a6c1e55",
+        source_event_id="fact-1",
+        kind=Kind.FUNDING_MATCH,
+        channel=Channel.EMAIL,
+        category=Category.FUNDING_ALERTS,
+        person_id="person-1",
+        address="giulia.bianchi@calzaturificio.example",
+        language="it",
+        title=TITLE,
         body="Ciao Giulia,\n\nc'è un bando che fa per voi. Perché? Più ricerca, più qualità.\n",
         html="<p>Ciao Giulia,</p><p>c'è un bando che fa per voi.</p>",
-        created_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC), status=MessageStatus.QUEUED)
+        created_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+        status=MessageStatus.QUEUED,
+    )
     return Message(**{**fields, **changes})
 
 
 def on_the_wire(message: Message, unsubscribe_url: str | None = None) -> bytes:
-    return email_of(message, "Rete Filiera – Capannori <noreply@filiera.example>", unsubscribe_url
-                    ).as_bytes(policy=WIRE_POLICY)
+    return email_of(message, "Rete Filiera – Capannori <noreply@filiera.example>", unsubscribe_url).as_bytes(
+        policy=WIRE_POLICY
+    )
 
 
 def text_of(read: email.message.EmailMessage, subtype: str) -> str:
@@ -69,8 +78,9 @@ def test_the_calendar_travels_as_an_attachment_beside_the_text() -> None:
 
 
 def test_one_click_unsubscribe_headers_only_when_there_is_a_link() -> None:
-    read = email.message_from_bytes(on_the_wire(queued(), "https://filiera.example/unsubscribe?token=t"),
-                                    policy=email.policy.default)
+    read = email.message_from_bytes(
+        on_the_wire(queued(), "https://filiera.example/unsubscribe?token=t"), policy=email.policy.default
+    )
     assert read["List-Unsubscribe"] == "<https://filiera.example/unsubscribe?token=t>"
     assert read["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     plain = email.message_from_bytes(on_the_wire(queued()), policy=email.policy.default)
@@ -78,7 +88,8 @@ def test_one_click_unsubscribe_headers_only_when_there_is_a_link() -> None:
 
 
 def test_a_line_break_in_a_title_cannot_add_a_header() -> None:
-    read = email.message_from_bytes(on_the_wire(queued(title="Bando\r\nBcc: tutti@example.com")),
-                                    policy=email.policy.default)
+    read = email.message_from_bytes(
+        on_the_wire(queued(title="Bando\r\nBcc: tutti@example.com")), policy=email.policy.default
+    )
     assert "Bcc" not in read
     assert read["Subject"] == "Bando Bcc: tutti@example.com"

@@ -15,9 +15,13 @@ from services.notifications.tests.conftest import STAFF
 
 @pytest.fixture
 def notifications_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    env = {"NOTIFICATIONS_DATABASE_URL": postgres.new_database(),
-           "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "NOTIFICATIONS_JWKS_URL": jwks_url,
-           "NOTIFICATIONS_LOG_LEVEL": "WARNING", "NOTIFICATIONS_SMTP_PORT": "9"}
+    env = {
+        "NOTIFICATIONS_DATABASE_URL": postgres.new_database(),
+        "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "NOTIFICATIONS_JWKS_URL": jwks_url,
+        "NOTIFICATIONS_LOG_LEVEL": "WARNING",
+        "NOTIFICATIONS_SMTP_PORT": "9",
+    }
     with service_process("services.notifications.app:create_app", env, tmp_path / "notifications.log") as url:
         yield url
 

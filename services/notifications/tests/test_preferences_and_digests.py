@@ -31,29 +31,37 @@ async def choose(api: NotificationsApi, person: Person, category: str, channel: 
 
 async def match(api: NotificationsApi, company_id: str, title: str) -> str:
     call = call_summary(title_en=title)
-    return await api.tell(MatchFound(call_id=call.id, company_id=company_id, score=70, call=call, reasons=["PMI"]),
-                          source="/filiera/funding")
+    return await api.tell(
+        MatchFound(call_id=call.id, company_id=company_id, score=70, call=call, reasons=["PMI"]),
+        source="/filiera/funding",
+    )
 
 
 def to_next_morning(clock: FakeClock, hour: int = 7) -> None:
     """Move the clock to tomorrow's digest time in Capannori."""
     local = clock().astimezone(DISTRICT_TIME)
-    target = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), DISTRICT_TIME) \
-        + timedelta(hours=hour, minutes=1)
+    target = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), DISTRICT_TIME) + timedelta(
+        hours=hour, minutes=1
+    )
     clock.advance(target - clock())
 
 
 async def test_everyone_starts_with_everything_at_once_and_network_news_by_weekly_email(
-        notifications: NotificationsApi) -> None:
+    notifications: NotificationsApi,
+) -> None:
     person = await notifications.person(await notifications.company())
     answer = await notifications.client.get("/preferences/me", headers=person.headers)
     assert answer.status_code == 200
     choices = {(row["category"], row["channel"]): row for row in answer.json()}
     assert len(choices) == 8
     assert choices[("network_news", "email")]["frequency"] == "weekly"
-    assert choices[("funding_alerts", "in_app")] == {"category": "funding_alerts", "channel": "in_app",
-                                                     "enabled": True, "frequency": "instant",
-                                                     "transactional": False}
+    assert choices[("funding_alerts", "in_app")] == {
+        "category": "funding_alerts",
+        "channel": "in_app",
+        "enabled": True,
+        "frequency": "instant",
+        "transactional": False,
+    }
     assert choices[("membership", "email")]["transactional"] is True
 
 
@@ -62,8 +70,9 @@ async def test_membership_administration_cannot_be_turned_off(notifications: Not
     refused = await choose(notifications, person, "membership", "email", enabled=False)
     assert refused.status_code == 422
     assert "transactional" in refused.json()["detail"]
-    assert (await choose(notifications, person, "membership", "email", enabled=True,
-                         frequency="weekly")).status_code == 422
+    assert (
+        await choose(notifications, person, "membership", "email", enabled=True, frequency="weekly")
+    ).status_code == 422
     assert (await choose(notifications, person, "gossip", "email", enabled=False)).status_code == 422
     assert (await notifications.client.get("/preferences/me", headers=STAFF)).status_code == 200
 
@@ -79,15 +88,17 @@ async def test_a_category_switched_off_on_a_channel_stays_quiet_there(notificati
 
 
 async def test_a_daily_digest_gathers_what_was_held_and_goes_out_once_across_restarts(
-        database_url: str, kafka_bootstrap: str, smtp: tuple[Mailbox, int]) -> None:
+    database_url: str, kafka_bootstrap: str, smtp: tuple[Mailbox, int]
+) -> None:
     mailbox, port = smtp
     clock = FakeClock()
     async with notifications_service(database_url, kafka_bootstrap, mailbox, port, clock=clock) as api:
         company_id = await api.company()
         person = await api.person(company_id, language="en", given_name="John")
         await mailbox.until_received(1, person.email)
-        assert (await choose(api, person, "funding_alerts", "email", enabled=True,
-                             frequency="daily")).status_code == 200
+        assert (
+            await choose(api, person, "funding_alerts", "email", enabled=True, frequency="daily")
+        ).status_code == 200
         facts = [await match(api, company_id, f"Call {number}") for number in range(3)]
         await api.until_in_inbox(person, 4)  # the inbox still gets each at once
         held = [message for fact in facts for message in await api.messages(source_event_id=fact, channel="email")]
@@ -102,8 +113,7 @@ async def test_a_daily_digest_gathers_what_was_held_and_goes_out_once_across_res
         assert all(f"Call {number}" in text for number in range(3))
         assert f"{api.app.state.postman.web_url}/inbox" in text  # the web client's inbox, not this service
         assert digest["List-Unsubscribe"] is not None
-        digested = [message for fact in facts for message in await api.messages(source_event_id=fact,
-                                                                                 channel="email")]
+        digested = [message for fact in facts for message in await api.messages(source_event_id=fact, channel="email")]
         assert {message.status for message in digested} == {MessageStatus.DIGESTED}
 
     async with notifications_service(database_url, kafka_bootstrap, mailbox, port, clock=clock) as api:
@@ -113,7 +123,8 @@ async def test_a_daily_digest_gathers_what_was_held_and_goes_out_once_across_res
 
 
 async def test_new_events_reach_members_as_network_news_weekly_by_email_and_at_once_in_the_inbox(
-        notifications: NotificationsApi) -> None:
+    notifications: NotificationsApi,
+) -> None:
     company_id = await notifications.company()
     person = await notifications.person(company_id)
     event = event_summary(str(uuid.uuid4()), title_it="Giornata a fabbriche aperte", event_type="company_event")
@@ -125,7 +136,8 @@ async def test_new_events_reach_members_as_network_news_weekly_by_email_and_at_o
 
 
 async def test_email_the_server_refuses_for_now_is_retried_then_given_up_with_its_reason(
-        notifications: NotificationsApi, kafka_reader: Any) -> None:
+    notifications: NotificationsApi, kafka_reader: Any
+) -> None:
     notifications.mailbox.refuse = True
     person = await notifications.person(await notifications.company())
 
@@ -146,9 +158,16 @@ async def test_email_the_server_refuses_for_now_is_retried_then_given_up_with_it
 
     log = await notifications.client.get("/deliveries", headers=STAFF, params={"status": "failed"})
     assert [entry["id"] for entry in log.json()["items"]] == [current.id]
-    events = await kafka_reader.read("notifications.deliveries.v1", lambda found: any(
-        event["type"] == "notifications.message.failed" and event["data"]["message_id"] == current.id
-        for event in found))
-    [failed] = [event for event in events if event["data"].get("message_id") == current.id
-                and event["type"] == "notifications.message.failed"]
+    events = await kafka_reader.read(
+        "notifications.deliveries.v1",
+        lambda found: any(
+            event["type"] == "notifications.message.failed" and event["data"]["message_id"] == current.id
+            for event in found
+        ),
+    )
+    [failed] = [
+        event
+        for event in events
+        if event["data"].get("message_id") == current.id and event["type"] == "notifications.message.failed"
+    ]
     assert failed["data"]["reason"] == current.last_error

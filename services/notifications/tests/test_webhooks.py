@@ -39,8 +39,10 @@ class Dns:
     """What names resolve to, as the test says (the machine has no outside DNS)."""
 
     def __init__(self) -> None:
-        self.answers: dict[str, list[str]] = {"partner.example.org": [PUBLIC_ADDRESS],
-                                              "intranet.localdomain": ["127.0.0.1"]}
+        self.answers: dict[str, list[str]] = {
+            "partner.example.org": [PUBLIC_ADDRESS],
+            "intranet.localdomain": ["127.0.0.1"],
+        }
 
     async def resolve(self, host: str) -> list[str]:
         if host.replace(".", "").isdigit() or ":" in host:
@@ -66,11 +68,19 @@ async def hub(database_url: str, kafka_bootstrap: str, smtp: tuple[Mailbox, int]
         yield api
 
 
-async def register(api: NotificationsApi, url: str, event_types: list[str], headers: dict[str, str] = PARTNER
-                   ) -> dict[str, Any]:
-    answer = await api.client.post("/webhooks/endpoints", headers=headers, json={
-        "url": url, "event_types": event_types, "description": "Registro eventi della Camera di Commercio",
-        "contact_email": "sistemi@camera-lucca.example"})
+async def register(
+    api: NotificationsApi, url: str, event_types: list[str], headers: dict[str, str] = PARTNER
+) -> dict[str, Any]:
+    answer = await api.client.post(
+        "/webhooks/endpoints",
+        headers=headers,
+        json={
+            "url": url,
+            "event_types": event_types,
+            "description": "Registro eventi della Camera di Commercio",
+            "contact_email": "sistemi@camera-lucca.example",
+        },
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -118,7 +128,8 @@ async def jump_to_next_attempt(api: NotificationsApi, clock: FakeClock, fact_id:
 
 
 async def test_a_partner_registers_an_endpoint_and_receives_signed_deliveries(
-        hub: NotificationsApi, receiver: Receiver, kafka_reader: Any) -> None:
+    hub: NotificationsApi, receiver: Receiver, kafka_reader: Any
+) -> None:
     endpoint = await register(hub, receiver.url, ["events.event.published"])
     assert endpoint["secret"].startswith("whsec_") and endpoint["enabled"] is True
     fact_id = await publish_event(hub)
@@ -134,33 +145,49 @@ async def test_a_partner_registers_an_endpoint_and_receives_signed_deliveries(
     log = (await hub.client.get(f"/webhooks/endpoints/{endpoint['id']}/deliveries", headers=PARTNER)).json()
     [logged] = [item for item in log["items"] if item["event_id"] == fact_id]
     assert logged["id"] == request.headers["webhook-id"] and logged["status"] == "succeeded"
-    outcomes = await kafka_reader.read("notifications.deliveries.v1", lambda events: any(
-        event["type"] == "notifications.webhook.delivered" and event["data"]["delivery_id"] == logged["id"]
-        for event in events))
-    assert any(event["data"].get("status_code") == 204 for event in outcomes
-               if event["data"].get("delivery_id") == logged["id"])
+    outcomes = await kafka_reader.read(
+        "notifications.deliveries.v1",
+        lambda events: any(
+            event["type"] == "notifications.webhook.delivered" and event["data"]["delivery_id"] == logged["id"]
+            for event in events
+        ),
+    )
+    assert any(
+        event["data"].get("status_code") == 204
+        for event in outcomes
+        if event["data"].get("delivery_id") == logged["id"]
+    )
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://partner.example.org/hooks", "must use https"),
-    ("https://10.1.2.3/hooks", "non-public address (10.1.2.3)"),
-    ("https://169.254.169.254/latest/meta-data", "non-public address (169.254.169.254)"),
-    ("https://intranet.localdomain/hooks", "non-public address (127.0.0.1)"),
-    ("https://[::ffff:192.168.1.10]/hooks", "non-public address (192.168.1.10)"),
-    ("https://user:pass@partner.example.org/hooks", "must not carry credentials"),
-])
-async def test_addresses_inside_the_platform_network_are_refused(hub: NotificationsApi, url: str,
-                                                                 reason: str) -> None:
-    answer = await hub.client.post("/webhooks/endpoints", headers=PARTNER, json={
-        "url": url, "event_types": ["events.event.published"], "contact_email": "it@partner.example.org"})
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://partner.example.org/hooks", "must use https"),
+        ("https://10.1.2.3/hooks", "non-public address (10.1.2.3)"),
+        ("https://169.254.169.254/latest/meta-data", "non-public address (169.254.169.254)"),
+        ("https://intranet.localdomain/hooks", "non-public address (127.0.0.1)"),
+        ("https://[::ffff:192.168.1.10]/hooks", "non-public address (192.168.1.10)"),
+        ("https://user:pass@partner.example.org/hooks", "must not carry credentials"),
+    ],
+)
+async def test_addresses_inside_the_platform_network_are_refused(hub: NotificationsApi, url: str, reason: str) -> None:
+    answer = await hub.client.post(
+        "/webhooks/endpoints",
+        headers=PARTNER,
+        json={"url": url, "event_types": ["events.event.published"], "contact_email": "it@partner.example.org"},
+    )
     assert answer.status_code == 422, answer.text
     assert reason in answer.json()["detail"]
 
 
 async def test_only_staff_and_partners_allowed_to_manage_webhooks_register_known_event_types(
-        hub: NotificationsApi) -> None:
-    body = {"url": "https://partner.example.org/hooks", "event_types": ["events.event.published"],
-            "contact_email": "it@partner.example.org"}
+    hub: NotificationsApi,
+) -> None:
+    body = {
+        "url": "https://partner.example.org/hooks",
+        "event_types": ["events.event.published"],
+        "contact_email": "it@partner.example.org",
+    }
     refused = {
         "partner without the scope": partner_bearer("fiera-milano", "directory:read"),
         "a company's person": bearer(str(uuid.uuid4()), role="company_admin", company_id=str(uuid.uuid4())),
@@ -169,8 +196,9 @@ async def test_only_staff_and_partners_allowed_to_manage_webhooks_register_known
         answer = await hub.client.post("/webhooks/endpoints", headers=headers, json=body)
         assert answer.status_code == 403, who
     assert (await hub.client.post("/webhooks/endpoints", headers=STAFF, json=body)).status_code == 201
-    unknown = await hub.client.post("/webhooks/endpoints", headers=PARTNER,
-                                    json={**body, "event_types": ["members.person.joined"]})
+    unknown = await hub.client.post(
+        "/webhooks/endpoints", headers=PARTNER, json={**body, "event_types": ["members.person.joined"]}
+    )
     assert unknown.status_code == 422, "facts about people are not offered to partners"
     assert unknown.json()["detail"][0]["input"] == "members.person.joined"
     catalogue = (await hub.client.get("/webhooks/event-types")).json()
@@ -183,13 +211,16 @@ async def test_only_staff_and_partners_allowed_to_manage_webhooks_register_known
 
 
 async def test_partners_see_only_listed_companies_and_only_their_public_profile(
-        hub: NotificationsApi, receiver: Receiver) -> None:
+    hub: NotificationsApi, receiver: Receiver
+) -> None:
     endpoint = await register(hub, receiver.url, ["members.company.approved"])
     unlisted, listed = str(uuid.uuid4()), str(uuid.uuid4())
-    hidden = await hub.tell(CompanyApproved(company_id=unlisted, company=company_profile(unlisted,
-                                                                                          public_listing=False)))
-    shown = await hub.tell(CompanyApproved(company_id=listed, company=company_profile(
-        listed, legal_name="Suolificio Lucchese")))
+    hidden = await hub.tell(
+        CompanyApproved(company_id=unlisted, company=company_profile(unlisted, public_listing=False))
+    )
+    shown = await hub.tell(
+        CompanyApproved(company_id=listed, company=company_profile(listed, legal_name="Suolificio Lucchese"))
+    )
 
     sent = await attempts_reach(hub, shown, 1)
     assert await delivery(hub, hidden) is None
@@ -200,7 +231,8 @@ async def test_partners_see_only_listed_companies_and_only_their_public_profile(
 
 
 async def test_failures_are_retried_on_the_standard_schedule_then_given_up_after_three_days(
-        hub: NotificationsApi, receiver: Receiver, kafka_reader: Any) -> None:
+    hub: NotificationsApi, receiver: Receiver, kafka_reader: Any
+) -> None:
     endpoint = await register(hub, receiver.url, ["events.event.published"])
     receiver.answer(500, times=100)
     fact_id = await publish_event(hub)
@@ -213,8 +245,9 @@ async def test_failures_are_retried_on_the_standard_schedule_then_given_up_after
         current = await attempts_reach(hub, fact_id, attempt)
     gave_up = current
     assert gave_up.status == "failed" and gave_up.last_status_code == 500
-    assert len(requests_of(receiver, gave_up.id)) == gave_up.attempts == 9, \
+    assert len(requests_of(receiver, gave_up.id)) == gave_up.attempts == 9, (
         "at once, 6 scheduled retries, then daily to day 3"
+    )
 
     detail = (await hub.client.get(f"/webhooks/deliveries/{gave_up.id}", headers=PARTNER)).json()
     moments = [datetime.fromisoformat(attempt["attempted_at"]) for attempt in detail["attempt_log"]]
@@ -222,11 +255,18 @@ async def test_failures_are_retried_on_the_standard_schedule_then_given_up_after
     for wait, planned in zip(waits, [*WEBHOOK_RETRY_DELAYS, timedelta(days=1), timedelta(days=1)]):
         assert planned * 0.9 <= wait <= planned * 1.1 + timedelta(seconds=2), (wait, planned)
     assert moments[-1] - moments[0] <= timedelta(days=3)
-    outcomes = await kafka_reader.read("notifications.deliveries.v1", lambda events: any(
-        event["type"] == "notifications.webhook.failed" and event["data"]["delivery_id"] == gave_up.id
-        for event in events))
-    [failed] = [event for event in outcomes if event["type"] == "notifications.webhook.failed"
-                and event["data"]["delivery_id"] == gave_up.id]
+    outcomes = await kafka_reader.read(
+        "notifications.deliveries.v1",
+        lambda events: any(
+            event["type"] == "notifications.webhook.failed" and event["data"]["delivery_id"] == gave_up.id
+            for event in events
+        ),
+    )
+    [failed] = [
+        event
+        for event in outcomes
+        if event["type"] == "notifications.webhook.failed" and event["data"]["delivery_id"] == gave_up.id
+    ]
     assert failed["data"]["reason"].startswith("gave up after 9 attempts: HTTP 500")
 
     # Still failing once three days have passed: the next delivery disables the endpoint; its owner is told.
@@ -243,8 +283,9 @@ async def _endpoint_disabled(api: NotificationsApi, endpoint_id: str) -> bool:
     return answer.json()["enabled"] is False
 
 
-async def test_a_receiver_asking_for_patience_with_retry_after_gets_it(hub: NotificationsApi,
-                                                                       receiver: Receiver) -> None:
+async def test_a_receiver_asking_for_patience_with_retry_after_gets_it(
+    hub: NotificationsApi, receiver: Receiver
+) -> None:
     await register(hub, receiver.url, ["events.event.published"])
     receiver.answer(503, {"Retry-After": "3600"}, times=3)  # facts other tests left may take an answer or two
     fact_id = await publish_event(hub)
@@ -259,7 +300,8 @@ async def test_a_receiver_asking_for_patience_with_retry_after_gets_it(hub: Noti
 
 
 async def test_410_gone_disables_the_endpoint_at_once_and_its_owner_is_told(
-        hub: NotificationsApi, receiver: Receiver) -> None:
+    hub: NotificationsApi, receiver: Receiver
+) -> None:
     endpoint = await register(hub, receiver.url, ["events.event.published"])
     receiver.answer(410)
     await publish_event(hub)
@@ -271,8 +313,7 @@ async def test_410_gone_disables_the_endpoint_at_once_and_its_owner_is_told(
     waiting = await publish_event(hub)
     await asyncio.sleep(1.0)
     assert len(receiver.received) == received, "nothing more is sent to a disabled endpoint"
-    enabled = await hub.client.patch(f"/webhooks/endpoints/{endpoint['id']}", headers=PARTNER,
-                                     json={"enabled": True})
+    enabled = await hub.client.patch(f"/webhooks/endpoints/{endpoint['id']}", headers=PARTNER, json={"enabled": True})
     assert enabled.status_code == 200 and enabled.json()["disabled_reason"] is None
     assert await delivery(hub, waiting) is None, "a disabled endpoint does not collect deliveries"
     later = await publish_event(hub)
@@ -301,8 +342,7 @@ async def test_after_a_rotation_both_secrets_verify_for_a_while(hub: Notificatio
         Webhook(endpoint["secret"]).verify(later.body, later.headers)
 
 
-async def test_a_delivery_can_be_replayed_with_the_same_webhook_id(hub: NotificationsApi,
-                                                                   receiver: Receiver) -> None:
+async def test_a_delivery_can_be_replayed_with_the_same_webhook_id(hub: NotificationsApi, receiver: Receiver) -> None:
     endpoint = await register(hub, receiver.url, ["events.event.published"])
     sent = await attempts_reach(hub, await publish_event(hub), 1)
     [first] = requests_of(receiver, sent.id)
@@ -313,17 +353,22 @@ async def test_a_delivery_can_be_replayed_with_the_same_webhook_id(hub: Notifica
     assert again.headers["webhook-id"] == first.headers["webhook-id"]
     assert json.loads(again.body) == json.loads(first.body)
     stranger = partner_bearer("someone-else", "webhooks:manage")
-    assert (await hub.client.post(f"/webhooks/deliveries/{first.headers['webhook-id']}/replay",
-                                  headers=stranger)).status_code == 404
-    assert (await hub.client.get(f"/webhooks/endpoints/{endpoint['id']}/deliveries",
-                                 headers=stranger)).status_code == 404
+    assert (
+        await hub.client.post(f"/webhooks/deliveries/{first.headers['webhook-id']}/replay", headers=stranger)
+    ).status_code == 404
+    assert (
+        await hub.client.get(f"/webhooks/endpoints/{endpoint['id']}/deliveries", headers=stranger)
+    ).status_code == 404
 
 
 async def test_an_address_that_turns_private_after_registration_is_refused_at_delivery(
-        hub: NotificationsApi, dns: Dns) -> None:
+    hub: NotificationsApi, dns: Dns
+) -> None:
     await register(hub, "https://partner.example.org/hooks", ["events.event.published"])
     dns.answers["partner.example.org"] = ["192.168.0.7"]  # DNS rebinding
     refused = await attempts_reach(hub, await publish_event(hub), 1)
     assert refused.last_status_code is None
-    assert refused.last_error == "refused before sending: the webhook URL's host partner.example.org resolves " \
-                                 "to a non-public address (192.168.0.7)"
+    assert (
+        refused.last_error == "refused before sending: the webhook URL's host partner.example.org resolves "
+        "to a non-public address (192.168.0.7)"
+    )

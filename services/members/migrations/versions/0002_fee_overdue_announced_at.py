@@ -4,6 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25 12:00:00
 """
+
 from typing import Sequence, Union
 
 from alembic import op
@@ -11,18 +12,18 @@ import sqlalchemy as sa
 import shared.columns
 
 
-revision: str = '0002'
-down_revision: Union[str, None] = '0001'
+revision: str = "0002"
+down_revision: Union[str, None] = "0001"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
 # A nullable column is added in place on both databases; batch mode lets SQLite drop it again on downgrade.
 def upgrade() -> None:
-    with op.batch_alter_table('fee', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('overdue_announced_at', shared.columns.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("fee", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("overdue_announced_at", shared.columns.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('fee', schema=None) as batch_op:
-        batch_op.drop_column('overdue_announced_at')
+    with op.batch_alter_table("fee", schema=None) as batch_op:
+        batch_op.drop_column("overdue_announced_at")
