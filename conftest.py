@@ -26,8 +26,8 @@ from sqlalchemy.engine import make_url
 
 from deploy.local.kafka import KafkaBroker
 from deploy.local.ports import free_port
-from deploy.local.processes import ROOT, start_service, wait_ready
 from deploy.local.postgres import PostgresCluster
+from deploy.local.processes import ROOT, start_service, wait_ready
 from shared.testing import serving_jwks
 
 

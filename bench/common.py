@@ -151,7 +151,7 @@ class CountingMailbox:
         self.accepted = 0
         self.last_at = 0.0
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         envelope.content = envelope.original_content = None  # not kept
         self.accepted += 1
         self.last_at = time.perf_counter()

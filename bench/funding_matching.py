@@ -24,13 +24,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import func, select
+
 from bench.common import percentile, write_results
 from deploy.local.postgres import PostgresCluster
 from services.funding import sources
 from services.funding.app import MIGRATIONS
 from services.funding.domain import CallFacts, CallRecord, CompanyProfile, Matcher, SizeClass, Source, words
 from services.funding.models import CallMatch, MemberCompany
-from sqlmodel import func, select
 from shared.db import create_engine, session_factory
 from shared.migrations import upgrade_to_head
 from shared.unit_of_work import UnitOfWork

@@ -127,7 +127,7 @@ def local_platform(api_rate: str, api_burst: int) -> Iterator[LocalPlatform]:
         running.callback(lambda: stop_all([service.process for service in started.values()]))
         for service in services:
             database = infra.postgres.create_database(service.name)
-            log = running.enter_context(open(infra.work / f"{service.name}.log", "wb"))  # noqa: SIM115
+            log = running.enter_context(open(infra.work / f"{service.name}.log", "wb"))
             env = {
                 **os.environ,
                 **service_environment(

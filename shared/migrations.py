@@ -10,8 +10,8 @@ from typing import Any, Literal
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import JSON, Connection, MetaData, text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.types import TypeDecorator
 
 from shared.db import is_sqlite
 

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.columns import timestamp, utc_now
 from shared.envelope import CONTENT_TYPE, CORRELATION_HEADER, IntegrationEvent
 from shared.leader import LeaderLock
 from shared.logs import correlation_id
-from shared.columns import timestamp, utc_now
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_RELAY_LATENCY
 
 log = logging.getLogger(__name__)

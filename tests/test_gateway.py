@@ -57,7 +57,7 @@ def stand_in(name: str) -> tuple[ThreadingHTTPServer, str]:
                 time.sleep(1.0)
             self.wfile.write(b"0\r\n\r\n")
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815 - the names http.server calls
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
         def log_message(self, *_: object) -> None:
             pass

@@ -36,7 +36,7 @@ def serving(respond: Responder) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = _answer  # noqa: N815 - the names http.server calls
+        do_GET = do_POST = _answer
 
         def log_message(self, *_: object) -> None:
             pass

@@ -32,7 +32,7 @@ class _Keep:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         recipient = (envelope.rcpt_tos or ["unknown"])[0].replace("/", "_")
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**9:09d}-{recipient}.eml"
         (self.folder / name).write_bytes(envelope.original_content or b"")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import segno
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.events import calendars, commands, store
 from services.events.domain import EventAction, EventStatus, EventType, RegistrationStatus
@@ -35,7 +36,6 @@ from shared.api import ERRORS, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
 from shared.errors import DomainError, Forbidden, NotFound
 from shared.ids import Id
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 async def seat_desk(request: Request) -> SeatDesk:

@@ -23,7 +23,6 @@ from services.funding.models import (
 )
 from shared.errors import NotFound
 
-
 # ---- calls -----------------------------------------------------------------------------------------------------
 
 

@@ -31,7 +31,6 @@ from services.members.models import (
     GovernanceTermEnd,
     GovernanceTermPublic,
     MembershipDecision,
-    ReasonedMembershipDecision,
     MembershipStepPublic,
     PartnerClientCreate,
     PartnerClientCreated,
@@ -40,6 +39,7 @@ from services.members.models import (
     PersonCreate,
     PersonPublic,
     PersonUpdate,
+    ReasonedMembershipDecision,
     StaffCreate,
     TokenResponse,
 )

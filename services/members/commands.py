@@ -7,7 +7,6 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
-
 from services.members import store
 from services.members.domain import (
     MembershipAction,
@@ -21,8 +20,8 @@ from services.members.events import (
     CompanyApproved,
     CompanyEvent,
     CompanyProfile,
-    CompanyRejected,
     CompanyReinstated,
+    CompanyRejected,
     CompanySuspended,
     CompanyUpdated,
     CompanyWithdrawn,

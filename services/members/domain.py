@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from datetime import date
+from enum import StrEnum
 from typing import Any, Protocol
 
 from stdnum import exceptions as stdnum_errors

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.errors import TooManyAttempts
 from services.members.models import Person, SigningKey
 from shared.auth import ALGORITHM
+from shared.errors import TooManyAttempts
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one for a known email.

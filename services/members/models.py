@@ -27,7 +27,6 @@ from shared.columns import enum_column, json_list, timestamp, utc_now
 from shared.ids import Id, new_id
 from shared.text import Line, Paragraph, PartialUpdate, WebUrl
 
-
 # The domain's rule validates (with its own message); the JSON Schema tells clients the same rule up front.
 AtecoCode = Annotated[
     str,

@@ -9,7 +9,6 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.members.domain import MembershipStatus, fee_overdue
-from shared.errors import NotFound
 from services.members.models import (
     Company,
     Fee,
@@ -18,6 +17,7 @@ from services.members.models import (
     Payment,
     Person,
 )
+from shared.errors import NotFound
 
 
 async def get_company(session: AsyncSession, company_id: str) -> Company:

@@ -40,8 +40,8 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import UrlPolicy
 from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, Principal, StaffPrincipal
-from shared.runtime import ServiceRuntime
 from shared.ids import Id
+from shared.runtime import ServiceRuntime
 from shared.text import Line
 
 

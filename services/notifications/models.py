@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+
 from pydantic import EmailStr, StrictBool
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel

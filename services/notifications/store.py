@@ -187,7 +187,7 @@ async def due_deliveries(session: AsyncSession, now: datetime, limit: int) -> li
             WebhookDelivery.status == DeliveryStatus.PENDING,
             col(WebhookDelivery.next_attempt_at) <= now,
             WebhookEndpoint.enabled == True,
-        )  # noqa: E712
+        )
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
         .limit(limit)
     )

@@ -29,7 +29,6 @@ from shared.logs import correlated
 from shared.outbox import OutboxMessage, OutboxRelay
 from shared.unit_of_work import UnitOfWork
 
-
 Sessions = async_sessionmaker[AsyncSession]
 
 

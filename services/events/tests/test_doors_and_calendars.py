@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
 from conftest import KafkaReader
 from services.events.tests.conftest import STAFF, EventsApi
-from datetime import UTC, datetime, timedelta
 
 
 async def test_staff_scan_the_qr_code_once_and_a_second_scan_says_when(

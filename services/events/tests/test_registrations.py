@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from conftest import KafkaReader
-from services.events.tests.conftest import STAFF, EventsApi, eventually, events_service
+from services.events.tests.conftest import STAFF, EventsApi, events_service, eventually
 
 
 async def test_a_member_registers_and_partners_read_the_confirmation(

@@ -16,11 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from deploy.local.feeds import RecordedFeeds, feed_settings, serving
 from services.funding.app import create_app
-from sqlmodel import select
-
 from services.funding.models import CallMatch, MemberCompany, SourceState
 from services.funding.settings import FundingSettings
 from shared.testing import LocalKeys, bearer, publish_fact, until_stored

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conftest import KafkaReader
-from services.funding.tests.conftest import STAFF, FakeSources, FundingApi, funding_service
 from services.funding import store
+from services.funding.tests.conftest import STAFF, FakeSources, FundingApi, funding_service
 from shared.testing import bearer, publish_fact, until_stored
 
 MATCHES = "funding.matches.v1"

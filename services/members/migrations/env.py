@@ -1,6 +1,7 @@
+from sqlmodel import SQLModel
+
 from services.members import models  # noqa: F401  (registers the tables)
 from shared import consumer, outbox  # noqa: F401  (the inbox and outbox tables)
 from shared.migrations import run_alembic_env
-from sqlmodel import SQLModel
 
 run_alembic_env(SQLModel.metadata)

@@ -22,10 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 import pytest
 import uvicorn
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
@@ -67,7 +67,7 @@ class Mailbox:
         self.received: list[EmailMessage] = []
         self.refuse = False
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse:
             return "451 4.3.0 mail server busy, try later"
         parsed = email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
@@ -122,7 +122,7 @@ def webhook_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
             status, headers = receiver.answers.pop(0) if receiver.answers else (204, {})

@@ -37,8 +37,8 @@ from services.notifications.tests.conftest import (
     STAFF,
     NotificationsApi,
     company_profile,
-    over_http,
     event_summary,
+    over_http,
     registration_summary,
 )
 
