@@ -7,6 +7,7 @@ and also polls, so rows written by another replica, or left behind while Kafka w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -95,10 +96,8 @@ class OutboxRelay:
         pass, so what was committed just before a shutdown goes out now rather than after the restart."""
         backoff = self._poll_interval
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
             woken = self._wakeup.is_set()
             self._wakeup.clear()
             try:

@@ -558,7 +558,7 @@ def parse_incentivi_csv(text: str) -> list[ParsedRecord]:
     delimiter = ";" if header.count(";") > header.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns = next(reader, [])
-    return [_incentivo(dict(zip(columns, row)), _csv_line(row, delimiter)) for row in reader if any(row)]
+    return [_incentivo(dict(zip(columns, row, strict=False)), _csv_line(row, delimiter)) for row in reader if any(row)]
 
 
 def _csv_line(row: list[str], delimiter: str) -> str:

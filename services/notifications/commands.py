@@ -203,10 +203,7 @@ def _message_row(
     unsubscribe: list[str],
 ) -> dict[str, Any]:
     email = channel == Channel.EMAIL
-    if plan != Frequency.INSTANT:
-        status = MessageStatus.HELD
-    else:
-        status = MessageStatus.QUEUED if email else MessageStatus.SENT
+    status = MessageStatus.HELD if plan != Frequency.INSTANT else MessageStatus.QUEUED if email else MessageStatus.SENT
     return {
         "id": new_id(),
         "source_event_id": notice.source_event_id,

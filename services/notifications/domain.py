@@ -185,10 +185,7 @@ def next_webhook_attempt(
 ) -> datetime | None:
     """When to try a failed delivery again, or None to give up. Jitter (±10%) spreads a failed endpoint's
     backlog; a receiver's Retry-After is honoured when it asks for more patience than the schedule."""
-    if attempts_made <= len(WEBHOOK_RETRY_DELAYS):
-        wait = WEBHOOK_RETRY_DELAYS[attempts_made - 1]
-    else:
-        wait = timedelta(days=1)
+    wait = WEBHOOK_RETRY_DELAYS[attempts_made - 1] if attempts_made <= len(WEBHOOK_RETRY_DELAYS) else timedelta(days=1)
     wait *= (jitter or random).uniform(0.9, 1.1)
     if retry_after is not None:
         wait = max(wait, retry_after)

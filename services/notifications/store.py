@@ -186,7 +186,7 @@ async def due_deliveries(session: AsyncSession, now: datetime, limit: int) -> li
         .where(
             WebhookDelivery.status == DeliveryStatus.PENDING,
             col(WebhookDelivery.next_attempt_at) <= now,
-            WebhookEndpoint.enabled == True,
+            WebhookEndpoint.enabled,
         )
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
         .limit(limit)

@@ -82,7 +82,7 @@ def test_webhook_retries_follow_the_standard_schedule_within_ten_percent_then_da
         moment, attempts = following, attempts + 1
     planned = [*WEBHOOK_RETRY_DELAYS, timedelta(days=1), timedelta(days=1)]
     assert len(waits) == len(planned) == 8
-    for wait, plan in zip(waits, planned):
+    for wait, plan in zip(waits, planned, strict=False):
         assert plan * 0.9 <= wait <= plan * 1.1
     assert moment - first <= timedelta(days=3)
 

@@ -5,6 +5,7 @@ to the platform's own network."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -251,8 +252,8 @@ async def test_failures_are_retried_on_the_standard_schedule_then_given_up_after
 
     detail = (await hub.client.get(f"/webhooks/deliveries/{gave_up.id}", headers=PARTNER)).json()
     moments = [datetime.fromisoformat(attempt["attempted_at"]) for attempt in detail["attempt_log"]]
-    waits = [later - earlier for earlier, later in zip(moments, moments[1:])]
-    for wait, planned in zip(waits, [*WEBHOOK_RETRY_DELAYS, timedelta(days=1), timedelta(days=1)]):
+    waits = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    for wait, planned in zip(waits, [*WEBHOOK_RETRY_DELAYS, timedelta(days=1), timedelta(days=1)], strict=False):
         assert planned * 0.9 <= wait <= planned * 1.1 + timedelta(seconds=2), (wait, planned)
     assert moments[-1] - moments[0] <= timedelta(days=3)
     outcomes = await kafka_reader.read(

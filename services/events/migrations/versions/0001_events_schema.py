@@ -8,7 +8,7 @@ Create Date: 2026-11-25 11:22:10.468860
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import shared.columns
