@@ -1,4 +1,4 @@
-"""Real infrastructure for every test: one Apache Kafka broker and one PostgreSQL cluster per test run.
+"""Real infrastructure for every test that needs it: one Apache Kafka broker and one PostgreSQL cluster per test run.
 
 Order of preference: KAFKA_BOOTSTRAP_SERVERS / FILIERA_TEST_POSTGRES_URL when set; testcontainers when a Docker
 engine answers; otherwise local processes (Kafka from Maven jars, PostgreSQL from Debian's packages).
@@ -6,46 +6,36 @@ engine answers; otherwise local processes (Kafka from Maven jars, PostgreSQL fro
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
-from sqlalchemy.engine import make_url
 
 from deploy.local.kafka import KafkaBroker
-from deploy.local.ports import free_port
 from deploy.local.postgres import PostgresCluster
-from deploy.local.processes import ROOT, start_service, wait_ready
-from shared.testing import serving_jwks
+from tests.support.infrastructure import KafkaReader, PostgresDatabases, create_database_at, docker_engine_available
+from tests.support.tokens import serving_jwks
+
+# A test that needs one of these runs on real infrastructure: it belongs to the integration tier. The unit tier
+# (`./filiera test -m "not integration"`) is everything else, and runs alone in seconds.
+INFRASTRUCTURE = {"kafka_bootstrap", "postgres", "database_url", "kafka_reader", "jwks_url"}
 
 
-def _docker_engine_available() -> bool:
-    try:
-        import docker
-
-        docker.from_env(timeout=3).ping()
-        return True
-    except Exception:
-        return False
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INFRASTRUCTURE & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield servers
-    elif _docker_engine_available():
+    elif docker_engine_available():
         from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer().with_kraft() as container:
@@ -57,52 +47,24 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         broker.stop()
 
 
-class _Postgres:
-    """Hands out a fresh database per test from one server."""
-
-    def __init__(self, create: Callable[[str], str]) -> None:
-        self._create = create
-
-    def new_database(self) -> str:
-        return self._create(f"t_{uuid.uuid4().hex[:12]}")
-
-
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Postgres]:
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresDatabases]:
     if url := os.environ.get("FILIERA_TEST_POSTGRES_URL"):
-        yield _Postgres(lambda name: _create_database_at(url, name))
-    elif _docker_engine_available():
+        yield PostgresDatabases(lambda name: create_database_at(url, name))
+    elif docker_engine_available():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:16", driver="asyncpg") as container:
             url = container.get_connection_url()
-            yield _Postgres(lambda name: _create_database_at(url, name))
+            yield PostgresDatabases(lambda name: create_database_at(url, name))
     else:
         # Not under pytest's temp dir: that is private to root, and the cluster runs as the postgres user.
         parent = Path(tempfile.mkdtemp(prefix="filiera-pg-"))
         cluster = PostgresCluster(parent / "data")
         cluster.start()
-        yield _Postgres(cluster.create_database)
+        yield PostgresDatabases(cluster.create_database)
         cluster.stop()
         shutil.rmtree(parent, ignore_errors=True)
-
-
-def _create_database_at(url: str, name: str) -> str:
-    parsed = make_url(url)
-
-    async def create() -> None:
-        connection = await asyncpg.connect(
-            host=parsed.host,
-            port=parsed.port,
-            user=parsed.username,
-            password=parsed.password,
-            database=parsed.database,
-        )
-        await connection.execute(f'CREATE DATABASE "{name}"')
-        await connection.close()
-
-    asyncio.run(create())
-    return parsed.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
@@ -111,53 +73,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
     return request.getfixturevalue("postgres").new_database()
-
-
-class KafkaReader:
-    """Reads a topic from the beginning as a partner would: a plain aiokafka consumer, none of our code."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-
-    async def read(
-        self, topic: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 20.0
-    ) -> list[dict[str, Any]]:
-        """Decoded CloudEvents (plus `_key` and `_headers`) read until `until(events)` holds."""
-        consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=self.bootstrap,
-            group_id=f"reader-{uuid.uuid4().hex}",
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        events: list[dict[str, Any]] = []
-        try:
-            deadline = asyncio.get_running_loop().time() + timeout
-            while not until(events):
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"gave up on {topic} after {timeout}s with {len(events)} events: "
-                        f"{[e.get('type') for e in events]}"
-                    )
-                batches = await consumer.getmany(timeout_ms=int(min(remaining, 1.0) * 1000))
-                for records in batches.values():
-                    for record in records:
-                        events.append(_decode(record))
-        finally:
-            await consumer.stop()
-        return events
-
-
-def _decode(record: Any) -> dict[str, Any]:
-    try:
-        event = json.loads(record.value)
-    except ValueError:
-        event = {"_raw": record.value}
-    event["_key"] = record.key.decode() if record.key else None
-    event["_headers"] = {k: v.decode() for k, v in record.headers}
-    return event
 
 
 @pytest.fixture
@@ -172,46 +87,6 @@ def unique_topic() -> Callable[[str], str]:
 
 @pytest.fixture
 def jwks_url() -> Iterator[str]:
-    """A JWKS for a service process to verify the tokens tests sign (shared.testing), as it would members'."""
+    """A JWKS for a service process to verify the tokens tests sign (tests.support.tokens), as it would members'."""
     with serving_jwks() as url:
         yield url
-
-
-def run_schemathesis(openapi_url: str, token: str) -> subprocess.CompletedProcess[str]:
-    """Schemathesis against a live service, authenticated, with every check (exceptions: schemathesis.toml)."""
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "st"),
-            "--config-file",
-            str(ROOT / "schemathesis.toml"),
-            "run",
-            openapi_url,
-            "--checks",
-            "all",
-            "--max-examples",
-            "25",
-            "--seed",
-            "20261125",
-            "-H",
-            f"Authorization: Bearer {token}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-
-
-@contextmanager
-def service_process(app_factory: str, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """A service in its own uvicorn process, ready; yields its base URL."""
-    port = free_port()
-    with open(log_path, "wb") as log:
-        process = start_service(app_factory, port, {**os.environ, **env}, log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(url, process, timeout=60)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)

@@ -20,7 +20,7 @@ import httpx
 from bench.common import infrastructure, peak_rss_mb, run_wrk, write_results
 from deploy.local.ports import free_port
 from deploy.local.processes import start_service, wait_ready
-from shared.testing import bearer, serving_jwks
+from tests.support.tokens import bearer, serving_jwks
 
 DURATION_SECONDS = 20
 CONCURRENCY_LEVELS = (4, 8, 32)

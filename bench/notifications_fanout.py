@@ -74,7 +74,7 @@ from services.members.events import CompanyApproved, CompanyProfile, PersonJoine
 from services.notifications.handlers import TOPICS
 from services.notifications.settings import NotificationsSettings
 from shared.envelope import IntegrationEvent
-from shared.testing import partner_bearer, serving_jwks
+from tests.support.tokens import partner_bearer, serving_jwks
 
 COMPANIES = 1_000
 PEOPLE_PER_COMPANY = 3

@@ -18,12 +18,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 
-ALGORITHM = "RS256"
+from shared.membership import Role
 
-NETWORK_ADMIN = "network_admin"
-COMPANY_ADMIN = "company_admin"
-COMPANY_MEMBER = "company_member"
-PARTNER = "partner"
+ALGORITHM = "RS256"
 
 
 class Principal(BaseModel):
@@ -37,7 +34,7 @@ class Principal(BaseModel):
 
     @property
     def is_staff(self) -> bool:
-        return self.role == NETWORK_ADMIN
+        return self.role == Role.NETWORK_ADMIN
 
 
 class KeySource(Protocol):
@@ -148,7 +145,7 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-StaffPrincipal = Annotated[Principal, Depends(require_role(NETWORK_ADMIN))]
+StaffPrincipal = Annotated[Principal, Depends(require_role(Role.NETWORK_ADMIN))]
 
 
 def ensure_company_access(principal: Principal, company_id: str, *, write: bool) -> None:
@@ -157,5 +154,5 @@ def ensure_company_access(principal: Principal, company_id: str, *, write: bool)
         return
     if principal.company_id != company_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="you may only act on your own company")
-    if write and principal.role != COMPANY_ADMIN:
+    if write and principal.role != Role.COMPANY_ADMIN:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only the company's admins may change it")

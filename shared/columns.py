@@ -11,10 +11,6 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware on PostgreSQL; SQLite keeps no zone, so values read back are marked UTC again."""
 

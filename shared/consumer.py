@@ -13,17 +13,18 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel, col, select
 
-from shared.columns import timestamp, utc_now
+from shared.clock import utc_now
+from shared.columns import timestamp
 from shared.envelope import CORRELATION_HEADER, CloudEvent
 from shared.logs import correlated, correlation_id
 from shared.metrics import EVENTS_CONSUMED
@@ -66,6 +67,21 @@ def one_at_a_time(handler: EventHandler) -> BatchHandler:
 
 class DeadLetter(Exception):
     """Raise from a handler when retrying cannot help (the event contradicts what we hold)."""
+
+
+FactModel = TypeVar("FactModel", bound=BaseModel)
+
+
+def read_fact(model: type[FactModel], data: Any, what: str) -> FactModel:
+    """Another service's fact read through the model of what this service keeps of it. Retrying cannot make a
+    malformed fact whole, so it goes straight to the dead-letter topic, saying what is wrong: `what` names the
+    fact as its topic carries it ("a company as members.companies.v1 carries it")."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the fact"
+        raise DeadLetter(f"not {what}: {where}: {first['msg']}") from error
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -160,7 +176,7 @@ class IdempotentConsumer:
                     done.add(event.id)
             if fresh:
                 await self._handler(uow, fresh)
-                now = utc_now()
+                now = uow.now()
                 await uow.session.exec(
                     insert(ProcessedEvent),
                     params=[  # type: ignore[call-overload]

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.columns import timestamp, utc_now
+from shared.clock import utc_now
+from shared.columns import timestamp
 from shared.envelope import CONTENT_TYPE, CORRELATION_HEADER, IntegrationEvent
 from shared.leader import LeaderLock
 from shared.logs import correlation_id

@@ -17,6 +17,7 @@ from faststream.specification import AsyncAPI
 from sqlalchemy import text
 
 from shared.auth import JwksKeySource, KeySource, TokenVerifier
+from shared.clock import Clock, utc_now
 from shared.consumer import BatchHandler, EventHandler, IdempotentConsumer, one_at_a_time, subscribe
 from shared.db import create_engine, session_factory
 from shared.envelope import IntegrationEvent
@@ -42,8 +43,10 @@ class ServiceRuntime:
         migrations_dir: Path,
         events: Iterable[type[IntegrationEvent]],
         key_source: KeySource | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.name = name
+        self.clock = clock
         self.settings = settings
         self.migrations_dir = migrations_dir
         self.events = list(events)
@@ -72,7 +75,7 @@ class ServiceRuntime:
         return f"/filiera/{self.name}"
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.source, self.relay.wake)
+        return UnitOfWork(self.sessions, self.source, self.relay.wake, self.clock)
 
     def consume(self, topic: str, consumer_name: str, handler: EventHandler, description: str = "") -> None:
         self.consume_batches(topic, consumer_name, one_at_a_time(handler), description)

@@ -14,3 +14,10 @@ FUNDING_MATCHES = "funding.matches.v1"
 FUNDING_SEARCHES = "funding.searches.v1"
 
 NOTIFICATIONS_DELIVERIES = "notifications.deliveries.v1"
+
+
+def consumer_group(service: str, topic: str) -> str:
+    """The consumer group (and inbox name) in which `service` reads `topic`: events reads members.people.v1 as
+    `events.members-people`. One rule, so an operator reading the lag of a group knows what it is."""
+    publisher, aggregate, _version = topic.split(".")
+    return f"{service}.{publisher}-{aggregate}"

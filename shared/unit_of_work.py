@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.clock import Clock, utc_now
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict
 from shared.outbox import OutboxMessage, outbox_row
@@ -20,13 +21,18 @@ class UnitOfWork:
     """`async with uow: ...; uow.publish(event); await uow.commit()` — uncommitted work is rolled back."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], source: str, events_committed: Callable[[], None]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        source: str,
+        events_committed: Callable[[], None],
+        clock: Clock = utc_now,
     ) -> None:
         """`events_committed` is called after a commit that wrote outbox rows: the relay's wake-up."""
         self._sessions = sessions
         self._source = source
         self._events_committed = events_committed
         self._outbox: list[dict[str, Any]] = []
+        self.now = clock
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import KafkaReader, service_process
 from services.funding.tests.conftest import call_body
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
+from tests.support.infrastructure import KafkaReader, service_process
 from tests.test_member_journey import eventually
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import httpx
 
-from conftest import KafkaReader
 from deploy.local.ports import free_port, free_ports
 from deploy.local.run import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, ROOT, SERVICES
 from services.members.tests.conftest import PARTITE_IVA, application
+from tests.support.infrastructure import KafkaReader
 
 
 class LocalPlatform:

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import service_process
 from services.events.tests.conftest import event_body
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
+from tests.support.infrastructure import service_process
 
 
 @dataclass

@@ -25,7 +25,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from standardwebhooks import Webhook
 
-from conftest import service_process
 from deploy.local.feeds import serving
 from deploy.local.gateway import Gateway
 from deploy.local.mailcatcher import MailCatcher
@@ -34,6 +33,7 @@ from services.events.tests.conftest import event_body
 from services.funding.tests.conftest import FakeSources, fixture
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
 from services.notifications.tests.conftest import Receiver, webhook_receiver
+from tests.support.infrastructure import service_process
 
 WEB_ORIGIN = "https://app.filiera.example"
 ROME = ZoneInfo("Europe/Rome")

@@ -2,7 +2,7 @@
 
 `./filiera run` serves the demo's recordings (deploy/demo/feeds/) this way, so the funding service's real connectors
 read real formats without anything leaving this machine; the funding tests serve theirs the same way. `serving`
-also stands in for other outside endpoints in tests (the JWKS of `shared.testing.serving_jwks`).
+also stands in for other outside endpoints in tests (the JWKS of `tests.support.tokens.serving_jwks`).
 """
 
 from __future__ import annotations

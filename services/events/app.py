@@ -12,7 +12,7 @@ from services.events.events import PUBLISHED_EVENTS
 from services.events.seating import SeatDesk
 from services.events.settings import EventsSettings
 from shared.auth import KeySource
-from shared.columns import utc_now
+from shared.clock import utc_now
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"

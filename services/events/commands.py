@@ -41,9 +41,10 @@ from services.events.models import (
     MemberPerson,
     Registration,
 )
-from shared.auth import COMPANY_ADMIN, Principal
-from shared.columns import utc_now
+from shared.auth import Principal
+from shared.clock import utc_now
 from shared.errors import Conflict, DomainError, Forbidden
+from shared.membership import Role
 from shared.unit_of_work import UnitOfWork
 
 ACTIVE_MEMBERSHIP = "active"
@@ -78,7 +79,7 @@ def ensure_organiser(actor: Principal, event: Event) -> None:
     """Staff organise everything; a company's admins organise their own company's events."""
     if actor.is_staff:
         return
-    if actor.role == COMPANY_ADMIN and actor.company_id and actor.company_id == event.organiser_company_id:
+    if actor.role == Role.COMPANY_ADMIN and actor.company_id and actor.company_id == event.organiser_company_id:
         return
     raise Forbidden("only the network's staff or the organising company's admins may do this")
 
@@ -89,7 +90,7 @@ def ensure_organiser(actor: Principal, event: Event) -> None:
 async def create_event(uow: UnitOfWork, data: EventCreate, actor: Principal) -> Event:
     organiser = data.organiser_company_id
     if not actor.is_staff:
-        if actor.role != COMPANY_ADMIN or not actor.company_id:
+        if actor.role != Role.COMPANY_ADMIN or not actor.company_id:
             raise Forbidden("only the network's staff and member companies' admins create events")
         if organiser not in (None, actor.company_id):
             raise Forbidden("a company's admin creates events for their own company only")

@@ -11,7 +11,8 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from services.events.domain import ACTIVE, Audience, EventStatus, EventType, RegistrationStatus
-from shared.columns import enum_column, json_list, timestamp, utc_now
+from shared.clock import utc_now
+from shared.columns import enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import Id, new_id
 from shared.text import Line, Paragraph, PartialUpdate, WebUrl

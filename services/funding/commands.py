@@ -38,7 +38,7 @@ from services.funding.models import (
     SourceState,
 )
 from shared.auth import Principal
-from shared.columns import utc_now
+from shared.clock import utc_now
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.ids import new_id
 from shared.unit_of_work import UnitOfWork

@@ -18,7 +18,8 @@ from services.funding.domain import (
     canonical_region,
     is_ateco_code,
 )
-from shared.columns import datetime_list, enum_column, json_list, timestamp, utc_now
+from shared.clock import utc_now
+from shared.columns import datetime_list, enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import new_id
 from shared.text import Line, Moment, Paragraph, PartialUpdate, WebUrl

@@ -25,7 +25,7 @@ from services.funding import commands, connectors, store
 from services.funding.domain import ParsedRecord, Source
 from services.funding.models import SourceState
 from services.funding.settings import FundingSettings
-from shared.columns import utc_now
+from shared.clock import utc_now
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 
 from services.members import commands, store
-from services.members.domain import (
-    ACTIONS_NEEDING_REASON,
-    Capability,
-    DirectoryQuery,
-    MembershipAction,
-    MembershipStatus,
-    Role,
-    fee_overdue,
-)
+from services.members.domain import ACTIONS_NEEDING_REASON, Capability, DirectoryQuery, MembershipAction, fee_overdue
 from services.members.identity import KeyRing, person_claims, token_claims
 from services.members.models import (
     CompanyApplication,
@@ -47,6 +39,7 @@ from services.members.settings import MembersSettings
 from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
 from shared.ids import Id
+from shared.membership import MembershipStatus, Role
 
 
 async def settings(request: Request) -> MembersSettings:

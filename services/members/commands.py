@@ -8,13 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.members import store
-from services.members.domain import (
-    MembershipAction,
-    MembershipStatus,
-    Role,
-    next_status,
-    size_class,
-)
+from services.members.domain import MembershipAction, next_status, size_class
 from services.members.events import (
     CompanyApplied,
     CompanyApproved,
@@ -61,8 +55,9 @@ from services.members.models import (
     PersonUpdate,
 )
 from shared.auth import Principal, ensure_company_access
-from shared.columns import utc_now
+from shared.clock import utc_now
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
+from shared.membership import MembershipStatus, Role
 from shared.unit_of_work import UnitOfWork
 
 _MEMBERSHIP_EVENTS: dict[MembershipAction, type[CompanyEvent]] = {

@@ -16,15 +16,8 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
 
 from shared.errors import Conflict, DomainError
+from shared.membership import MembershipStatus
 from shared.text import fold
-
-
-class MembershipStatus(StrEnum):
-    APPLIED = "applied"
-    ACTIVE = "active"
-    REJECTED = "rejected"
-    SUSPENDED = "suspended"
-    WITHDRAWN = "withdrawn"
 
 
 class MembershipAction(StrEnum):
@@ -58,12 +51,6 @@ def next_status(current: MembershipStatus, action: MembershipAction, reason: str
     if action in ACTIONS_NEEDING_REASON and not (reason and reason.strip()):
         raise DomainError(f"a reason is required to {action} a company")
     return target
-
-
-class Role(StrEnum):
-    NETWORK_ADMIN = "network_admin"
-    COMPANY_ADMIN = "company_admin"
-    COMPANY_MEMBER = "company_member"
 
 
 class Language(StrEnum):

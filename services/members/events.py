@@ -8,9 +8,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from services.members.domain import GovernanceOffice, MembershipStatus, Role, SizeClass
+from services.members.domain import GovernanceOffice, SizeClass
 from shared import topics
 from shared.envelope import IntegrationEvent
+from shared.membership import MembershipStatus, Role
 
 COMPANIES_TOPIC = topics.MEMBERS_COMPANIES
 PEOPLE_TOPIC = topics.MEMBERS_PEOPLE

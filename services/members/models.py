@@ -14,8 +14,6 @@ from services.members.domain import (
     Capability,
     GovernanceOffice,
     Language,
-    MembershipStatus,
-    Role,
     SizeClass,
     check_ateco,
     check_country,
@@ -23,8 +21,10 @@ from services.members.domain import (
     normalise_codice_fiscale,
     normalise_partita_iva,
 )
-from shared.columns import enum_column, json_list, timestamp, utc_now
+from shared.clock import utc_now
+from shared.columns import enum_column, json_list, timestamp
 from shared.ids import Id, new_id
+from shared.membership import MembershipStatus, Role
 from shared.text import Line, Paragraph, PartialUpdate, WebUrl
 
 # The domain's rule validates (with its own message); the JSON Schema tells clients the same rule up front.

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.members.domain import MembershipStatus, fee_overdue
+from services.members.domain import fee_overdue
 from services.members.models import (
     Company,
     Fee,
@@ -18,6 +18,7 @@ from services.members.models import (
     Person,
 )
 from shared.errors import NotFound
+from shared.membership import MembershipStatus
 
 
 async def get_company(session: AsyncSession, company_id: str) -> Company:

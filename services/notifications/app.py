@@ -16,7 +16,7 @@ from services.notifications.rendering import Writer
 from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import Resolver, UrlPolicy, WebhookSender, resolve
 from shared.auth import KeySource
-from shared.columns import utc_now
+from shared.clock import utc_now
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"

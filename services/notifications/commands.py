@@ -43,7 +43,7 @@ from services.notifications.models import (
     Unsubscribed,
 )
 from services.notifications.rendering import Rendered, Writer, language_of
-from shared.columns import utc_now
+from shared.clock import utc_now
 from shared.errors import DomainError, NotFound
 from shared.ids import new_id
 from shared.unit_of_work import UnitOfWork

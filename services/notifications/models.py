@@ -14,7 +14,8 @@ from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.notifications.domain import Category, Channel, Frequency, Kind, PartnerEventType
-from shared.columns import enum_column, json_list, timestamp, utc_now
+from shared.clock import utc_now
+from shared.columns import enum_column, json_list, timestamp
 from shared.ids import new_id
 from shared.text import Paragraph, PartialUpdate, WebUrl
 

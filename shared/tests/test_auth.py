@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import HTTPException
 
 from shared.auth import TokenVerifier
-from shared.testing import KEY_ID, SIGNING_KEY, LocalKeys
+from tests.support.tokens import KEY_ID, SIGNING_KEY, LocalKeys
 
 
 def token(expires_in: timedelta, key: rsa.RSAPrivateKey = SIGNING_KEY) -> str:

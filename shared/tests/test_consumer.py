@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from conftest import KafkaReader
 from shared.consumer import Fact, IdempotentConsumer, ProcessedEvent, one_at_a_time, subscribe
 from shared.db import create_engine, session_factory
 from shared.envelope import CORRELATION_HEADER, CloudEvent, IntegrationEvent
@@ -28,6 +27,7 @@ from shared.leader import LeaderLock
 from shared.logs import correlated
 from shared.outbox import OutboxMessage, OutboxRelay
 from shared.unit_of_work import UnitOfWork
+from tests.support.infrastructure import KafkaReader
 
 Sessions = async_sessionmaker[AsyncSession]
 

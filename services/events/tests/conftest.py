@@ -19,7 +19,8 @@ import pytest
 from services.events import store
 from services.events.app import create_app
 from services.events.settings import EventsSettings
-from shared.testing import LocalKeys, bearer, publish_fact, until_stored
+from tests.support.facts import publish_fact, until_stored
+from tests.support.tokens import LocalKeys, bearer
 
 STAFF = bearer(str(uuid.uuid4()), role="network_admin")
 

@@ -6,9 +6,9 @@ import uuid
 
 import jsonschema
 
-from conftest import KafkaReader
 from services.events.events import PUBLISHED_EVENTS
 from services.events.tests.conftest import EventsApi
+from tests.support.infrastructure import KafkaReader
 
 
 async def test_the_asyncapi_document_lists_what_events_publishes_and_reads(events: EventsApi) -> None:

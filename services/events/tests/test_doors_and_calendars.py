@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
-from conftest import KafkaReader
 from services.events.tests.conftest import STAFF, EventsApi
+from tests.support.infrastructure import KafkaReader
 
 
 async def test_staff_scan_the_qr_code_once_and_a_second_scan_says_when(

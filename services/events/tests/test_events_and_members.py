@@ -6,9 +6,9 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from conftest import KafkaReader
 from services.events.tests.conftest import STAFF, EventsApi, event_body, events_service, eventually
-from shared.testing import bearer
+from tests.support.infrastructure import KafkaReader
+from tests.support.tokens import bearer
 
 
 async def test_staff_create_a_draft_publish_it_and_partners_read_the_facts(

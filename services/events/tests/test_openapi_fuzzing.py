@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_schemathesis, service_process
 from services.events.tests.conftest import STAFF
+from tests.support.infrastructure import run_schemathesis, service_process
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from conftest import KafkaReader
 from services.events.tests.conftest import STAFF, EventsApi, events_service, eventually
+from tests.support.infrastructure import KafkaReader
 
 
 async def test_a_member_registers_and_partners_read_the_confirmation(

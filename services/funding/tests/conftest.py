@@ -22,7 +22,8 @@ from deploy.local.feeds import RecordedFeeds, feed_settings, serving
 from services.funding.app import create_app
 from services.funding.models import CallMatch, MemberCompany, SourceState
 from services.funding.settings import FundingSettings
-from shared.testing import LocalKeys, bearer, publish_fact, until_stored
+from tests.support.facts import publish_fact, until_stored
+from tests.support.tokens import LocalKeys, bearer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STAFF = bearer(str(uuid.uuid4()), role="network_admin")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import KafkaReader
 from services.funding.tests.conftest import STAFF, FundingApi, fixture
-from shared.testing import bearer
+from tests.support.infrastructure import KafkaReader
+from tests.support.tokens import bearer
 
 EU = "eu_funding_tenders"
 INCENTIVI = "incentivi_gov_it"

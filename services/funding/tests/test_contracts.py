@@ -6,10 +6,10 @@ import uuid
 
 import jsonschema
 
-from conftest import KafkaReader
 from services.funding.events import PUBLISHED_EVENTS
 from services.funding.tests.conftest import FundingApi
-from shared.testing import publish_fact
+from tests.support.facts import publish_fact
+from tests.support.infrastructure import KafkaReader
 
 
 async def test_the_asyncapi_document_lists_what_funding_publishes_and_reads(funding: FundingApi) -> None:

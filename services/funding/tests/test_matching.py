@@ -8,10 +8,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conftest import KafkaReader
 from services.funding import store
 from services.funding.tests.conftest import STAFF, FakeSources, FundingApi, funding_service
-from shared.testing import bearer, publish_fact, until_stored
+from tests.support.facts import publish_fact, until_stored
+from tests.support.infrastructure import KafkaReader
+from tests.support.tokens import bearer
 
 MATCHES = "funding.matches.v1"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_schemathesis, service_process
 from deploy.local.feeds import feed_environment, serving
 from services.funding.tests.conftest import STAFF, FakeSources
+from tests.support.infrastructure import run_schemathesis, service_process
 
 
 @pytest.fixture

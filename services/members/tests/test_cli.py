@@ -8,9 +8,9 @@ import sys
 
 import httpx
 
-from conftest import KafkaReader
 from services.members.app import create_app
 from services.members.settings import MembersSettings
+from tests.support.infrastructure import KafkaReader
 
 PASSWORD = "polo-tecnologico-2026"
 

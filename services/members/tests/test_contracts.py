@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jsonschema
 
-from conftest import KafkaReader
 from services.members.events import PUBLISHED_EVENTS
 from services.members.tests.conftest import MembersApi
+from tests.support.infrastructure import KafkaReader
 
 
 async def test_the_asyncapi_document_lists_every_public_topic(members: MembersApi) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from conftest import KafkaReader
 from services.members.tests.conftest import MembersApi, application
+from tests.support.infrastructure import KafkaReader
 
 
 async def test_buyers_search_active_listed_companies_by_capability_market_and_text(members: MembersApi) -> None:

@@ -8,7 +8,6 @@ import pytest
 from services.members.domain import (
     DirectoryQuery,
     MembershipAction,
-    MembershipStatus,
     SizeClass,
     check_ateco,
     fee_overdue,
@@ -17,6 +16,7 @@ from services.members.domain import (
     size_class,
 )
 from shared.errors import Conflict, DomainError
+from shared.membership import MembershipStatus
 
 
 class TestPartitaIva:

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import jsonschema
 
-from conftest import KafkaReader
 from services.members import commands
 from services.members.app import create_app
 from services.members.settings import MembersSettings
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MembersApi
 from shared.runtime import ServiceRuntime
+from tests.support.infrastructure import KafkaReader
 
 FEES = "members.fees.v1"
 OVERDUE = "members.fee.overdue"

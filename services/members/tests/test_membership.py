@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from conftest import KafkaReader
 from services.members.tests.conftest import APPLICANT_PASSWORD, MembersApi, application
+from tests.support.infrastructure import KafkaReader
 
 
 def of_subject(subject: str, types: list[str]) -> Any:

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import run_schemathesis, service_process
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.infrastructure import run_schemathesis, service_process
 
 
 @pytest.fixture

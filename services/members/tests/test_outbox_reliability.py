@@ -11,11 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from conftest import KafkaReader
 from deploy.local.kafka import KafkaBroker
 from services.members.app import create_app
 from services.members.settings import MembersSettings
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PARTITE_IVA, MembersApi, application
+from tests.support.infrastructure import KafkaReader
 
 
 @pytest.fixture

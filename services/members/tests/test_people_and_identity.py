@@ -7,8 +7,8 @@ import time
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import KafkaReader
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MembersApi
+from tests.support.infrastructure import KafkaReader
 
 COLLEAGUE = {
     "given_name": "Marco",

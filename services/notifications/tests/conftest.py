@@ -39,7 +39,8 @@ from services.notifications.models import ContactCompany, ContactPerson, Message
 from services.notifications.settings import NotificationsSettings
 from shared.envelope import IntegrationEvent
 from shared.kafka import partitions_of
-from shared.testing import LocalKeys, bearer, publish_fact, until_stored
+from tests.support.facts import publish_fact, until_stored
+from tests.support.tokens import LocalKeys, bearer
 
 STAFF = bearer(str(uuid.uuid4()), role="network_admin")
 

@@ -7,11 +7,11 @@ import uuid
 
 import jsonschema
 
-from conftest import KafkaReader
 from services.notifications.events import PUBLISHED_EVENTS
 from services.notifications.handlers import TOPICS, consumer_name
 from services.notifications.tests.conftest import NotificationsApi
-from shared.testing import publish_fact
+from tests.support.facts import publish_fact
+from tests.support.infrastructure import KafkaReader
 
 
 async def test_the_asyncapi_document_lists_what_notifications_publishes_and_reads(

@@ -30,7 +30,7 @@ from services.notifications.tests.conftest import (
     notifications_service,
     webhook_receiver,
 )
-from shared.testing import bearer, partner_bearer
+from tests.support.tokens import bearer, partner_bearer
 
 PARTNER = partner_bearer("camera-di-commercio-lucca", "webhooks:manage")
 PUBLIC_ADDRESS = "93.184.215.14"

@@ -1,0 +1,1 @@
+"""What the tests (and benchmarks) need that the production code must not carry."""
