@@ -28,7 +28,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def unit_of_work(request: Request) -> UnitOfWork:
     # Dependencies are async even when they do not await: FastAPI runs a plain `def` in its thread pool, a
     # thread hop on every request.
-    return request.app.state.runtime.unit_of_work()
+    uow: UnitOfWork = request.app.state.runtime.unit_of_work()
+    return uow
 
 
 async def service_settings(request: Request) -> ServiceSettings:

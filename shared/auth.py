@@ -18,6 +18,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 
+from shared.clock import Clock, utc_now
 from shared.membership import Role
 
 ALGORITHM = "RS256"
@@ -71,16 +72,20 @@ class TokenVerifier:
     # check on each was a tenth of a write's time. Cleared whole when full; a forged token is never stored.
     _REMEMBERED = 10_000
 
-    def __init__(self, keys: KeySource, issuer: str, audience: str) -> None:
+    def __init__(self, keys: KeySource, issuer: str, audience: str, clock: Clock = utc_now) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
+        self._clock = clock
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
-        if (known := self._verified.get(token)) is not None and time.time() < known[1]:
+        now = self._clock().timestamp()
+        if (known := self._verified.get(token)) is not None and now < known[1]:
             return known[0]
         principal, expires_at = await self._verify_signed(token)
+        if expires_at <= now:  # by the clock the remembered tokens are kept by, as well as by the library's
+            raise _unauthorized("token expired")
         if len(self._verified) >= self._REMEMBERED:
             self._verified.clear()
         self._verified[token] = (principal, expires_at)

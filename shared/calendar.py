@@ -36,7 +36,8 @@ def calendar_of(entries: Iterable[CalendarEntry], name: str) -> bytes:
     for entry in entries:
         calendar.add_component(_component(entry))
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def _component(entry: CalendarEntry) -> Component:

@@ -18,9 +18,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: use datetime.now(UTC)")
-        return value.astimezone(UTC) if value is not None else None
+        return _in_utc(value) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
@@ -29,7 +27,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def timestamp(**field_kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **field_kwargs)  # type: ignore[call-overload]
+    return Field(sa_type=UTCDateTime, **field_kwargs)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: use datetime.now(UTC)")
+    return moment.astimezone(UTC)
 
 
 class _EnumList(TypeDecorator[list[Any]]):
@@ -49,7 +53,7 @@ class _EnumList(TypeDecorator[list[Any]]):
 def json_list(enum: type[StrEnum] | None = None, **field_kwargs: Any) -> Any:
     """A list of strings (ATECO codes, markets...) or of `enum` members, stored as JSON on both databases."""
     column_type = _EnumList(enum) if enum is not None else JSON
-    return Field(default_factory=list, sa_type=column_type, **field_kwargs)  # type: ignore[call-overload]
+    return Field(default_factory=list, sa_type=column_type, **field_kwargs)
 
 
 class _DateTimeList(TypeDecorator[list[datetime]]):
@@ -61,7 +65,7 @@ class _DateTimeList(TypeDecorator[list[datetime]]):
     def process_bind_param(self, value: list[datetime] | None, dialect: Any) -> list[str] | None:
         if value is None:
             return None
-        return [UTCDateTime().process_bind_param(moment, dialect).isoformat() for moment in value]  # type: ignore[union-attr]
+        return [_in_utc(moment).isoformat() for moment in value]
 
     def process_result_value(self, value: list[str] | None, dialect: Any) -> list[datetime] | None:
         return [datetime.fromisoformat(moment) for moment in value] if value is not None else None
@@ -69,10 +73,10 @@ class _DateTimeList(TypeDecorator[list[datetime]]):
 
 def datetime_list(**field_kwargs: Any) -> Any:
     """A list of moments (deadlines...), stored as JSON on both databases."""
-    return Field(default_factory=list, sa_type=_DateTimeList, **field_kwargs)  # type: ignore[call-overload]
+    return Field(default_factory=list, sa_type=_DateTimeList, **field_kwargs)
 
 
 def enum_column(enum: type[StrEnum], **field_kwargs: Any) -> Any:
     """An enum stored as its readable value ('applied'), as VARCHAR: no database enum types to migrate."""
     column_type = Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
-    return Field(sa_type=column_type, **field_kwargs)  # type: ignore[call-overload]
+    return Field(sa_type=column_type, **field_kwargs)

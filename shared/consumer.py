@@ -122,7 +122,7 @@ class IdempotentConsumer:
         batch = [
             Delivery(record, headers)
             for record, headers in zip(message.raw_message, message.batch_headers, strict=True)
-        ]  # type: ignore[arg-type]
+        ]
         try:
             events = await self._readable(batch)
             outcomes = await self._handle(events)
@@ -179,9 +179,7 @@ class IdempotentConsumer:
                 now = uow.now()
                 await uow.session.exec(
                     insert(ProcessedEvent),
-                    params=[  # type: ignore[call-overload]
-                        {"consumer": self.name, "event_id": fact.event.id, "processed_at": now} for fact in fresh
-                    ],
+                    params=[{"consumer": self.name, "event_id": fact.event.id, "processed_at": now} for fact in fresh],
                 )
             await uow.commit()
             return outcomes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
@@ -65,7 +65,9 @@ class CorrelationMiddleware:
 
 
 def operations_router(
-    checks: dict[str, ReadinessCheck], asyncapi: Callable[[], str], details: dict[str, ReadinessDetail] | None = None
+    checks: Mapping[str, ReadinessCheck],
+    asyncapi: Callable[[], str],
+    details: Mapping[str, ReadinessDetail] | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])
 

@@ -94,9 +94,11 @@ class BrokerConnection:
         self, topic: str, key: bytes, value: bytes, headers: dict[str, str]
     ) -> asyncio.Future[RecordMetadata]:
         assert self._producer is not None, "send() before connect_forever()"
-        return await self._producer.send(
+        # aiokafka is untyped: its send() answers the future of the record's acknowledgement.
+        acknowledgement: asyncio.Future[RecordMetadata] = await self._producer.send(
             topic, value, key=key, headers=[(name, text.encode()) for name, text in headers.items()]
         )
+        return acknowledgement
 
     async def close(self) -> None:
         if self._producer is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from aiokafka.structs import RecordMetadata
 from sqlalchemy import Index, func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import utc_now
@@ -44,9 +44,10 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = timestamp(default=None, nullable=True)
 
 
-def outbox_row(event: IntegrationEvent, source: str) -> dict[str, Any]:
-    """The outbox row announcing `event`, as column values for one multi-row INSERT of all a transaction's
-    events (ORM objects would each cost a flush). The correlation id is the one of the work at hand."""
+def outbox_row(event: IntegrationEvent, source: str, written_at: datetime) -> dict[str, Any]:
+    """The outbox row announcing `event`, written at `written_at` (the unit of work's clock), as column values for
+    one multi-row INSERT of all a transaction's events (ORM objects would each cost a flush). The correlation id is
+    the one of the work at hand."""
     envelope = event.to_cloudevent(source)
     headers = {"content-type": CONTENT_TYPE, "ce_type": envelope.type}
     if cid := correlation_id.get():
@@ -57,8 +58,14 @@ def outbox_row(event: IntegrationEvent, source: str) -> dict[str, Any]:
         "key": event.aggregate_id(),
         "headers": json.dumps(headers),
         "payload": envelope.model_dump_json(exclude_none=True),
-        "created_at": utc_now(),
+        "created_at": written_at,
     }
+
+
+def _stored_id(row: OutboxMessage) -> int:
+    """The id of a row read back from the table (the model allows None only before its INSERT)."""
+    assert row.id is not None
+    return row.id
 
 
 # Sends one record and returns the future of its acknowledgement (so a batch is sent before any is awaited).
@@ -131,7 +138,7 @@ class OutboxRelay:
                 futures.append(
                     await self._send(row.topic, row.key.encode(), row.payload.encode(), json.loads(row.headers))
                 )
-                self._in_flight.add(row.id)  # type: ignore[arg-type]
+                self._in_flight.add(_stored_id(row))
         finally:
             # If the producer refuses a row, those it already took are still settled; the rest stay pending.
             if futures:
@@ -143,12 +150,12 @@ class OutboxRelay:
     async def _pending_rows(self) -> list[OutboxMessage]:
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
-            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            .where(col(OutboxMessage.sent_at).is_(None))
+            .order_by(col(OutboxMessage.id))
             .limit(self._batch_size)
         )
         if self._in_flight:
-            query = query.where(OutboxMessage.id.not_in(self._in_flight))  # type: ignore[union-attr]
+            query = query.where(col(OutboxMessage.id).not_in(self._in_flight))
         async with self._sessions() as session:
             rows = (await session.exec(query)).all()
             await session.commit()
@@ -163,7 +170,7 @@ class OutboxRelay:
             if isinstance(result, BaseException):
                 log.warning("outbox row %s not published: %r", row.id, result)
                 continue
-            sent.append(row.id)  # type: ignore[arg-type]
+            sent.append(_stored_id(row))
             OUTBOX_PUBLISHED.labels(row.topic).inc()
             OUTBOX_RELAY_LATENCY.observe((now - row.created_at).total_seconds())
         try:
@@ -172,7 +179,7 @@ class OutboxRelay:
             # They reach Kafka again later; consumers drop the repeat by event id.
             log.exception("could not mark %d published outbox rows", len(sent))
         finally:
-            self._in_flight.difference_update(row.id for row in rows)
+            self._in_flight.difference_update(_stored_id(row) for row in rows)
 
     async def drain(self) -> None:
         """Wait for the acknowledgements of what was already handed to the producer (tests, shutdown)."""
@@ -182,13 +189,12 @@ class OutboxRelay:
     async def _mark_sent(self, ids: list[int]) -> None:
         async with self._sessions() as session:
             await session.exec(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(sent_at=datetime.now(UTC))  # type: ignore[union-attr,call-overload]
+                update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(sent_at=datetime.now(UTC))
             )
             await session.commit()
 
     async def _report_backlog(self) -> None:
         async with self._sessions() as session:
-            backlog = await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
-            )
-        OUTBOX_BACKLOG.set(backlog or 0)
+            pending = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
+            backlog = (await session.exec(pending)).one()
+        OUTBOX_BACKLOG.set(backlog)

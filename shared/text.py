@@ -1,4 +1,5 @@
-"""Text that people type, and the partial updates they send: stated in the JSON Schema so clients know the rule before they send.
+"""Text that people type, and the partial updates they send: stated in the JSON Schema so clients know the rule
+before they send.
 
 PostgreSQL cannot store a NUL character, and control characters in a name are never meant; refusing them at the
 edge gives the sender a 422 that says so, instead of a failed insert.

@@ -49,7 +49,8 @@ class UnitOfWork:
 
     def publish(self, *events: IntegrationEvent) -> None:
         """Announce `events` if, and only if, this unit of work commits: they are written to the outbox with it."""
-        self._outbox += [outbox_row(event, self._source) for event in events]
+        written_at = self.now()
+        self._outbox += [outbox_row(event, self._source, written_at) for event in events]
 
     async def commit_or_conflict(self, conflict: str) -> None:
         """Commit; a unique constraint hit by a concurrent request becomes the 409 a sequential one gets."""
@@ -61,7 +62,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         published, self._outbox = self._outbox, []
         if published:
-            await self.session.exec(insert(OutboxMessage), params=published)  # type: ignore[call-overload]
+            await self.session.exec(insert(OutboxMessage), params=published)
         await self.session.commit()
         if published:
             self._events_committed()

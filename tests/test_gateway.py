@@ -4,11 +4,11 @@ for the web client only, passes server-sent events through as they are written, 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,13 +18,26 @@ import pytest
 from deploy.local.gateway import Gateway
 from deploy.local.ports import free_port
 
+pytestmark = pytest.mark.integration
+
 WEB_ORIGIN = "https://app.filiera.example"
 SERVICES = ("members", "events", "funding", "notifications")
+# Longer than any wait that succeeds: only a gateway that buffers the stream makes the stand-in wait this long.
+STREAM_TIMEOUT = 10.0
 
 
-def stand_in(name: str) -> tuple[ThreadingHTTPServer, str]:
+@dataclass
+class StreamSteps:
+    """What the stand-in's event stream and its reader tell each other: the second event is written only once the
+    reader has the first, so the first can only arrive in time if the gateway passes it on as it is written."""
+
+    first_read: threading.Event = field(default_factory=threading.Event)
+    second_written: threading.Event = field(default_factory=threading.Event)
+
+
+def stand_in(name: str, steps: StreamSteps) -> tuple[ThreadingHTTPServer, str]:
     """A service that answers with what it was asked (its name, the path, the request id it was given), and, on
-    /inbox/stream, two server-sent events a second apart."""
+    /inbox/stream, two server-sent events, the second once the reader has the first (`steps`)."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -50,12 +63,16 @@ def stand_in(name: str) -> tuple[ThreadingHTTPServer, str]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for number in range(2):
-                event = f"event: message\ndata: {number}\n\n".encode()
-                self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
-                self.wfile.flush()
-                time.sleep(1.0)
+            self._event(0)
+            steps.first_read.wait(timeout=STREAM_TIMEOUT)
+            steps.second_written.set()
+            self._event(1)
             self.wfile.write(b"0\r\n\r\n")
+
+        def _event(self, number: int) -> None:
+            event = f"event: message\ndata: {number}\n\n".encode()
+            self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+            self.wfile.flush()
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
@@ -68,8 +85,13 @@ def stand_in(name: str) -> tuple[ThreadingHTTPServer, str]:
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    servers = {name: stand_in(name) for name in SERVICES}
+def stream_steps() -> StreamSteps:
+    return StreamSteps()
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, stream_steps: StreamSteps) -> Iterator[Gateway]:
+    servers = {name: stand_in(name, stream_steps) for name in SERVICES}
     running = Gateway(
         tmp_path_factory.mktemp("gateway"),
         free_port(),
@@ -142,18 +164,21 @@ def test_cors_answers_the_web_client_only(gateway: Gateway) -> None:
     assert "Access-Control-Allow-Origin" not in stranger.headers
 
 
-async def test_server_sent_events_pass_through_as_they_are_written(gateway: Gateway) -> None:
-    arrivals: list[float] = []
-    async with httpx.AsyncClient() as client:
-        started = time.monotonic()
-        async with client.stream("GET", f"{gateway.url}/api/notifications/inbox/stream") as stream:
-            async for line in stream.aiter_lines():
-                if line.startswith("data: "):
-                    arrivals.append(time.monotonic() - started)
-    assert len(arrivals) == 2
-    assert arrivals[0] < 0.8, "the first event arrives before the stream ends: nothing is buffered"
-    assert arrivals[1] - arrivals[0] > 0.5
-    await asyncio.sleep(0)
+async def test_server_sent_events_pass_through_as_they_are_written(gateway: Gateway, stream_steps: StreamSteps) -> None:
+    arrivals: list[str] = []
+    second_written_before_first_arrived = None
+    async with (
+        httpx.AsyncClient(timeout=2 * STREAM_TIMEOUT) as client,
+        client.stream("GET", f"{gateway.url}/api/notifications/inbox/stream") as stream,
+    ):
+        async for line in stream.aiter_lines():
+            if line.startswith("data: "):
+                arrivals.append(line)
+                if len(arrivals) == 1:
+                    second_written_before_first_arrived = stream_steps.second_written.is_set()
+                    stream_steps.first_read.set()
+    assert arrivals == ["data: 0", "data: 1"]
+    assert second_written_before_first_arrived is False, "the first event arrives before the next: nothing is buffered"
 
 
 def test_the_combined_docs_page_links_every_service_document(gateway: Gateway) -> None:
@@ -168,8 +193,17 @@ def test_the_combined_docs_page_links_every_service_document(gateway: Gateway) -
 
 def test_access_logs_are_json_lines_without_query_strings(gateway: Gateway) -> None:
     httpx.get(f"{gateway.url}/api/funding/calls?token=secret", headers={"X-Request-ID": "log-me"})
-    time.sleep(0.2)
-    entries = [json.loads(line) for line in Path(gateway.access_log).read_text().splitlines()]
-    [entry] = [entry for entry in entries if entry["request_id"] == "log-me"]
+    [entry] = logged(gateway, "log-me")
     assert entry["path"] == "/api/funding/calls" and entry["status"] == 200 and entry["method"] == "GET"
     assert "secret" not in json.dumps(entry)
+
+
+def logged(gateway: Gateway, request_id: str, timeout: float = 10) -> list[dict[str, object]]:
+    """The access log's entries for `request_id`, once nginx has written any."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = Path(gateway.access_log).read_text().splitlines()
+        entries = [entry for entry in map(json.loads, lines) if entry["request_id"] == request_id]
+        if entries or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.05)

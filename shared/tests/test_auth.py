@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import HTTPException
 
 from shared.auth import TokenVerifier
+from tests.support.clock import MovableClock
 from tests.support.tokens import KEY_ID, SIGNING_KEY, LocalKeys
 
 
@@ -28,12 +29,25 @@ def token(expires_in: timedelta, key: rsa.RSAPrivateKey = SIGNING_KEY) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KEY_ID})
 
 
+class CountedKeys(LocalKeys):
+    """LocalKeys that count how often a signature needed the key: a remembered token needs none."""
+
+    def __init__(self) -> None:
+        self.lookups = 0
+
+    async def public_key(self, kid: str) -> Any:
+        self.lookups += 1
+        return await super().public_key(kid)
+
+
 async def test_a_remembered_token_is_refused_once_it_expires() -> None:
-    verifier = TokenVerifier(LocalKeys(), "filiera-members", "filiera")
-    short_lived = token(timedelta(seconds=1))
+    keys, clock = CountedKeys(), MovableClock()
+    verifier = TokenVerifier(keys, "filiera-members", "filiera", clock=clock)
+    short_lived = token(timedelta(minutes=1))
     assert (await verifier.verify(short_lived)).role == "network_admin"
-    assert (await verifier.verify(short_lived)).subject == "p1"  # remembered
-    await asyncio.sleep(1.2)
+    assert (await verifier.verify(short_lived)).subject == "p1"
+    assert keys.lookups == 1  # remembered: the second time needed no signature check
+    clock.advance(timedelta(minutes=1, seconds=1))
     with pytest.raises(HTTPException) as refused:
         await verifier.verify(short_lived)
     assert (refused.value.status_code, refused.value.detail) == (401, "token expired")

@@ -42,7 +42,7 @@ class Acknowledged(IntegrationEvent):
 
 
 class Harness:
-    def __init__(self, topic: str, group: str, sessions, unit_of_work: Callable[[], UnitOfWork]) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, topic: str, group: str, sessions: Sessions, unit_of_work: Callable[[], UnitOfWork]) -> None:
         self.topic = topic
         self.group = group
         self.sessions = sessions
@@ -68,9 +68,8 @@ async def orders_database(database_url: str) -> AsyncIterator[tuple[AsyncEngine,
     """A database with the outbox, where the handler's effects are counted, and the consumer's inbox."""
     engine = create_engine(database_url)
     async with engine.begin() as connection:
-        await connection.run_sync(
-            SQLModel.metadata.create_all, tables=[OutboxMessage.__table__, ProcessedEvent.__table__]
-        )  # type: ignore[attr-defined]
+        tables = [SQLModel.metadata.tables[model.__tablename__] for model in (OutboxMessage, ProcessedEvent)]
+        await connection.run_sync(SQLModel.metadata.create_all, tables=tables)
     yield engine, session_factory(engine)
     await engine.dispose()
 
@@ -128,9 +127,9 @@ async def send(
         await producer.stop()
 
 
-async def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
+async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():  # type: ignore[misc]
+    while not await condition():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.1)
@@ -304,8 +303,8 @@ async def start_replica(
     bootstrap: str,
     topic: str,
     group: str,
-    sessions,
-    handled_by: dict[str, int],  # type: ignore[no-untyped-def]
+    sessions: Sessions,
+    handled_by: dict[str, int],
 ) -> BrokerConnection:
     async def handle_and_count(uow: UnitOfWork, event: CloudEvent) -> None:
         await handle_order(uow, event)
