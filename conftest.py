@@ -6,6 +6,7 @@ engine answers; otherwise local processes (Kafka from Maven jars, PostgreSQL fro
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -50,13 +51,12 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresDatabases]:
     if url := os.environ.get("FILIERA_TEST_POSTGRES_URL"):
-        yield PostgresDatabases(lambda name: create_database_at(url, name))
+        yield PostgresDatabases(functools.partial(create_database_at, url))
     elif docker_engine_available():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:16", driver="asyncpg") as container:
-            url = container.get_connection_url()
-            yield PostgresDatabases(lambda name: create_database_at(url, name))
+            yield PostgresDatabases(functools.partial(create_database_at, container.get_connection_url()))
     else:
         # Not under pytest's temp dir: that is private to root, and the cluster runs as the postgres user.
         parent = Path(tempfile.mkdtemp(prefix="filiera-pg-"))
@@ -72,7 +72,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every service test runs on both databases the code supports."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
-    return request.getfixturevalue("postgres").new_database()
+    databases: PostgresDatabases = request.getfixturevalue("postgres")
+    return databases.new_database()
 
 
 @pytest.fixture

@@ -1,28 +1,27 @@
-"""The demo district (deploy/demo/district.yaml): its rules, checked without starting anything, and the seed itself,
-run by `./filiera run` on its first start and read back through the gateway as any client would."""
+"""The demo district (deploy/demo/district.yaml): its rules, checked without starting anything. The seed itself, run
+by `./filiera run` on its first start, is tests/test_demo_seed.py."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date, time, timedelta
 from pathlib import Path
-from time import monotonic, sleep
 from typing import Any
 
-import httpx
 import pytest
 from stdnum.it import iva
 
 from deploy.local import demo, run
-from deploy.local.ports import free_port, free_ports
+from deploy.local.ports import free_port
+from deploy.local.processes import ROOT
 from services.events.domain import EventType
 from services.events.models import EventCreate
 from services.members.domain import Capability, GovernanceOffice, SizeClass, check_ateco, size_class
 from services.members.models import CompanyApplication, PersonCreate
-from tests.test_local_platform import LocalPlatform, local_platform
+from shared.membership import Role
 
 DISTRICT = demo.load_district()
-FUNDING_FIXTURES = run.ROOT / "services" / "funding" / "tests" / "fixtures"
+FUNDING_FIXTURES = ROOT / "services" / "funding" / "tests" / "fixtures"
 
 # The frazioni of the Comune di Capannori.
 FRAZIONI = {
@@ -76,9 +75,6 @@ def applications() -> list[dict[str, Any]]:
 
 def people() -> list[demo.DemoPerson]:
     return [person for company in DISTRICT.companies for person in company.people]
-
-
-# ---- the dataset's rules ----------------------------------------------------------------------------------------
 
 
 def test_about_65_companies_covering_the_district_s_trades() -> None:
@@ -172,7 +168,7 @@ def test_the_printed_logins_are_an_admin_and_a_colleague_of_one_company() -> Non
     company = DISTRICT.company_of(DISTRICT.logins["company_admin"])
     assert company.admin.email == DISTRICT.logins["company_admin"]
     assert DISTRICT.person(DISTRICT.logins["company_member"]) in company.colleagues
-    assert DISTRICT.person(DISTRICT.logins["company_member"]).role == "company_member"
+    assert DISTRICT.person(DISTRICT.logins["company_member"]).role == Role.COMPANY_MEMBER
 
 
 def test_the_demo_feeds_are_the_recorded_responses_unchanged() -> None:
@@ -185,61 +181,3 @@ def test_a_data_dir_seeded_once_is_not_seeded_again(tmp_path: Path, monkeypatch:
     marker = demo.write_marker(tmp_path, {"client_id": "c1", "client_secret": "s1"})
     # No gateway listens there: seeding would fail.
     assert run.seed_demo_data_once(f"http://127.0.0.1:{free_port()}") == marker
-
-
-# ---- the seed, through a running platform ----------------------------------------------------------------------
-
-
-def test_the_first_start_seeds_the_demo_district_through_the_gateway(tmp_path: Path) -> None:
-    with local_platform(tmp_path, free_ports(len(run.SERVICES)), demo=True) as platform:
-        platform.wait_until_running()
-        output = printed(platform, "partner client")  # the last line, after the Kafka line it waits for
-        assert "demo data seeded" in output, output
-        assert f"company member {DISTRICT.logins['company_member']} / {DISTRICT.password}" in output
-        assert (tmp_path / demo.MARKER_FILE).exists()
-        with httpx.Client(base_url=f"{platform.gateway_url}/api", timeout=30) as api:
-            check_the_district_is_listed(api)
-            # Seeding again, as after an interruption, finds everything in place and adds nothing.
-            again = demo.seed(platform.gateway_url, run.DEMO_ADMIN_EMAIL, run.DEMO_ADMIN_PASSWORD, DISTRICT)
-            assert (again.companies, again.terms, again.events) == (len(DISTRICT.companies), len(DISTRICT.seats), 4)
-        assert platform.interrupt() == 0
-
-
-def printed(platform: LocalPlatform, text: str, timeout: float = 10) -> str:
-    """The runner's output once it shows `text`."""
-    deadline = monotonic() + timeout
-    while text not in (output := "".join(platform.output)):
-        assert monotonic() < deadline, output
-        sleep(0.1)
-    return output
-
-
-def check_the_district_is_listed(api: httpx.Client) -> None:
-    directory = api.get("/members/directory", params={"page_size": 100}).json()
-    ids = {entry["legal_name"]: entry["id"] for entry in directory["items"]}
-    assert set(ids) == {company.application["legal_name"] for company in DISTRICT.companies}
-
-    host = DISTRICT.company_of(DISTRICT.logins["company_admin"])
-    events = {event["title_it"]: event for event in api.get("/events/events").json()}
-    assert set(events) == {event.body["title_it"] for event in DISTRICT.events}
-    open_factory = next(event for event in events.values() if event["event_type"] == "company_event")
-    assert open_factory["organiser_company_id"] == ids[host.application["legal_name"]]
-
-    for source in demo.FUNDING_SOURCES:
-        assert api.get("/funding/calls", params={"source": source}).json()["total"] > 0, source
-
-    governance = {
-        (term["office"], term["person_name"], term["company_name"]) for term in api.get("/members/governance").json()
-    }
-    assert governance == {
-        (seat.office, DISTRICT.person(seat.person).name, DISTRICT.company_of(seat.person).application["legal_name"])
-        for seat in DISTRICT.seats
-    }
-
-    login = api.post(
-        "/members/auth/token",
-        data={"grant_type": "password", "password": DISTRICT.password, "username": DISTRICT.logins["company_member"]},
-    )
-    assert login.status_code == 200, login.text
-    me = api.get("/members/people/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}).json()
-    assert (me["company_id"], me["role"]) == (ids[host.application["legal_name"]], "company_member")

@@ -32,9 +32,12 @@ def services(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[tu
             "FUNDING_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "FUNDING_JWKS_URL": f"{members}/.well-known/jwks.json",
         }
-        with service_process("services.funding.app:create_app", funding_env, tmp_path / "funding.log") as funding:
-            with httpx.Client(base_url=members, timeout=10) as m, httpx.Client(base_url=funding, timeout=10) as f:
-                yield m, f
+        with (
+            service_process("services.funding.app:create_app", funding_env, tmp_path / "funding.log") as funding,
+            httpx.Client(base_url=members, timeout=10) as m,
+            httpx.Client(base_url=funding, timeout=10) as f,
+        ):
+            yield m, f
 
 
 async def test_an_approved_company_is_told_of_the_calls_that_fit_it(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import email.policy
 import os
 import re
 import signal
@@ -20,11 +18,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from deploy.local.ports import free_port, free_ports
-from deploy.local.run import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, ROOT, SERVICES
+from deploy.local.processes import ROOT
+from deploy.local.run import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, SERVICES
 from services.members.tests.conftest import PARTITE_IVA, application
+from tests.support.emails import readable
 from tests.support.infrastructure import KafkaReader
+
+# Each test starts `./filiera run` as its own process (Kafka, the services, nginx): the integration tier.
+pytestmark = pytest.mark.integration
 
 
 class LocalPlatform:
@@ -171,12 +175,6 @@ def test_a_port_held_by_another_program_is_named_before_anything_starts(tmp_path
     output = "".join(platform.output)
     assert f"{port_base + 2} for funding (FILIERA_PORT_BASE={port_base} + 2)" in output
     assert "Kafka" not in output
-
-
-def readable(eml: Path) -> str:
-    """An email as its reader sees it: the subject and the plain text, decoded."""
-    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-    return f"{message['Subject']}\n{message.get_body(('plain',)).get_content()}"  # type: ignore[union-attr]
 
 
 def what_happened(data_dir: Path) -> str:

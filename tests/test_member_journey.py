@@ -4,7 +4,7 @@ through Kafka, with the tokens the members service signs and the events service 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,12 +45,15 @@ def platform(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pl
             "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "EVENTS_JWKS_URL": f"{members}/.well-known/jwks.json",
         }
-        with service_process("services.events.app:create_app", events_env, tmp_path / "events.log") as events:
-            with httpx.Client(base_url=members, timeout=10) as m, httpx.Client(base_url=events, timeout=10) as e:
-                yield Platform(m, e)
+        with (
+            service_process("services.events.app:create_app", events_env, tmp_path / "events.log") as events,
+            httpx.Client(base_url=members, timeout=10) as m,
+            httpx.Client(base_url=events, timeout=10) as e,
+        ):
+            yield Platform(m, e)
 
 
-def eventually(attempt: Any, timeout: float = 60) -> httpx.Response:
+def eventually(attempt: Callable[[], httpx.Response], timeout: float = 60) -> httpx.Response:
     """Retry `attempt` until it answers 2xx: the events service learns of members' facts through Kafka."""
     deadline = time.monotonic() + timeout
     while True:

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import Message
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import icalendar
 import pytest
 from aiokafka import AIOKafkaConsumer
 from standardwebhooks import Webhook
@@ -33,6 +30,7 @@ from services.events.tests.conftest import event_body
 from services.funding.tests.conftest import FakeSources, fixture
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
 from services.notifications.tests.conftest import Receiver, webhook_receiver
+from tests.support.emails import attachment_types, calendar_entry, one_email
 from tests.support.infrastructure import service_process
 
 WEB_ORIGIN = "https://app.filiera.example"
@@ -59,9 +57,6 @@ class Platform:
     def client(self, request_id: str | None = None) -> httpx.AsyncClient:
         headers = {"X-Request-ID": request_id} if request_id else {}
         return httpx.AsyncClient(base_url=f"{self.gateway.url}/api", timeout=15, headers=headers)
-
-    def emails_to(self, address: str) -> list[Message]:
-        return [email.message_from_bytes(path.read_bytes()) for path in sorted(self.mail.glob(f"*-{address}.eml"))]
 
 
 @pytest.fixture
@@ -168,7 +163,7 @@ async def test_from_application_to_erasure_through_the_gateway_and_the_public_to
             lambda: api.post(f"/events/events/{course['id']}/registrations", headers=colleague, json={})
         )
         assert registered.status_code == 201 and registered.json()["status"] == "confirmed", registered.text
-        confirmation = await one_email(platform, COLLEAGUE_EMAIL, lambda m: "ics" in attachment_types(m))
+        confirmation = await one_email(platform.mail, COLLEAGUE_EMAIL, lambda m: "ics" in attachment_types(m))
         entry = calendar_entry(confirmation)
         assert str(entry["UID"]).startswith(course["id"])
         assert entry.decoded("DTSTART") == datetime.fromisoformat(course["starts_at"])
@@ -186,7 +181,7 @@ async def test_from_application_to_erasure_through_the_gateway_and_the_public_to
             alert = await first_of(alerts, lambda message: message["kind"] == "funding_match")
         assert company["legal_name"] in alert["title"]
         assert "keyword: ecosystem" in alert["body"] and "keyword: innovation" in alert["body"]  # the reasons
-        await one_email(platform, COLLEAGUE_EMAIL, lambda m: m["Subject"] == alert["title"])
+        await one_email(platform.mail, COLLEAGUE_EMAIL, lambda m: m["Subject"] == alert["title"])
 
         # The partner's receiver gets signed deliveries it can verify with its secret.
         deliveries = await platform.partner_receiver.until_received(1, timeout=30)
@@ -215,9 +210,6 @@ async def test_from_application_to_erasure_through_the_gateway_and_the_public_to
         assert re.search(r"^filiera_outbox_backlog \d", metrics, re.MULTILINE), service
         if service != "members":  # the one service that reads no other's topics
             assert f'filiera_consumer_lag{{consumer="{service}.' in metrics, service
-
-
-# ---- what clients and partners do ---------------------------------------------------------------------------------
 
 
 async def login(api: httpx.AsyncClient, email_address: str, password: str) -> dict[str, str]:
@@ -262,7 +254,8 @@ async def published_training(api: httpx.AsyncClient, staff: dict[str, str]) -> d
     assert created.status_code == 201, created.text
     published = await api.post(f"/events/events/{created.json()['id']}/publish", headers=staff)
     assert published.status_code == 200, published.text
-    return published.json()
+    event: dict[str, Any] = published.json()
+    return event
 
 
 @contextlib.asynccontextmanager
@@ -305,7 +298,7 @@ async def read_public_topic(bootstrap: str, topic: str, subject: str) -> dict[st
     try:
         async with asyncio.timeout(30):
             async for record in consumer:
-                fact = json.loads(record.value)
+                fact: dict[str, Any] = json.loads(record.value)
                 if fact["subject"] == subject:
                     return fact
     finally:
@@ -327,32 +320,9 @@ async def nothing_left(
     return httpx.Response(404 if left else 200, json=answer)
 
 
-async def eventually(attempt: Callable[[], Any], timeout: float = 60) -> httpx.Response:
+async def eventually(attempt: Callable[[], Awaitable[httpx.Response]], timeout: float = 60) -> httpx.Response:
     """Retry until 2xx: what one service did reaches the others through Kafka."""
     async with asyncio.timeout(timeout):
         while not (response := await attempt()).is_success:
             await asyncio.sleep(0.3)
     return response
-
-
-# ---- reading what arrived --------------------------------------------------------------------------------------
-
-
-async def one_email(
-    platform: Platform, address: str, wanted: Callable[[Message], bool], timeout: float = 60
-) -> Message:
-    async with asyncio.timeout(timeout):
-        while not (found := [m for m in platform.emails_to(address) if wanted(m)]):
-            await asyncio.sleep(0.3)
-    return found[0]
-
-
-def attachment_types(message: Message) -> list[str]:
-    return [part.get_filename("").rsplit(".", 1)[-1] for part in message.walk() if part.get_filename()]
-
-
-def calendar_entry(message: Message) -> icalendar.Event:
-    part = next(p for p in message.walk() if (p.get_filename() or "").endswith(".ics"))
-    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
-    (entry,) = calendar.walk("VEVENT")
-    return entry

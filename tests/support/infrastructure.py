@@ -99,6 +99,7 @@ class KafkaReader:
 
 
 def _decode(record: Any) -> dict[str, Any]:
+    event: dict[str, Any]
     try:
         event = json.loads(record.value)
     except ValueError:
