@@ -12,6 +12,7 @@ import pytest
 from stdnum.it import iva
 
 from deploy.local import demo, run
+from deploy.local.district import FEEDS_DIR, WEEKDAYS, DemoPerson, load_district
 from deploy.local.ports import free_port
 from deploy.local.processes import ROOT
 from services.events.domain import EventType
@@ -20,7 +21,7 @@ from services.members.domain import Capability, GovernanceOffice, SizeClass, che
 from services.members.models import CompanyApplication, PersonCreate
 from shared.membership import Role
 
-DISTRICT = demo.load_district()
+DISTRICT = load_district()
 FUNDING_FIXTURES = ROOT / "services" / "funding" / "tests" / "fixtures"
 
 # The frazioni of the Comune di Capannori.
@@ -73,7 +74,7 @@ def applications() -> list[dict[str, Any]]:
     return [company.application for company in DISTRICT.companies]
 
 
-def people() -> list[demo.DemoPerson]:
+def people() -> list[DemoPerson]:
     return [person for company in DISTRICT.companies for person in company.people]
 
 
@@ -146,7 +147,7 @@ def test_four_upcoming_events_a_fair_visit_a_sustainability_course_a_b2b_evening
     for event in DISTRICT.events:
         day = event.schedule.day_after(today)
         assert today < day <= today + timedelta(days=35)
-        assert demo.WEEKDAYS[day.weekday()] == event.schedule.weekday
+        assert WEEKDAYS[day.weekday()] == event.schedule.weekday
         created = EventCreate.model_validate(event.request(today, None))  # as the events API reads it
         assert created.starts_at.utcoffset() == timedelta(hours=1)  # Europe/Rome in winter
         assert created.starts_at < created.ends_at
@@ -172,7 +173,7 @@ def test_the_printed_logins_are_an_admin_and_a_colleague_of_one_company() -> Non
 
 
 def test_the_demo_feeds_are_the_recorded_responses_unchanged() -> None:
-    for feed in demo.FEEDS_DIR.iterdir():
+    for feed in FEEDS_DIR.iterdir():
         assert feed.read_bytes() == (FUNDING_FIXTURES / feed.name).read_bytes(), feed.name
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from deploy.local import demo, run
+from deploy.local.district import load_district
 from deploy.local.ports import free_ports
 from shared.membership import Role
 from tests.test_local_platform import LocalPlatform, local_platform
@@ -17,7 +18,7 @@ from tests.test_local_platform import LocalPlatform, local_platform
 # It starts the whole platform, Kafka and nginx included.
 pytestmark = pytest.mark.integration
 
-DISTRICT = demo.load_district()
+DISTRICT = load_district()
 
 
 def test_the_first_start_seeds_the_demo_district_through_the_gateway(tmp_path: Path) -> None:

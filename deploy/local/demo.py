@@ -1,4 +1,4 @@
-"""Demo data for `./filiera run`: the fictional district of deploy/demo/district.yaml, seeded on the first start.
+"""Demo data for `./filiera run`: the fictional district (deploy/local/district.py), seeded on the first start.
 
 The seed is a client of the platform like any other: it goes through the gateway's public API as the network's
 staff and the companies' own people would (companies apply, staff approve them, company admins add colleagues and
@@ -16,181 +16,22 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import yaml
 
-from deploy.local.feeds import RecordedFeeds
-from deploy.local.processes import ROOT
+from deploy.local.district import DemoCompany, District
+from deploy.local.public_api import Api, SeedError
+from shared.membership import MembershipStatus
 
-DEMO_DIR = ROOT / "deploy" / "demo"
-DISTRICT_FILE = DEMO_DIR / "district.yaml"
-FEEDS_DIR = DEMO_DIR / "feeds"
 MARKER_FILE = "demo-seeded.json"
 ROME = ZoneInfo("Europe/Rome")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FUNDING_SOURCES = ("eu_funding_tenders", "incentivi_gov_it")
-# The gateway lets one client log in 5 times a minute and answers 429 beyond that; a slot frees every 12 s.
-LOGIN_RETRY_SECONDS = 12.5
-LOGIN_ATTEMPTS = 6
 # How long a company's admin may have to wait for the events service to hear (through Kafka) of the approval.
 EVENTS_LEARN_COMPANY_SECONDS = 60.0
-
-
-# ---- the dataset -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoPerson:
-    given_name: str
-    family_name: str
-    email: str
-    job_title: str | None = None
-    role: str = "company_member"  # a colleague's; the first person of a company applies and becomes its admin
-
-    @property
-    def name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
-    def colleague_body(self, password: str) -> dict[str, Any]:
-        """What a company's admin sends to add this person (the members API's PersonCreate)."""
-        return {
-            "given_name": self.given_name,
-            "family_name": self.family_name,
-            "email": self.email,
-            "job_title": self.job_title,
-            "role": self.role,
-            "password": password,
-        }
-
-
-@dataclass(frozen=True)
-class DemoCompany:
-    key: str
-    application: dict[str, Any]  # the members API's application body, without the applicant
-    people: tuple[DemoPerson, ...]
-
-    @property
-    def admin(self) -> DemoPerson:
-        return self.people[0]
-
-    @property
-    def colleagues(self) -> tuple[DemoPerson, ...]:
-        return self.people[1:]
-
-    def application_body(self, password: str) -> dict[str, Any]:
-        """What the company sends to apply (the members API's CompanyApplication), its admin as the applicant."""
-        applicant = {
-            "given_name": self.admin.given_name,
-            "family_name": self.admin.family_name,
-            "email": self.admin.email,
-            "password": password,
-        }
-        return {**self.application, "applicant": applicant}
-
-
-@dataclass(frozen=True)
-class Schedule:
-    weekday: str
-    days_ahead: int
-    starts: str  # HH:MM, Europe/Rome
-    ends: str
-
-    def day_after(self, today: date) -> date:
-        """The first `weekday` at least `days_ahead` days after `today`: the demo's events are always upcoming."""
-        earliest = today + timedelta(days=self.days_ahead)
-        return earliest + timedelta(days=(WEEKDAYS.index(self.weekday) - earliest.weekday()) % 7)
-
-
-@dataclass(frozen=True)
-class DemoEvent:
-    body: dict[str, Any]  # the events API's body, without the times and the organiser
-    schedule: Schedule
-    organiser: str | None  # a company's key; None when the network organises it
-
-    def request(self, today: date, organiser_id: str | None) -> dict[str, Any]:
-        day = self.schedule.day_after(today).isoformat()
-        # Times without an offset are read in the event's time zone.
-        return {
-            **self.body,
-            "time_zone": "Europe/Rome",
-            "starts_at": f"{day}T{self.schedule.starts}:00",
-            "ends_at": f"{day}T{self.schedule.ends}:00",
-            "organiser_company_id": organiser_id,
-        }
-
-
-@dataclass(frozen=True)
-class Seat:
-    office: str
-    person: str  # email
-
-
-@dataclass(frozen=True)
-class District:
-    password: str  # every demo person's
-    logins: dict[str, str]  # printed by the runner: company_admin, company_member -> email
-    partner_client: dict[str, Any]  # the partner-clients API's body
-    term_starts: str  # MM-DD of last year
-    term_years: int
-    seats: tuple[Seat, ...]
-    events: tuple[DemoEvent, ...]
-    companies: tuple[DemoCompany, ...]
-
-    def company(self, key: str) -> DemoCompany:
-        return next(company for company in self.companies if company.key == key)
-
-    def company_of(self, email: str) -> DemoCompany:
-        return next(company for company in self.companies if email in {p.email for p in company.people})
-
-    def person(self, email: str) -> DemoPerson:
-        return next(person for person in self.company_of(email).people if person.email == email)
-
-    def term_of_office(self, today: date) -> tuple[date, date]:
-        """The governance's current term: it began on `term_starts` of last year and lasts `term_years`."""
-        month, day = (int(part) for part in self.term_starts.split("-"))
-        begins = date(today.year - 1, month, day)
-        return begins, begins.replace(year=begins.year + self.term_years) - timedelta(days=1)
-
-
-def load_district(path: Path = DISTRICT_FILE) -> District:
-    raw = yaml.safe_load(path.read_text())
-    governance = raw["governance"]
-    return District(
-        password=raw["password"],
-        logins=raw["logins"],
-        partner_client=raw["partner_client"],
-        term_starts=governance["term_starts"],
-        term_years=governance["term_years"],
-        seats=tuple(Seat(**seat) for seat in governance["seats"]),
-        events=tuple(_event(event) for event in raw["events"]),
-        companies=tuple(_company(company) for company in raw["companies"]),
-    )
-
-
-def _company(raw: dict[str, Any]) -> DemoCompany:
-    application = {name: value for name, value in raw.items() if name not in ("key", "people")}
-    return DemoCompany(raw["key"], application, tuple(DemoPerson(**person) for person in raw["people"]))
-
-
-def _event(raw: dict[str, Any]) -> DemoEvent:
-    body = {name: value for name, value in raw.items() if name not in ("schedule", "organiser")}
-    return DemoEvent(body, Schedule(**raw["schedule"]), raw.get("organiser"))
-
-
-def recorded_feeds() -> RecordedFeeds:
-    """The funding sources as recorded from the real ones (copies of the funding tests' fixtures)."""
-    return RecordedFeeds(
-        eu_pages=[(FEEDS_DIR / "search-open-sme-calls.json").read_bytes()],
-        incentivi=("application/json", (FEEDS_DIR / "open-data-sample.json").read_bytes()),
-    )
-
-
-# ---- the marker ------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -209,54 +50,6 @@ def write_marker(data_dir: Path, partner: dict[str, Any]) -> Marker:
     marker = Marker(datetime.now(ROME).isoformat(timespec="seconds"), partner["client_id"], partner["client_secret"])
     (data_dir / MARKER_FILE).write_text(json.dumps(asdict(marker), indent=2) + "\n")
     return marker
-
-
-# ---- the platform, as a client sees it --------------------------------------------------------------------------
-
-
-class SeedError(RuntimeError):
-    """The platform refused a step: the message says which, and the answer."""
-
-
-class Api:
-    """The gateway's public API (`/api/<service>/...`), with the tokens of the people the seed acts as."""
-
-    def __init__(self, http: httpx.Client) -> None:
-        self.http = http
-        self._tokens: dict[str, dict[str, str]] = {}
-
-    def call(self, method: str, path: str, expect: tuple[int, ...] = (200, 201), **request: Any) -> httpx.Response:
-        response = self.http.request(method, path, **request)
-        if response.status_code not in expect:
-            raise SeedError(f"{method} /api{path} answered {response.status_code}: {response.text[:500]}")
-        return response
-
-    def login(self, email: str, password: str) -> dict[str, str]:
-        """Authorization headers for a person; one login each (tokens last 15 minutes, the seed about one)."""
-        if email not in self._tokens:
-            form = {"grant_type": "password", "username": email, "password": password}
-            for _ in range(LOGIN_ATTEMPTS):
-                response = self.call("POST", "/members/auth/token", expect=(200, 429), data=form)
-                if response.status_code == 200:
-                    break
-                time.sleep(LOGIN_RETRY_SECONDS)
-            else:
-                raise SeedError(f"the gateway kept refusing logins (429) for {email}")
-            self._tokens[email] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-        return self._tokens[email]
-
-    def every_page(self, path: str, headers: dict[str, str]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.call(
-                "GET", path, headers=headers, params={"page": len(items) // 100 + 1, "page_size": 100}
-            ).json()
-            items.extend(page["items"])
-            if not page["items"] or len(items) >= page["total"]:
-                return items
-
-
-# ---- the seed ----------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -305,7 +98,7 @@ def admit_companies(api: Api, staff: dict[str, str], district: District) -> dict
     ids = {}
     for company in district.companies:
         record = known.get(company.application["partita_iva"]) or apply(api, company, district.password)
-        if record["status"] == "applied":
+        if record["status"] == MembershipStatus.APPLIED:
             api.call("POST", f"/members/companies/{record['id']}/approve", headers=staff)
         ids[company.key] = record["id"]
     return ids
@@ -313,7 +106,10 @@ def admit_companies(api: Api, staff: dict[str, str], district: District) -> dict
 
 def apply(api: Api, company: DemoCompany, password: str) -> dict[str, Any]:
     """The company applies to join, as anyone may (no token): staff see it as `applied`."""
-    return api.call("POST", "/members/companies/applications", json=company.application_body(password)).json()
+    applied: dict[str, Any] = api.call(
+        "POST", "/members/companies/applications", json=company.application_body(password)
+    ).json()
+    return applied
 
 
 def people_of(api: Api, staff: dict[str, str], company_id: str) -> dict[str, str]:
@@ -390,7 +186,8 @@ def create_event(api: Api, headers: dict[str, str], body: dict[str, Any]) -> dic
     while True:
         response = api.call("POST", "/events/events", expect=(201, 403), headers=headers, json=body)
         if response.status_code == 201:
-            return response.json()
+            created: dict[str, Any] = response.json()
+            return created
         if time.monotonic() > deadline:
             raise SeedError(f"the events service did not learn of the organiser in time: {response.text[:300]}")
         time.sleep(0.5)

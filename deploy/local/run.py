@@ -21,12 +21,14 @@ from pathlib import Path
 import httpx
 
 from deploy.local import demo
+from deploy.local.district import FEEDS_DIR, load_district, recorded_feeds
 from deploy.local.feeds import feed_environment, serving
 from deploy.local.gateway import Gateway
 from deploy.local.kafka import KafkaBroker
 from deploy.local.mailcatcher import MailCatcher
 from deploy.local.ports import port_is_free
 from deploy.local.processes import ROOT, start_service, stop_all, wait_ready
+from deploy.local.public_api import SeedError
 
 DATA = Path(os.environ.get("FILIERA_DATA_DIR", ROOT / ".filiera"))
 PORT_BASE = int(os.environ.get("FILIERA_PORT_BASE", "8001"))
@@ -158,8 +160,8 @@ def log_tail(log: Path, lines: int = 20) -> str:
 def serve_demo_feeds(background: ExitStack) -> str:
     """The funding sources' recorded responses on loopback, for as long as the platform runs: the demo's calls
     come through the real connectors, and nothing is read from the internet unasked."""
-    url = background.enter_context(serving(demo.recorded_feeds().respond))
-    say(f"serving the recorded funding feeds of {demo.FEEDS_DIR} on {url}")
+    url = background.enter_context(serving(recorded_feeds().respond))
+    say(f"serving the recorded funding feeds of {FEEDS_DIR} on {url}")
     return url
 
 
@@ -170,8 +172,8 @@ def seed_demo_data_once(gateway_url: str) -> demo.Marker | None:
         return marker
     say("seeding the demo district through the gateway (first start only, about a minute)")
     try:
-        report = demo.seed(gateway_url, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo.load_district())
-    except (demo.SeedError, httpx.HTTPError) as error:
+        report = demo.seed(gateway_url, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, load_district())
+    except (SeedError, httpx.HTTPError) as error:
         say(f"the demo data could not be seeded; the next start tries again. {error}")
         return None
     say(report.summary())
@@ -179,7 +181,7 @@ def seed_demo_data_once(gateway_url: str) -> demo.Marker | None:
 
 
 def print_demo_logins(marker: demo.Marker) -> None:
-    district = demo.load_district()
+    district = load_district()
     company = district.company_of(district.logins["company_admin"])
     print(
         f"  company admin  {district.logins['company_admin']} / {district.password}  "
