@@ -1,22 +1,22 @@
-"""HTTP routes of the members service. Routes are thin: they check who is calling and call a command or a query."""
+"""HTTP routes of the members service. Routes are thin: they parse the request, say who is calling, and call a
+use case (commands, which authorises) or, for what is public, a query of the store."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 
 from services.members import commands, store
-from services.members.domain import ACTIONS_NEEDING_REASON, Capability, DirectoryQuery, MembershipAction, fee_overdue
-from services.members.identity import KeyRing, person_claims, token_claims
+from services.members.domain import ACTIONS_NEEDING_REASON, Capability, DirectoryQuery, MembershipAction
+from services.members.identity import KeyRing, token_claims
 from services.members.models import (
     CompanyApplication,
     CompanyPublic,
     CompanyUpdate,
     DirectoryEntry,
-    Fee,
     FeeCreate,
     FeePublic,
     GovernanceTermCreate,
@@ -36,21 +36,19 @@ from services.members.models import (
     TokenResponse,
 )
 from services.members.settings import MembersSettings
-from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
-from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
+from shared.api import ERRORS, ClockDep, Page, PageNumber, PageSize, SettingsDep, UnitOfWorkDep
+from shared.auth import CurrentPrincipal
+from shared.clock import rome_date
 from shared.ids import Id
-from shared.membership import MembershipStatus, Role
-
-
-async def settings(request: Request) -> MembersSettings:
-    return request.app.state.runtime.settings
+from shared.membership import MembershipStatus
 
 
 async def key_ring(request: Request) -> KeyRing:
-    return request.app.state.key_ring
+    ring: KeyRing = request.app.state.key_ring
+    return ring
 
 
-SettingsDep = Annotated[MembersSettings, Depends(settings)]
+KeyRingDep = Annotated[KeyRing, Depends(key_ring)]
 
 
 companies = APIRouter(prefix="/companies", tags=["companies"], responses=ERRORS)
@@ -69,14 +67,14 @@ async def apply(application: CompanyApplication, uow: UnitOfWorkDep) -> Any:
 
 @companies.get("", response_model=Page[CompanyPublic], summary="All companies, by membership status (staff)")
 async def list_companies(
-    _staff: StaffPrincipal,
+    principal: CurrentPrincipal,
     uow: UnitOfWorkDep,
     page: PageNumber = 1,
     page_size: PageSize = 50,
     membership_status: Annotated[MembershipStatus | None, Query(alias="status")] = None,
 ) -> Any:
     async with uow:
-        items, total = await store.list_companies(uow.session, membership_status, page, page_size)
+        items, total = await commands.list_companies(uow, principal, membership_status, page, page_size)
     return Page(
         items=[CompanyPublic.model_validate(c, from_attributes=True) for c in items],
         total=total,
@@ -87,9 +85,8 @@ async def list_companies(
 
 @companies.get("/{company_id:id}", response_model=CompanyPublic, summary="One company (staff or its own people)")
 async def get_company(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
-    ensure_company_access(principal, company_id, write=False)
     async with uow:
-        return await store.get_company(uow.session, company_id)
+        return await commands.get_company(uow, company_id, principal)
 
 
 @companies.patch("/{company_id:id}", response_model=CompanyPublic, summary="Edit a company (staff or its admins)")
@@ -104,18 +101,14 @@ async def update_company(company_id: Id, update: CompanyUpdate, principal: Curre
     summary="Membership steps: who took them and when",
 )
 async def membership_history(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
-    ensure_company_access(principal, company_id, write=False)
     async with uow:
-        await store.get_company(uow.session, company_id)
-        return await store.membership_history(uow.session, company_id)
+        return await commands.membership_history(uow, company_id, principal)
 
 
 @companies.get("/{company_id:id}/people", response_model=list[PersonPublic], summary="The company's people")
 async def company_people(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
-    ensure_company_access(principal, company_id, write=False)
     async with uow:
-        await store.get_company(uow.session, company_id)
-        return await store.people_of(uow.session, company_id)
+        return await commands.company_people(uow, company_id, principal)
 
 
 @companies.post(
@@ -126,29 +119,19 @@ async def company_people(company_id: Id, principal: CurrentPrincipal, uow: UnitO
 )
 async def add_person(company_id: Id, data: PersonCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.add_person(uow, company_id, data, principal)
-
-
-def fee_public(fee: Fee) -> FeePublic:
-    return FeePublic(
-        **fee.model_dump(),
-        outstanding_cents=fee.amount_cents - fee.paid_cents,
-        overdue=fee_overdue(fee.due_date, fee.paid_cents, fee.amount_cents, date.today()),
-    )
+        return await commands.add_colleague(uow, company_id, data, principal)
 
 
 @companies.get("/{company_id:id}/fees", response_model=list[FeePublic], summary="The company's annual fees")
 async def company_fees(company_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
-    ensure_company_access(principal, company_id, write=False)
     async with uow:
-        await store.get_company(uow.session, company_id)
-        return [fee_public(f) for f in await store.fees_of(uow.session, company_id)]
+        return await commands.company_fees(uow, company_id, principal)
 
 
 @companies.post("/{company_id:id}/fees", status_code=201, response_model=FeePublic, summary="Assess a fee (staff)")
-async def assess_fee(company_id: Id, data: FeeCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def assess_fee(company_id: Id, data: FeeCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return fee_public(await commands.assess_fee(uow, company_id, data))
+        return await commands.assess_fee(uow, company_id, data, principal)
 
 
 def _membership_route(action: MembershipAction) -> Callable[..., Awaitable[Any]]:
@@ -194,30 +177,30 @@ fees = APIRouter(prefix="/fees", tags=["fees"], responses=ERRORS)
 
 
 @fees.get("/overdue", response_model=list[FeePublic], summary="Fees past their due date and not fully paid (staff)")
-async def overdue_fees(_staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def overdue_fees(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return [fee_public(f) for f in await store.overdue_fees(uow.session, date.today())]
+        return await commands.overdue_fees(uow, principal)
 
 
 @fees.post("/{fee_id:id}/payments", response_model=FeePublic, summary="Record a payment (staff)")
-async def record_payment(fee_id: Id, data: PaymentCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def record_payment(fee_id: Id, data: PaymentCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return fee_public(await commands.record_payment(uow, fee_id, data, staff))
+        return await commands.record_payment(uow, fee_id, data, principal)
 
 
 people = APIRouter(prefix="/people", tags=["people"], responses=ERRORS)
 
 
 @people.post("/staff", status_code=201, response_model=PersonPublic, summary="Add a network staff member (staff)")
-async def add_staff(data: StaffCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def add_staff(data: StaffCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.add_person(uow, None, PersonCreate(**data.model_dump(), role=Role.NETWORK_ADMIN), staff)
+        return await commands.add_staff(uow, data, principal)
 
 
 @people.get("/me", response_model=PersonPublic, summary="The person behind the token")
 async def me(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await store.get_person(uow.session, principal.subject)
+        return await commands.get_person(uow, principal.subject, principal)
 
 
 @people.put("/me/password", status_code=204, summary="Change one's own password")
@@ -229,9 +212,7 @@ async def change_password(change: PasswordChange, principal: CurrentPrincipal, u
 @people.get("/{person_id:id}", response_model=PersonPublic, summary="One person (self, their company's admins, staff)")
 async def get_person(person_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        person = await store.get_person(uow.session, person_id)
-        commands.ensure_person_access(principal, person, write=False)
-        return person
+        return await commands.get_person(uow, person_id, principal)
 
 
 @people.patch("/{person_id:id}", response_model=PersonPublic, summary="Edit a person")
@@ -258,6 +239,7 @@ governance = APIRouter(prefix="/governance", tags=["governance"], responses=ERRO
 @governance.get("", response_model=list[GovernanceTermPublic], summary="The network's bodies and who serves (public)")
 async def list_governance(
     uow: UnitOfWorkDep,
+    clock: ClockDep,
     # A string checked by hand: as a `date`, pydantic would also take `on=0` as 1970-01-01.
     on: Annotated[
         str | None,
@@ -270,37 +252,23 @@ async def list_governance(
     include_past: bool = False,
 ) -> Any:
     try:
-        day = date.fromisoformat(on) if on else date.today()
+        day = date.fromisoformat(on) if on else rome_date(clock())
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"'on' is not a date: {error}") from error
     async with uow:
-        rows = await store.governance_terms(uow.session, None if include_past else day)
-        companies_by_id = {
-            p.company_id: await store.get_company(uow.session, p.company_id) for _, p in rows if p.company_id
-        }
-    return [
-        GovernanceTermPublic(
-            id=term.id,
-            office=term.office,
-            term_from=term.term_from,
-            term_to=term.term_to,
-            person_name=f"{person.given_name} {person.family_name}",
-            company_name=companies_by_id[person.company_id].legal_name if person.company_id else None,  # type: ignore[union-attr]
-        )
-        for term, person in rows
-    ]
+        return await store.governance(uow.session, None if include_past else day)
 
 
 @governance.post("", status_code=201, response_model=GovernanceTermCreate, summary="Start a term of office (staff)")
-async def start_term(data: GovernanceTermCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def start_term(data: GovernanceTermCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.start_governance_term(uow, data)
+        return await commands.start_governance_term(uow, data, principal)
 
 
 @governance.post("/{term_id:id}/end", response_model=GovernanceTermCreate, summary="End a term of office (staff)")
-async def end_term(term_id: Id, data: GovernanceTermEnd, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def end_term(term_id: Id, data: GovernanceTermEnd, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.end_governance_term(uow, term_id, data.term_to)
+        return await commands.end_governance_term(uow, term_id, data.term_to, principal)
 
 
 directory = APIRouter(prefix="/directory", tags=["directory"])
@@ -320,22 +288,10 @@ async def search_directory(
     page: PageNumber = 1,
     page_size: PageSize = 20,
 ) -> Any:
-    query = DirectoryQuery(q, capability, ateco, certification, market)
     async with uow:
-        candidates = await store.directory_candidates(uow.session)
-    matches = [company for company in candidates if query.admits(company)]
-    start = (page - 1) * page_size
-    return Page(
-        items=[_directory_entry(c, lang) for c in matches[start : start + page_size]],
-        total=len(matches),
-        page=page,
-        page_size=page_size,
-    )
-
-
-def _directory_entry(company: Any, lang: str) -> DirectoryEntry:
-    description = company.description_en if lang == "en" and company.description_en else company.description_it
-    return DirectoryEntry.model_validate({**company.model_dump(), "description": description})
+        return await store.directory(
+            uow.session, DirectoryQuery(q, capability, ateco, certification, market), lang, page, page_size
+        )
 
 
 auth = APIRouter(tags=["identity"], responses=ERRORS)
@@ -348,8 +304,8 @@ auth = APIRouter(tags=["identity"], responses=ERRORS)
 )
 async def token(
     uow: UnitOfWorkDep,
-    config: SettingsDep,
-    keys: Annotated[KeyRing, Depends(key_ring)],
+    config: SettingsDep[MembersSettings],
+    keys: KeyRingDep,
     grant_type: Annotated[str, Form(pattern="^(password|client_credentials)$")],
     username: Annotated[str | None, Form(max_length=320)] = None,
     password: Annotated[str | None, Form(max_length=200)] = None,
@@ -357,35 +313,21 @@ async def token(
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
     scope: Annotated[str, Form(max_length=1000)] = "",
 ) -> Any:
-    lifetime = timedelta(minutes=config.access_token_minutes)
     async with uow:
         if grant_type == "password":
             if not username or not password:
                 raise HTTPException(status.HTTP_400_BAD_REQUEST, "username and password are required")
-            person = await commands.password_login(
-                uow, username, password, config.login_max_failures, timedelta(minutes=config.login_lockout_minutes)
-            )
-            claims = token_claims(person.id, config.jwt_issuer, config.jwt_audience, lifetime, **person_claims(person))
+            access = await commands.password_login(uow, username, password, config)
         else:
             if not client_id or not client_secret:
                 raise HTTPException(status.HTTP_400_BAD_REQUEST, "client_id and client_secret are required")
-            requested = set(scope.split())
-            client = await commands.partner_login(uow, client_id, client_secret, requested)
-            granted = " ".join(sorted(requested or set(client.scopes)))
-            claims = token_claims(
-                client.id,
-                config.jwt_issuer,
-                config.jwt_audience,
-                lifetime,
-                kind="partner",
-                role="partner",
-                scope=granted,
-            )
-    return TokenResponse(access_token=keys.sign(claims), expires_in=int(lifetime.total_seconds()))
+            access = await commands.partner_login(uow, client_id, client_secret, set(scope.split()), config)
+    claims = token_claims(access, config.jwt_issuer, config.jwt_audience)
+    return TokenResponse(access_token=keys.sign(claims), expires_in=int(access.lifetime.total_seconds()))
 
 
 @auth.get("/.well-known/jwks.json", summary="Public keys that verify the platform's access tokens")
-async def jwks(keys: Annotated[KeyRing, Depends(key_ring)]) -> dict[str, Any]:
+async def jwks(keys: KeyRingDep) -> dict[str, Any]:
     return keys.jwks()
 
 
@@ -395,9 +337,9 @@ async def jwks(keys: Annotated[KeyRing, Depends(key_ring)]) -> dict[str, Any]:
     response_model=PartnerClientCreated,
     summary="Register a partner system for client-credentials tokens (staff)",
 )
-async def register_partner(data: PartnerClientCreate, staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def register_partner(data: PartnerClientCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.register_partner_client(uow, data, staff)
+        return await commands.register_partner_client(uow, data, principal)
 
 
 ROUTERS = [auth, companies, fees, people, governance, directory]

@@ -1,9 +1,9 @@
-"""Wiring of the members service: `uvicorn --factory services.members.app:create_app`, or `create_app(settings)`."""
+"""Wiring of the members service: `uvicorn --factory services.members.app:create_app`, or
+`create_app(settings, clock=...)`."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,6 +13,7 @@ from services.members.api import ROUTERS
 from services.members.events import PUBLISHED_EVENTS
 from services.members.identity import KeyRing
 from services.members.settings import MembersSettings
+from shared.clock import Clock, rome_date, utc_now
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -30,11 +31,11 @@ class _LazyKeyRing:
         return await self.ring.public_key(kid)
 
 
-def create_app(settings: MembersSettings | None = None) -> FastAPI:
+def create_app(settings: MembersSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or MembersSettings()
     keys = _LazyKeyRing()
     # Members verifies its own tokens from its own key ring rather than over HTTP from itself.
-    runtime = ServiceRuntime("members", settings, MIGRATIONS, PUBLISHED_EVENTS, key_source=keys)
+    runtime = ServiceRuntime("members", settings, MIGRATIONS, PUBLISHED_EVENTS, key_source=keys, clock=clock)
     app = runtime.create_app(
         "Filiera — members",
         "Member companies of the Capannori footwear district network, their people, governance, fees, "
@@ -53,7 +54,8 @@ def create_app(settings: MembersSettings | None = None) -> FastAPI:
 
     async def announce_overdue_fees() -> None:
         async with runtime.unit_of_work() as uow:
-            await commands.announce_overdue_fees(uow, date.today())
+            # A fee falls due on a day in Capannori: the day it is there now, by the service's clock.
+            await commands.announce_overdue_fees(uow, rome_date(uow.now()))
 
     runtime.after_start(prepare_identity)
     runtime.every(settings.scheduler_interval_seconds, "overdue-fees", announce_overdue_fees)

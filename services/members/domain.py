@@ -1,22 +1,24 @@
-"""The members service's rules: who may join, how membership moves, what a valid company record is.
+"""The members service's rules: who may join, how membership moves, what a valid company record is, what is
+owed, what erasure clears, and who may hold which role, scopes and tokens.
 
-Nothing here touches the database or HTTP; routes and the store call these functions and raise what they raise.
+Nothing here touches the database or HTTP; commands and the store call these functions and raise what they raise.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
 
-from shared.errors import Conflict, DomainError
-from shared.membership import MembershipStatus
+from shared.auth import Principal
+from shared.errors import Conflict, DomainError, Forbidden
+from shared.membership import PARTNER_ROLE, MembershipStatus, Role
 from shared.text import fold
 
 
@@ -51,6 +53,18 @@ def next_status(current: MembershipStatus, action: MembershipAction, reason: str
     if action in ACTIONS_NEEDING_REASON and not (reason and reason.strip()):
         raise DomainError(f"a reason is required to {action} a company")
     return target
+
+
+def check_may_join(company_status: MembershipStatus) -> None:
+    """People join the network through an active member company, and only then."""
+    if company_status != MembershipStatus.ACTIVE:
+        raise Conflict(f"people can be added only to an active company; this one is {company_status}")
+
+
+def check_may_log_in(company_status: MembershipStatus) -> None:
+    """A company's people log in while it is an active member: not while it applies, nor once it is suspended."""
+    if company_status != MembershipStatus.ACTIVE:
+        raise Forbidden(f"your company's membership is {company_status}; login opens once it is active")
 
 
 class Language(StrEnum):
@@ -103,7 +117,7 @@ def normalise_partita_iva(value: str) -> str:
     except stdnum_errors.InvalidChecksum as error:
         raise DomainError(f"Partita IVA {value!r} has a wrong check digit") from error
     except stdnum_errors.ValidationError as error:
-        raise DomainError(f"Partita IVA {value!r} is not valid: {error.message}") from error
+        raise DomainError(f"Partita IVA {value!r} is not valid: {error}") from error
 
 
 def normalise_codice_fiscale(value: str) -> str:
@@ -160,6 +174,38 @@ def fee_overdue(due_date: Any, paid_cents: Any, amount_cents: Any, today: date) 
     return (due_date < today) & (paid_cents < amount_cents)
 
 
+def paid_after_payment(payment_cents: int, amount_cents: int, paid_cents: int) -> int:
+    """What is paid of a fee once a payment is recorded; a payment never exceeds what is still due."""
+    outstanding = amount_cents - paid_cents
+    if payment_cents > outstanding:
+        raise DomainError(f"payment of {payment_cents} cents exceeds the {outstanding} cents outstanding")
+    return paid_cents + payment_cents
+
+
+def check_term_dates(term_from: date, term_to: date | None) -> None:
+    """A term of office never ends before it starts (an open term has no end yet)."""
+    if term_to is not None and term_to < term_from:
+        raise DomainError("a term cannot end before it starts")
+
+
+ERASED_NAME = "—"
+
+
+def erased_person_fields(person_id: str, erased_at: datetime) -> dict[str, str | datetime | None]:
+    """What GDPR erasure clears of a person, and the values left in their place: the row stays, because
+    membership steps and governance terms point to it, but nothing in it names or reaches the person, and no
+    password opens it."""
+    return {
+        "given_name": ERASED_NAME,
+        "family_name": ERASED_NAME,
+        "email": f"erased-{person_id}@invalid",
+        "phone": None,
+        "job_title": None,
+        "password_hash": None,
+        "erased_at": erased_at,
+    }
+
+
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -168,22 +214,84 @@ def check_password_strength(password: str) -> None:
         raise DomainError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
-# ---- the public B2B directory -------------------------------------------------------------------------------------
+def check_may_grant(actor: Principal, role: Role, company_id: str | None) -> None:
+    """Who may give a person a role: only staff make staff, who belong to no company; every other role belongs
+    to a member company."""
+    if role == Role.NETWORK_ADMIN:
+        if not actor.is_staff:
+            raise Forbidden("only network staff may create or promote network staff")
+        if company_id is not None:
+            raise Conflict("network staff do not belong to a member company")
+    elif company_id is None:
+        raise Conflict(f"a {role} belongs to a member company, and this person belongs to none")
+
+
+def check_may_change_role(actor: Principal, role: Role, company_id: str | None) -> None:
+    """Roles change at the hands of staff and company admins, within what they may grant."""
+    if actor.role not in (Role.NETWORK_ADMIN, Role.COMPANY_ADMIN):
+        raise Forbidden("only staff and company admins may change roles")
+    check_may_grant(actor, role, company_id)
+
+
+def partner_scopes(granted: Collection[str], requested: Collection[str]) -> frozenset[str]:
+    """A partner system's token carries the scopes it asks for, each granted to it; asking none, all it has."""
+    not_granted = set(requested) - set(granted)
+    if not_granted:
+        raise Forbidden(f"scopes not granted to this client: {' '.join(sorted(not_granted))}")
+    return frozenset(requested or granted)
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """What an access token says: who holds it (a person or a partner system), as what, and until when.
+    A person's token names their role and company; a partner's its role `partner` and its scopes."""
+
+    subject: str
+    kind: Literal["person", "partner"]
+    role: str
+    issued_at: datetime
+    lifetime: timedelta
+    company_id: str | None = None
+    scopes: frozenset[str] | None = None
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.issued_at + self.lifetime
+
+
+def person_token(person_id: str, role: Role, company_id: str | None, now: datetime, lifetime: timedelta) -> AccessToken:
+    return AccessToken(person_id, "person", role, now, lifetime, company_id=company_id)
+
+
+def partner_token(
+    client_id: str, granted: Collection[str], requested: Collection[str], now: datetime, lifetime: timedelta
+) -> AccessToken:
+    return AccessToken(client_id, "partner", PARTNER_ROLE, now, lifetime, scopes=partner_scopes(granted, requested))
 
 
 class Listed(Protocol):
-    """What the directory reads of a company."""
+    """What the directory reads of a company (read-only, so a company's lists of narrower types fit)."""
 
-    legal_name: str
-    description_it: str
-    description_en: str
-    comune: str
-    frazione: str | None
-    ateco_primary: str
-    ateco_secondary: Sequence[str]
-    capabilities: Sequence[str]
-    certifications: Sequence[str]
-    export_markets: Sequence[str]
+    @property
+    def legal_name(self) -> str: ...
+    @property
+    def description_it(self) -> str: ...
+    @property
+    def description_en(self) -> str: ...
+    @property
+    def comune(self) -> str: ...
+    @property
+    def frazione(self) -> str | None: ...
+    @property
+    def ateco_primary(self) -> str: ...
+    @property
+    def ateco_secondary(self) -> Sequence[str]: ...
+    @property
+    def capabilities(self) -> Sequence[str]: ...
+    @property
+    def certifications(self) -> Sequence[str]: ...
+    @property
+    def export_markets(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)

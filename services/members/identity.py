@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.members.domain import AccessToken
 from services.members.models import Person, SigningKey
 from shared.auth import ALGORITHM
 from shared.errors import TooManyAttempts
@@ -103,22 +103,25 @@ class KeyRing:
         )
 
 
-def token_claims(subject: str, issuer: str, audience: str, lifetime: timedelta, **extra: Any) -> dict[str, Any]:
-    now = int(time.time())
-    return {
-        "sub": subject,
+def token_claims(token: AccessToken, issuer: str, audience: str) -> dict[str, Any]:
+    """The JWT claims of an access token, as every service's verifier reads them (shared.auth)."""
+    issued_at = int(token.issued_at.timestamp())
+    claims: dict[str, Any] = {
+        "sub": token.subject,
         "iss": issuer,
         "aud": audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + int(lifetime.total_seconds()),
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + int(token.lifetime.total_seconds()),
         "jti": secrets.token_hex(8),
-        **{k: v for k, v in extra.items() if v is not None},
+        "kind": token.kind,
+        "role": token.role,
     }
-
-
-def person_claims(person: Person) -> dict[str, Any]:
-    return {"kind": "person", "role": person.role.value, "company_id": person.company_id}
+    if token.company_id is not None:
+        claims["company_id"] = token.company_id
+    if token.scopes is not None:
+        claims["scope"] = " ".join(sorted(token.scopes))
+    return claims
 
 
 def check_not_locked(person: Person, now: datetime) -> None:

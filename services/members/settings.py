@@ -1,5 +1,7 @@
 """Settings of the members service: environment variables prefixed MEMBERS_ (see README)."""
 
+from datetime import timedelta
+
 from shared.settings import ServiceSettings, service_config
 
 
@@ -16,3 +18,11 @@ class MembersSettings(ServiceSettings):
     # How often overdue fees are looked for and announced (members.fee.overdue). Due dates are days, so a
     # minute is prompt enough; each run is one query when nothing is due.
     scheduler_interval_seconds: float = 60.0
+
+    @property
+    def access_token_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def login_lockout(self) -> timedelta:
+        return timedelta(minutes=self.login_lockout_minutes)

@@ -1,4 +1,5 @@
-"""Queries over the members database. Writes go through `commands.py`, inside a unit of work."""
+"""Queries over the members database, and the read models the API serves from them (the public directory, the
+governance list). Writes go through `commands`, inside a unit of work."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.members.domain import fee_overdue
+from services.members.domain import DirectoryQuery, fee_overdue
 from services.members.models import (
     Company,
+    DirectoryEntry,
     Fee,
     GovernanceTerm,
+    GovernanceTermPublic,
     MembershipStep,
-    Payment,
     Person,
 )
+from shared.api import Page
 from shared.errors import NotFound
-from shared.membership import MembershipStatus
+from shared.membership import MembershipStatus, Role
 
 
 async def get_company(session: AsyncSession, company_id: str) -> Company:
@@ -69,7 +72,7 @@ async def people_of(session: AsyncSession, company_id: str) -> list[Person]:
 
 
 async def any_network_admin(session: AsyncSession) -> bool:
-    query = select(Person.id).where(Person.role == "network_admin", col(Person.erased_at).is_(None)).limit(1)
+    query = select(Person.id).where(Person.role == Role.NETWORK_ADMIN, col(Person.erased_at).is_(None)).limit(1)
     return (await session.exec(query)).first() is not None
 
 
@@ -107,18 +110,31 @@ async def overdue_fees_to_announce(session: AsyncSession, today: date) -> list[F
     return list((await session.exec(query)).all())
 
 
-async def payments_of(session: AsyncSession, fee_ids: list[str]) -> list[Payment]:
-    return list((await session.exec(select(Payment).where(col(Payment.fee_id).in_(fee_ids)))).all())
-
-
-async def governance_terms(session: AsyncSession, current_on: date | None) -> list[tuple[GovernanceTerm, Person]]:
-    query = select(GovernanceTerm, Person).where(GovernanceTerm.person_id == Person.id)
+async def governance(session: AsyncSession, current_on: date | None) -> list[GovernanceTermPublic]:
+    """The network's bodies and who serves in them, with their company's name, in one query: every term, or only
+    those running on `current_on`."""
+    query = (
+        select(GovernanceTerm, Person.given_name, Person.family_name, Company.legal_name)
+        .join(Person, col(Person.id) == col(GovernanceTerm.person_id))
+        .outerjoin(Company, col(Company.id) == col(Person.company_id))
+    )
     if current_on is not None:
         query = query.where(
             col(GovernanceTerm.term_from) <= current_on,
             (col(GovernanceTerm.term_to).is_(None)) | (col(GovernanceTerm.term_to) >= current_on),
         )
-    return list((await session.exec(query.order_by(col(GovernanceTerm.office), col(GovernanceTerm.term_from)))).all())
+    rows = await session.exec(query.order_by(col(GovernanceTerm.office), col(GovernanceTerm.term_from)))
+    return [
+        GovernanceTermPublic(
+            id=term.id,
+            office=term.office,
+            term_from=term.term_from,
+            term_to=term.term_to,
+            person_name=f"{given_name} {family_name}",
+            company_name=company_name,
+        )
+        for term, given_name, family_name, company_name in rows.all()
+    ]
 
 
 async def terms_of(session: AsyncSession, person_id: str) -> list[GovernanceTerm]:
@@ -129,8 +145,19 @@ async def steps_taken_by(session: AsyncSession, person_id: str) -> list[Membersh
     return list((await session.exec(select(MembershipStep).where(MembershipStep.actor_id == person_id))).all())
 
 
-async def directory_candidates(session: AsyncSession) -> list[Company]:
-    """Active companies that chose to be listed. The district has under a thousand, so the finer filters
-    (capabilities, markets, free text in two languages) run in Python, the same on PostgreSQL and SQLite."""
-    query = select(Company).where(Company.status == MembershipStatus.ACTIVE, col(Company.public_listing).is_(True))
-    return list((await session.exec(query.order_by(col(Company.legal_name)))).all())
+async def directory(
+    session: AsyncSession, query: DirectoryQuery, lang: str, page: int, page_size: int
+) -> Page[DirectoryEntry]:
+    """One page of the public B2B directory: the active companies that chose to be listed and match `query`, by
+    name. The district has under a thousand, so the finer filters (capabilities, markets, free text in two
+    languages) run in Python, the same on PostgreSQL and SQLite."""
+    listed = select(Company).where(Company.status == MembershipStatus.ACTIVE, col(Company.public_listing).is_(True))
+    candidates = (await session.exec(listed.order_by(col(Company.legal_name)))).all()
+    matches = [company for company in candidates if query.admits(company)]
+    start = (page - 1) * page_size
+    return Page(
+        items=[DirectoryEntry.of(company, lang) for company in matches[start : start + page_size]],
+        total=len(matches),
+        page=page,
+        page_size=page_size,
+    )

@@ -1,6 +1,6 @@
 """The rules, without I/O."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -10,13 +10,30 @@ from services.members.domain import (
     MembershipAction,
     SizeClass,
     check_ateco,
+    check_may_change_role,
+    check_may_grant,
+    check_may_join,
+    check_may_log_in,
+    check_term_dates,
+    erased_person_fields,
     fee_overdue,
     next_status,
     normalise_partita_iva,
+    paid_after_payment,
+    partner_scopes,
+    partner_token,
+    person_token,
     size_class,
 )
-from shared.errors import Conflict, DomainError
-from shared.membership import MembershipStatus
+from services.members.identity import token_claims
+from shared.auth import Principal
+from shared.errors import Conflict, DomainError, Forbidden
+from shared.membership import PARTNER_ROLE, MembershipStatus, Role
+
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+STAFF = Principal(subject="staff-1", kind="person", role=Role.NETWORK_ADMIN)
+ADMIN = Principal(subject="admin-1", kind="person", role=Role.COMPANY_ADMIN, company_id="company-1")
+MEMBER = Principal(subject="member-1", kind="person", role=Role.COMPANY_MEMBER, company_id="company-1")
 
 
 class TestPartitaIva:
@@ -132,3 +149,117 @@ def test_a_fee_is_overdue_once_its_due_date_has_passed_unpaid() -> None:
     assert fee_overdue(due, paid_cents=49_999, amount_cents=50_000, today=date(2026, 4, 1)), "partly paid"
     assert not fee_overdue(due, paid_cents=0, amount_cents=50_000, today=due), "due today is not late yet"
     assert not fee_overdue(due, paid_cents=50_000, amount_cents=50_000, today=date(2026, 6, 1)), "paid"
+
+
+class TestJoining:
+    def test_people_join_an_active_company_only(self) -> None:
+        check_may_join(MembershipStatus.ACTIVE)
+        for status in MembershipStatus:
+            if status != MembershipStatus.ACTIVE:
+                with pytest.raises(Conflict, match=f"only to an active company; this one is {status}"):
+                    check_may_join(status)
+
+    def test_people_log_in_while_their_company_is_active(self) -> None:
+        check_may_log_in(MembershipStatus.ACTIVE)
+        with pytest.raises(Forbidden, match="membership is suspended; login opens once it is active"):
+            check_may_log_in(MembershipStatus.SUSPENDED)
+        with pytest.raises(Forbidden):
+            check_may_log_in(MembershipStatus.APPLIED)
+
+
+class TestPayments:
+    def test_a_payment_adds_to_what_is_paid(self) -> None:
+        assert paid_after_payment(20_000, amount_cents=60_000, paid_cents=0) == 20_000
+        assert paid_after_payment(40_000, amount_cents=60_000, paid_cents=20_000) == 60_000, "exactly what is due"
+
+    def test_a_payment_never_exceeds_what_is_still_due(self) -> None:
+        with pytest.raises(DomainError, match="payment of 50000 cents exceeds the 40000 cents outstanding"):
+            paid_after_payment(50_000, amount_cents=60_000, paid_cents=20_000)
+        with pytest.raises(DomainError, match="exceeds the 0 cents outstanding"):
+            paid_after_payment(1, amount_cents=60_000, paid_cents=60_000)
+
+
+class TestGovernanceTerms:
+    def test_a_term_ends_on_or_after_its_start_or_is_open(self) -> None:
+        check_term_dates(date(2026, 1, 1), None)
+        check_term_dates(date(2026, 1, 1), date(2026, 1, 1))
+        check_term_dates(date(2026, 1, 1), date(2028, 12, 31))
+
+    def test_a_term_never_ends_before_it_starts(self) -> None:
+        with pytest.raises(DomainError, match="a term cannot end before it starts"):
+            check_term_dates(date(2026, 5, 1), date(2026, 1, 1))
+
+
+def test_erasure_clears_everything_that_names_or_reaches_a_person() -> None:
+    erased = erased_person_fields("person-7", NOW)
+    assert erased == {
+        "given_name": "—",
+        "family_name": "—",
+        "email": "erased-person-7@invalid",
+        "phone": None,
+        "job_title": None,
+        "password_hash": None,
+        "erased_at": NOW,
+    }
+
+
+class TestRoles:
+    def test_only_staff_make_staff_and_staff_belong_to_no_company(self) -> None:
+        check_may_grant(STAFF, Role.NETWORK_ADMIN, None)
+        with pytest.raises(Forbidden, match="only network staff may create or promote network staff"):
+            check_may_grant(ADMIN, Role.NETWORK_ADMIN, None)
+        with pytest.raises(Conflict, match="network staff do not belong to a member company"):
+            check_may_grant(STAFF, Role.NETWORK_ADMIN, "company-1")
+
+    @pytest.mark.parametrize("role", [Role.COMPANY_ADMIN, Role.COMPANY_MEMBER])
+    def test_company_roles_belong_to_a_company(self, role: Role) -> None:
+        check_may_grant(ADMIN, role, "company-1")
+        with pytest.raises(Conflict, match="belongs to a member company, and this person belongs to none"):
+            check_may_grant(STAFF, role, None)
+
+    def test_roles_change_at_the_hands_of_staff_and_company_admins(self) -> None:
+        check_may_change_role(ADMIN, Role.COMPANY_ADMIN, "company-1")
+        check_may_change_role(STAFF, Role.COMPANY_MEMBER, "company-1")
+        with pytest.raises(Forbidden, match="only staff and company admins may change roles"):
+            check_may_change_role(MEMBER, Role.COMPANY_ADMIN, "company-1")
+        with pytest.raises(Forbidden, match="only network staff"):
+            check_may_change_role(ADMIN, Role.NETWORK_ADMIN, None)
+
+
+class TestTokens:
+    def test_a_partner_gets_the_granted_scopes_it_asks_for_or_all_of_them(self) -> None:
+        granted = ["directory:read", "events:read"]
+        assert partner_scopes(granted, {"events:read"}) == {"events:read"}
+        assert partner_scopes(granted, set()) == {"directory:read", "events:read"}
+        with pytest.raises(Forbidden, match="scopes not granted to this client: webhooks:manage"):
+            partner_scopes(granted, {"events:read", "webhooks:manage"})
+
+    def test_a_persons_token_names_their_role_and_company(self) -> None:
+        token = person_token("member-1", Role.COMPANY_MEMBER, "company-1", NOW, timedelta(minutes=15))
+        assert token.expires_at == NOW + timedelta(minutes=15)
+        claims = token_claims(token, "https://filiera.example/members", "filiera")
+        assert {k: v for k, v in claims.items() if k != "jti"} == {
+            "sub": "member-1",
+            "iss": "https://filiera.example/members",
+            "aud": "filiera",
+            "iat": int(NOW.timestamp()),
+            "nbf": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 15 * 60,
+            "kind": "person",
+            "role": "company_member",
+            "company_id": "company-1",
+        }
+
+    def test_staff_tokens_name_no_company_and_carry_no_scopes(self) -> None:
+        claims = token_claims(person_token("staff-1", Role.NETWORK_ADMIN, None, NOW, timedelta(minutes=15)), "i", "a")
+        assert "company_id" not in claims and "scope" not in claims
+
+    def test_a_partners_token_carries_its_role_and_scopes(self) -> None:
+        token = partner_token("client-1", ["events:read", "directory:read"], set(), NOW, timedelta(minutes=15))
+        claims = token_claims(token, "i", "a")
+        assert (claims["kind"], claims["role"], claims["scope"]) == (
+            "partner",
+            PARTNER_ROLE,
+            "directory:read events:read",
+        )
+        assert "company_id" not in claims

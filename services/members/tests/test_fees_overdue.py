@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,20 +14,32 @@ from services.members import commands
 from services.members.app import create_app
 from services.members.settings import MembersSettings
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MembersApi
+from shared.clock import rome_date, utc_now
 from shared.runtime import ServiceRuntime
 from tests.support.infrastructure import KafkaReader
 
 FEES = "members.fees.v1"
 OVERDUE = "members.fee.overdue"
-TODAY = date.today()
+TODAY = rome_date(utc_now())  # the service's day, as its overdue-fees job reads it
+
+
+class MovableClock:
+    """The service's clock, which a test moves on instead of waiting."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.ahead
 
 
 @asynccontextmanager
 async def members_service(
-    database_url: str, kafka_bootstrap: str, scheduler_interval_seconds: float
+    database_url: str, kafka_bootstrap: str, scheduler_interval_seconds: float, clock: MovableClock | None = None
 ) -> AsyncIterator[tuple[MembersApi, ServiceRuntime]]:
-    """The members service as the `members` fixture runs it, with the overdue-fees job every so often; the
-    runtime is there for calling commands directly. Starting it twice on one database is a restart."""
+    """The members service as the `members` fixture runs it, with the overdue-fees job every so often (and on
+    `clock`, if given); the runtime is there for calling commands directly. Starting it twice on one database is
+    a restart."""
     settings = MembersSettings(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap,
@@ -37,20 +48,25 @@ async def members_service(
         outbox_poll_interval_seconds=0.5,
         scheduler_interval_seconds=scheduler_interval_seconds,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client:
-            yield MembersApi(client, settings), app.state.runtime
+    app = create_app(settings, clock=clock or utc_now)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client,
+    ):
+        yield MembersApi(client, settings), app.state.runtime
 
 
-async def assess(members: MembersApi, company_id: str, year: int, due_date: date) -> dict[str, Any]:
+async def assess(
+    members: MembersApi, company_id: str, year: int, due_date: date, staff: dict[str, str] | None = None
+) -> dict[str, Any]:
     response = await members.client.post(
         f"/companies/{company_id}/fees",
-        headers=await members.staff(),
+        headers=staff or await members.staff(),
         json={"year": year, "amount_cents": 60_000, "due_date": str(due_date)},
     )
     assert response.status_code == 201, response.text
-    return response.json()
+    fee: dict[str, Any] = response.json()
+    return fee
 
 
 async def pay(members: MembersApi, fee_id: str, cents: int) -> None:
@@ -121,18 +137,25 @@ async def test_an_unpaid_fee_past_its_due_date_is_announced_once(
 async def test_the_periodic_job_announces_overdue_fees_once_across_restarts(
     database_url: str, kafka_bootstrap: str, kafka_reader: KafkaReader
 ) -> None:
-    interval = 0.5
-    async with members_service(database_url, kafka_bootstrap, interval) as (members, _):
+    interval, clock = 0.5, MovableClock()
+    async with members_service(database_url, kafka_bootstrap, interval, clock) as (members, _):
         company, _ = await members.active_company("owner@example.com")
         await assess(members, company["id"], 2025, TODAY - timedelta(days=10))
         await assess(members, company["id"], 2026, TODAY + timedelta(days=60))
         events = await kafka_reader.read(FEES, lambda evs: overdue_years(evs, company["id"]) != [])
         assert overdue_years(events, company["id"]) == [2025]
-        await asyncio.sleep(4 * interval)  # the job runs a few more times with nothing new to say
+        # Two months on, the 2026 fee is overdue too: the marker. A run that announced 2025 again would have
+        # sent it before (earlier runs, or earlier in that run's order of due dates), on the same key. Tokens
+        # the service signs from then on start in two months, which verifiers (on the real clock) refuse:
+        # staff log in before.
+        staff = await members.staff()
+        clock.ahead = timedelta(days=61)
+        events = await kafka_reader.read(FEES, lambda evs: 2026 in overdue_years(evs, company["id"]))
+        assert overdue_years(events, company["id"]) == [2025, 2026]
 
-    async with members_service(database_url, kafka_bootstrap, interval) as (members, _):
+    async with members_service(database_url, kafka_bootstrap, interval, clock) as (members, _):
         # After the restart the job has already run at start-up; a fee assessed now, already overdue, is the
         # marker: it is announced after anything a repeated run could have sent again.
-        await assess(members, company["id"], 2024, TODAY - timedelta(days=400))
+        await assess(members, company["id"], 2024, TODAY - timedelta(days=400), staff)
         events = await kafka_reader.read(FEES, lambda evs: 2024 in overdue_years(evs, company["id"]))
-        assert overdue_years(events, company["id"]) == [2025, 2024]
+        assert overdue_years(events, company["id"]) == [2025, 2026, 2024]

@@ -37,9 +37,11 @@ async def members_on_own_broker(database_url: str, own_broker: KafkaBroker) -> A
         outbox_poll_interval_seconds=0.5,
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client:
-            yield MembersApi(client, settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client,
+    ):
+        yield MembersApi(client, settings)
 
 
 async def test_writes_made_while_kafka_is_down_are_published_when_it_returns(
@@ -100,7 +102,7 @@ async def test_two_replicas_on_one_database_publish_each_event_once_and_the_surv
 
 
 class MembersReplica:
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient, lifespan: AbstractAsyncContextManager[None]) -> None:
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient, lifespan: AbstractAsyncContextManager[object]) -> None:
         self.app, self.client, self._lifespan = app, client, lifespan
         self.stopped = False
 

@@ -1,18 +1,18 @@
-"""Tables of the members service and the shapes its API accepts and returns (Base -> Create/Update/Public)."""
+"""Member companies: their table, what they send to apply and to edit, what the API returns of them (to staff
+and their own people, and to the public directory), and the steps of their membership."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, EmailStr, StringConstraints, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, EmailStr, StringConstraints, WithJsonSchema, field_validator
 from sqlmodel import Field, SQLModel
 
 from services.members.domain import (
     ATECO_PATTERN,
     MIN_PASSWORD_LENGTH,
     Capability,
-    GovernanceOffice,
     Language,
     SizeClass,
     check_ateco,
@@ -23,8 +23,8 @@ from services.members.domain import (
 )
 from shared.clock import utc_now
 from shared.columns import enum_column, json_list, timestamp
-from shared.ids import Id, new_id
-from shared.membership import MembershipStatus, Role
+from shared.ids import new_id
+from shared.membership import MembershipStatus
 from shared.text import Line, Paragraph, PartialUpdate, WebUrl
 
 # The domain's rule validates (with its own message); the JSON Schema tells clients the same rule up front.
@@ -38,9 +38,6 @@ CountryCode = Annotated[
     AfterValidator(check_country),
     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$", "examples": ["DE"]}),
 ]
-
-
-# ---- companies -------------------------------------------------------------------------------------------------
 
 
 class CompanyProfileFields(SQLModel):
@@ -178,6 +175,14 @@ class DirectoryEntry(SQLModel):
     languages: list[str]
     description: str
 
+    @classmethod
+    def of(cls, company: Company, lang: str) -> DirectoryEntry:
+        """The company as a buyer reads it, described in `lang` when it has a description in it."""
+        description = (
+            company.description_en if lang == Language.EN and company.description_en else company.description_it
+        )
+        return cls.model_validate({**company.model_dump(), "description": description})
+
 
 class MembershipDecision(SQLModel):
     reason: Paragraph | None = Field(default=None, max_length=2000)
@@ -212,196 +217,3 @@ class MembershipStep(MembershipStepPublic, table=True):
     __tablename__ = "membership_step"
 
     id: str = Field(default_factory=new_id, primary_key=True)
-
-
-# ---- people ----------------------------------------------------------------------------------------------------
-
-
-class PersonFields(SQLModel):
-    given_name: Line = Field(min_length=1, max_length=100)
-    family_name: Line = Field(min_length=1, max_length=100)
-    phone: Line | None = Field(default=None, max_length=30)
-    job_title: Line | None = Field(default=None, max_length=100)
-    language: Language = enum_column(Language, default=Language.IT)
-
-
-class Person(PersonFields, table=True):
-    id: str = Field(default_factory=new_id, primary_key=True)
-    company_id: str | None = Field(default=None, foreign_key="company.id", index=True)
-    email: str = Field(unique=True, index=True, max_length=320)
-    role: Role = enum_column(Role)
-    password_hash: str | None = None
-    failed_logins: int = 0
-    locked_until: datetime | None = timestamp(default=None, nullable=True)
-    created_at: datetime = timestamp(default_factory=utc_now)
-    updated_at: datetime = timestamp(default_factory=utc_now)
-    erased_at: datetime | None = timestamp(default=None, nullable=True)
-
-
-class PersonCreate(PersonFields):
-    email: EmailStr
-    role: Role = Role.COMPANY_MEMBER
-    password: str = Field(
-        min_length=MIN_PASSWORD_LENGTH, max_length=200, description="Initial password (at least 12 characters)"
-    )
-
-    @field_validator("password")
-    @classmethod
-    def _strong(cls, value: str) -> str:
-        check_password_strength(value)
-        return value
-
-
-class StaffCreate(PersonFields):
-    """A network staff member (role network_admin)."""
-
-    email: EmailStr
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200, description="Initial password")
-
-
-class PersonUpdate(PartialUpdate):
-    clearable: ClassVar[frozenset[str]] = frozenset({"phone", "job_title"})
-
-    given_name: Line | None = Field(default=None, min_length=1, max_length=100)
-    family_name: Line | None = Field(default=None, min_length=1, max_length=100)
-    phone: Line | None = Field(default=None, max_length=30)
-    job_title: Line | None = Field(default=None, max_length=100)
-    language: Language | None = None
-    role: Role | None = Field(default=None, description="Only staff and company admins may change roles")
-
-
-class PersonPublic(PersonFields):
-    id: str
-    company_id: str | None
-    email: str
-    role: Role
-    created_at: datetime
-    erased_at: datetime | None
-
-
-class PasswordChange(SQLModel):
-    current_password: str = Field(max_length=200)
-    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
-
-    @field_validator("new_password")
-    @classmethod
-    def _strong(cls, value: str) -> str:
-        check_password_strength(value)
-        return value
-
-
-# ---- partner clients and signing keys -------------------------------------------------------------------------
-
-
-class PartnerClient(SQLModel, table=True):
-    __tablename__ = "partner_client"
-
-    id: str = Field(default_factory=new_id, primary_key=True, description="The client_id")
-    name: str = Field(max_length=200)
-    secret_hash: str
-    scopes: list[str] = json_list()
-    created_by: str
-    created_at: datetime = timestamp(default_factory=utc_now)
-
-
-class PartnerClientCreate(SQLModel):
-    name: Line = Field(min_length=2, max_length=200, description="e.g. Camera di Commercio di Lucca")
-    scopes: list[Line] = Field(default_factory=list, description="e.g. directory:read, events:read, webhooks:manage")
-
-
-class PartnerClientCreated(SQLModel):
-    client_id: str
-    client_secret: str = Field(description="Shown once; store it safely")
-    name: str
-    scopes: list[str]
-
-
-class SigningKey(SQLModel, table=True):
-    __tablename__ = "signing_key"
-
-    kid: str = Field(primary_key=True)
-    private_pem: str
-    created_at: datetime = timestamp(default_factory=utc_now)
-
-
-class TokenResponse(SQLModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
-
-
-# ---- fees --------------------------------------------------------------------------------------------------
-
-
-class FeeCreate(SQLModel):
-    year: int = Field(ge=2000, le=2100)
-    amount_cents: int = Field(gt=0, le=10**9)
-    due_date: date
-
-
-class Fee(FeeCreate, table=True):
-    id: str = Field(default_factory=new_id, primary_key=True)
-    company_id: str = Field(foreign_key="company.id", index=True)
-    paid_cents: int = 0
-    created_at: datetime = timestamp(default_factory=utc_now)
-    # Set in the transaction that publishes members.fee.overdue, so the fact goes out once per fee.
-    overdue_announced_at: datetime | None = timestamp(default=None, nullable=True)
-
-
-class FeePublic(FeeCreate):
-    id: str
-    company_id: str
-    paid_cents: int
-    outstanding_cents: int
-    overdue: bool
-
-
-class PaymentCreate(SQLModel):
-    amount_cents: int = Field(gt=0, le=10**9)
-    paid_on: date
-    method: Line = Field(default="bank_transfer", max_length=50)
-
-
-class Payment(PaymentCreate, table=True):
-    id: str = Field(default_factory=new_id, primary_key=True)
-    fee_id: str = Field(foreign_key="fee.id", index=True)
-    recorded_by: str
-    recorded_at: datetime = timestamp(default_factory=utc_now)
-
-
-# ---- governance --------------------------------------------------------------------------------------------
-
-
-class GovernanceTermCreate(SQLModel):
-    person_id: Id
-    office: GovernanceOffice
-    term_from: date
-    term_to: date | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> GovernanceTermCreate:
-        if self.term_to is not None and self.term_to < self.term_from:
-            raise ValueError("term_to is before term_from")
-        return self
-
-
-class GovernanceTerm(GovernanceTermCreate, table=True):
-    __tablename__ = "governance_term"
-
-    office: GovernanceOffice = enum_column(GovernanceOffice)
-    id: str = Field(default_factory=new_id, primary_key=True)
-    person_id: str = Field(foreign_key="person.id", index=True)
-    created_at: datetime = timestamp(default_factory=utc_now)
-
-
-class GovernanceTermEnd(SQLModel):
-    term_to: date
-
-
-class GovernanceTermPublic(SQLModel):
-    id: str
-    office: GovernanceOffice
-    term_from: date
-    term_to: date | None
-    person_name: str
-    company_name: str | None
