@@ -97,7 +97,7 @@ async def run_wrk(
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
-    report = None
+    report: dict[str, Any] | None = None
     async for raw in process.stdout:
         line = raw.decode().strip()
         if line == "WRK-STOP":

@@ -20,6 +20,7 @@ import httpx
 from bench.common import infrastructure, peak_rss_mb, run_wrk, write_results
 from deploy.local.ports import free_port
 from deploy.local.processes import start_service, wait_ready
+from shared.membership import Role
 from tests.support.tokens import bearer, serving_jwks
 
 DURATION_SECONDS = 20
@@ -56,12 +57,13 @@ async def hot_event(client: httpx.AsyncClient, staff: dict[str, str]) -> str:
         },
     )
     created.raise_for_status()
-    (await client.post(f"/events/{created.json()['id']}/publish", headers=staff)).raise_for_status()
-    return created.json()["id"]
+    event_id: str = created.json()["id"]
+    (await client.post(f"/events/{event_id}/publish", headers=staff)).raise_for_status()
+    return event_id
 
 
 async def measure(url: str, work: Path) -> list[dict[str, Any]]:
-    staff = bearer(str(uuid.uuid4()), role="network_admin")
+    staff = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
     runs = []
     for concurrency in CONCURRENCY_LEVELS:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:

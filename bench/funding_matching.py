@@ -24,7 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bench.common import percentile, write_results
 from deploy.local.postgres import PostgresCluster
@@ -33,6 +35,7 @@ from services.funding.app import MIGRATIONS
 from services.funding.domain import CallFacts, CallRecord, CompanyProfile, Matcher, SizeClass, Source, words
 from services.funding.models import CallMatch, MemberCompany
 from shared.db import create_engine, session_factory
+from shared.membership import MembershipStatus
 from shared.migrations import upgrade_to_head
 from shared.unit_of_work import UnitOfWork
 
@@ -204,7 +207,7 @@ async def ingest(database_url: str, call_count: int, company_count: int, rng: ra
                 MemberCompany(
                     id=profile.id,
                     legal_name=profile.name,
-                    status="active",
+                    status=MembershipStatus.ACTIVE,
                     size_class=profile.size_class,
                     region=profile.region,
                     ateco_codes=list(profile.ateco_codes),
@@ -238,9 +241,10 @@ async def ingest(database_url: str, call_count: int, company_count: int, rng: ra
     }
 
 
-async def count_matches(sessions: Any) -> int:
+async def count_matches(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
-        return (await session.exec(select(func.count()).select_from(CallMatch))).one()
+        matches: int = (await session.exec(select(func.count()).select_from(CallMatch))).one()
+        return matches
 
 
 def main() -> None:

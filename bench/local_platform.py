@@ -145,9 +145,9 @@ def local_platform(api_rate: str, api_burst: int) -> Iterator[LocalPlatform]:
                 start_service(service.app_factory, service.port, env, log),
                 database.replace("postgresql+asyncpg://", "postgresql://"),
             )
-        for name, service in started.items():  # they start together; their migrations overlap
+        for name, launched in started.items():  # they start together; their migrations overlap
             try:
-                wait_ready(service.url, service.process)
+                wait_ready(launched.url, launched.process)
             except RuntimeError as error:
                 raise RuntimeError(f"{error}; see {infra.work / (name + '.log')}") from error
         running.callback(gateway.stop)

@@ -6,6 +6,7 @@ Read from /proc: the venv has no psutil, and these few counters need none.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -39,10 +40,8 @@ def parents() -> dict[int, int]:
     found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
+            with contextlib.suppress(OSError, ValueError):  # ended meanwhile
                 found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError):
-                pass  # ended meanwhile
     return found
 
 
@@ -89,10 +88,8 @@ class CpuMeter:
     def _read(self) -> dict[int, tuple[str, float]]:
         read = {}
         for pid, name in self.components.pids().items():
-            try:
+            with contextlib.suppress(OSError):  # ended
                 read[pid] = (name, cpu_seconds(pid))
-            except OSError:
-                pass  # ended
         return read
 
     def used(self) -> dict[str, float]:
