@@ -1,4 +1,5 @@
-"""HTTP routes of the events service. Routes are thin: they check who is calling and call a command or a query."""
+"""HTTP routes of the events service. Routes are thin: they authenticate the caller, call a use case (commands,
+which authorise with the domain's rules) or a public query, and shape the answer."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ from zoneinfo import ZoneInfo
 
 import segno
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.events import calendars, commands, store
-from services.events.domain import EventAction, EventStatus, EventType, RegistrationStatus
+from services.events import calendars, commands, domain, store
+from services.events.domain import EventAction, EventType
 from services.events.models import (
+    CalendarLink,
     CheckIn,
     CheckInResult,
-    Event,
     EventCreate,
     EventPublic,
     EventUpdate,
@@ -30,57 +30,29 @@ from services.events.models import (
     RegistrationRequest,
     RejectionReason,
 )
-from services.events.seating import SeatDesk
+from services.events.registration_queue import RegistrationQueue
 from services.events.settings import EventsSettings
-from shared.api import ERRORS, UnitOfWorkDep
-from shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
-from shared.errors import DomainError, Forbidden, NotFound
+from shared.api import ERRORS, SettingsDep, UnitOfWorkDep
+from shared.auth import CurrentPrincipal, OptionalPrincipal
+from shared.errors import DomainError
 from shared.ids import Id
 
 
-async def seat_desk(request: Request) -> SeatDesk:
-    return request.app.state.seat_desk
+async def registration_queue(request: Request) -> RegistrationQueue:
+    queue: RegistrationQueue = request.app.state.registration_queue
+    return queue
 
 
-SeatDeskDep = Annotated[SeatDesk, Depends(seat_desk)]
-
-
-async def settings(request: Request) -> EventsSettings:
-    return request.app.state.runtime.settings
-
-
-SettingsDep = Annotated[EventsSettings, Depends(settings)]
+RegistrationQueueDep = Annotated[RegistrationQueue, Depends(registration_queue)]
+Settings = SettingsDep[EventsSettings]
 # Check-in codes and feed secrets come from secrets.token_urlsafe.
 UrlSafeSecret = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ICS = "text/calendar; charset=utf-8"
 
 
 async def registration_public(session: AsyncSession, registration: Registration) -> RegistrationPublic:
-    position = await store.waitlist_position(session, registration)
-    return RegistrationPublic.model_validate({**registration.model_dump(), "waitlist_position": position})
+    return RegistrationPublic.of(registration, await store.waitlist_position(session, registration))
 
-
-def _visible(event: Event, principal: Principal | None) -> bool:
-    """Drafts are seen by their organisers only."""
-    if event.status != EventStatus.DRAFT:
-        return True
-    if principal is None:
-        return False
-    try:
-        commands.ensure_organiser(principal, event)
-    except Forbidden:
-        return False
-    return True
-
-
-async def _ensure_registrant_or_organiser(
-    session: AsyncSession, registration: Registration, principal: Principal
-) -> None:
-    if registration.person_id != principal.subject:
-        commands.ensure_organiser(principal, await store.get_event(session, registration.event_id))
-
-
-# ---- events ----------------------------------------------------------------------------------------------------
 
 events = APIRouter(prefix="/events", tags=["events"], responses=ERRORS)
 
@@ -110,7 +82,7 @@ async def list_events(
     ] = None,
     include_past: bool = False,
 ) -> Any:
-    statuses = [EventStatus.PUBLISHED, EventStatus.COMPLETED] if include_past else [EventStatus.PUBLISHED]
+    statuses = domain.LISTED_WITH_PAST if include_past else domain.LISTED
     starting_after = _start_of_day_in_italy(from_day) if from_day else None
     async with uow:
         found = await store.list_events(uow.session, statuses, event_type, starting_after)
@@ -127,17 +99,14 @@ def _start_of_day_in_italy(day: str) -> datetime:
 @events.get("/{event_id:id}", response_model=EventPublic, summary="One event (drafts: organisers only)")
 async def get_event(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        event = await store.get_event(uow.session, event_id)
-        if not _visible(event, principal):
-            raise NotFound(f"no event with id {event_id}")
-        return EventPublic.of(event)
+        return EventPublic.of(await commands.visible_event(uow, event_id, principal))
 
 
 @events.patch(
     "/{event_id:id}", response_model=EventPublic, summary="Edit an event; confirmed registrations are kept (organisers)"
 )
 async def update_event(
-    event_id: Id, update: EventUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep
+    event_id: Id, update: EventUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: Settings
 ) -> Any:
     async with uow:
         event = await commands.update_event(uow, event_id, update, principal, config.offer_hours)
@@ -167,11 +136,9 @@ for _action in EventAction:
     summary="The event as an iCalendar file",
     responses={200: {"content": {ICS: {}}}},
 )
-async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep, config: SettingsDep) -> Response:
+async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep, config: Settings) -> Response:
     async with uow:
-        event = await store.get_event(uow.session, event_id)
-    if not _visible(event, principal):
-        raise NotFound(f"no event with id {event_id}")
+        event = await commands.visible_event(uow, event_id, principal)
     body = calendars.calendar_of([event], event.title_it, config.public_url)
     return Response(body, media_type=ICS, headers={"Content-Disposition": f'attachment; filename="{event.id}.ics"'})
 
@@ -184,11 +151,15 @@ async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkD
     "public events without one)",
 )
 async def register(
-    event_id: Id, request: RegistrationRequest, principal: OptionalPrincipal, uow: UnitOfWorkDep, desk: SeatDeskDep
+    event_id: Id,
+    request: RegistrationRequest,
+    principal: OptionalPrincipal,
+    uow: UnitOfWorkDep,
+    queue: RegistrationQueueDep,
 ) -> Any:
     async with uow:
         registration = await commands.prepare_registration(uow, event_id, principal, request.guest)
-    registration = await desk.seat(registration)
+    registration = await queue.seat(registration)
     async with uow:
         public = await registration_public(uow.session, registration)
         return RegistrationCreated.model_validate({**public.model_dump(), "checkin_token": registration.checkin_token})
@@ -201,15 +172,9 @@ async def register(
 )
 async def event_registrations(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        commands.ensure_organiser(principal, await store.get_event(uow.session, event_id))
-        registrations = await store.registrations_of_event(uow.session, event_id)
-        waiting = [r.id for r in registrations if r.status == RegistrationStatus.WAITLISTED]
-        return [
-            RegistrationPublic.model_validate(
-                {**r.model_dump(), "waitlist_position": waiting.index(r.id) + 1 if r.id in waiting else None}
-            )
-            for r in registrations
-        ]
+        registrations = await commands.registrations_of_organised_event(uow, event_id, principal)
+    positions = domain.waitlist_positions(registrations)
+    return [RegistrationPublic.of(r, positions.get(r.id)) for r in registrations]
 
 
 @events.get(
@@ -220,30 +185,31 @@ async def event_registrations(event_id: Id, principal: CurrentPrincipal, uow: Un
 )
 async def attendance_csv(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Response:
     async with uow:
-        event = await store.get_event(uow.session, event_id)
-        commands.ensure_organiser(principal, event)
-        registrations = await store.registrations_of_event(uow.session, event_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "email", "company_id", "guest_company", "status", "checked_in_at", "price_due_cents"])
-    for r in registrations:
-        if r.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED):
-            writer.writerow(
-                [
-                    r.name,
-                    r.email or "",
-                    r.company_id or "",
-                    r.guest_company or "",
-                    r.status,
-                    r.checked_in_at.isoformat() if r.checked_in_at else "",
-                    r.price_due_cents,
-                ]
-            )
+        attendees = await commands.attendance_list(uow, event_id, principal)
     return Response(
-        out.getvalue(),
+        _attendance_csv(attendees),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="attendance-{event_id}.csv"'},
     )
+
+
+def _attendance_csv(attendees: list[Registration]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "company_id", "guest_company", "status", "checked_in_at", "price_due_cents"])
+    for r in attendees:
+        writer.writerow(
+            [
+                r.name,
+                r.email or "",
+                r.company_id or "",
+                r.guest_company or "",
+                r.status,
+                r.checked_in_at.isoformat() if r.checked_in_at else "",
+                r.price_due_cents,
+            ]
+        )
+    return out.getvalue()
 
 
 @events.post("/{event_id:id}/feedback", status_code=201, summary="Rate the event 1-5 and comment, once (attendees)")
@@ -258,20 +224,8 @@ async def leave_feedback(
 @events.get("/{event_id:id}/feedback", response_model=FeedbackSummary, summary="Feedback summary (organisers)")
 async def feedback_summary(event_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        commands.ensure_organiser(principal, await store.get_event(uow.session, event_id))
-        feedback = await store.feedback_of_event(uow.session, event_id)
-        attendees = sum(1 for r in await store.registrations_of_event(uow.session, event_id) if r.checked_in_at)
-    ratings = {score: sum(1 for f in feedback if f.rating == score) for score in range(1, 6)}
-    return FeedbackSummary(
-        responses=len(feedback),
-        attendees=attendees,
-        ratings=ratings,
-        average_rating=round(sum(f.rating for f in feedback) / len(feedback), 2) if feedback else None,
-        comments=[f.comment for f in feedback if f.comment],
-    )
+        return await commands.feedback_summary(uow, event_id, principal)
 
-
-# ---- registrations ---------------------------------------------------------------------------------------------
 
 registrations = APIRouter(prefix="/registrations", tags=["registrations"], responses=ERRORS)
 
@@ -283,8 +237,7 @@ registrations = APIRouter(prefix="/registrations", tags=["registrations"], respo
 )
 async def get_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        registration = await store.get_registration(uow.session, registration_id)
-        await _ensure_registrant_or_organiser(uow.session, registration, principal)
+        registration = await commands.registration_for(uow, registration_id, principal)
         return await registration_public(uow.session, registration)
 
 
@@ -295,7 +248,7 @@ async def get_registration(registration_id: Id, principal: CurrentPrincipal, uow
     "to the first on the waitlist",
 )
 async def cancel_registration(
-    registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep
+    registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: Settings
 ) -> Any:
     async with uow:
         registration = await commands.cancel_registration(uow, registration_id, principal, config.offer_hours)
@@ -337,12 +290,10 @@ async def reject_registration(
         return await registration_public(uow.session, registration)
 
 
-# ---- check-in and calendars ------------------------------------------------------------------------------------
-
-doors = APIRouter(tags=["check-in and calendars"], responses=ERRORS)
+check_in_and_calendars = APIRouter(tags=["check-in and calendars"], responses=ERRORS)
 
 
-@doors.post(
+@check_in_and_calendars.post(
     "/check-in",
     response_model=CheckInResult,
     summary="Check someone in by the code of their QR (organisers); a second scan is a 409 with the time",
@@ -352,7 +303,7 @@ async def check_in(scan: CheckIn, principal: CurrentPrincipal, uow: UnitOfWorkDe
         return await commands.check_in(uow, scan.token, principal)
 
 
-@doors.get(
+@check_in_and_calendars.get(
     "/qr/{token}.svg",
     response_class=Response,
     summary="The QR code of a check-in code, to show at the door",
@@ -366,58 +317,54 @@ async def qr_code(token: UrlSafeSecret, uow: UnitOfWorkDep) -> Response:
     return Response(image.getvalue(), media_type="image/svg+xml")
 
 
-@doors.get(
+@check_in_and_calendars.get(
     "/calendar.ics",
     response_class=Response,
     summary="Subscribable feed of all published events",
     responses={200: {"content": {ICS: {}}}},
 )
-async def public_calendar(uow: UnitOfWorkDep, config: SettingsDep) -> Response:
+async def public_calendar(uow: UnitOfWorkDep, config: Settings) -> Response:
     async with uow:
-        found = await store.list_events(
-            uow.session, [EventStatus.PUBLISHED, EventStatus.CANCELLED, EventStatus.COMPLETED], None, None
-        )
+        found = await store.list_events(uow.session, domain.IN_PUBLIC_CALENDAR, None, None)
     return Response(calendars.calendar_of(found, "Filiera — eventi del distretto", config.public_url), media_type=ICS)
 
 
-class CalendarLink(BaseModel):
-    url: str
-
-
-@doors.get(
+@check_in_and_calendars.get(
     "/me/calendar",
     response_model=CalendarLink,
     summary="The address of one's private 'my events' feed (keep it secret: it needs no login)",
 )
-async def my_calendar_link(principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep) -> Any:
+async def my_calendar_link(principal: CurrentPrincipal, uow: UnitOfWorkDep, config: Settings) -> Any:
     async with uow:
         feed = await commands.calendar_feed_for(uow, principal.subject)
     return CalendarLink(url=f"{config.public_url}/calendar/{feed.secret}.ics")
 
 
-@doors.get("/me/registrations", response_model=list[RegistrationPublic], summary="One's own registrations")
+@check_in_and_calendars.get(
+    "/me/registrations", response_model=list[RegistrationPublic], summary="One's own registrations"
+)
 async def my_registrations(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
         mine = await store.registrations_of_person(uow.session, principal.subject)
         return [await registration_public(uow.session, r) for r in mine]
 
 
-@doors.get(
+@check_in_and_calendars.get(
     "/calendar/{secret}.ics",
     response_class=Response,
     summary="A person's private feed of their events",
     responses={200: {"content": {ICS: {}}}},
 )
-async def private_calendar(secret: UrlSafeSecret, uow: UnitOfWorkDep, config: SettingsDep) -> Response:
+async def private_calendar(secret: UrlSafeSecret, uow: UnitOfWorkDep, config: Settings) -> Response:
     async with uow:
         feed = await store.calendar_feed_by_secret(uow.session, secret)
         mine = [
             r
             for r in await store.registrations_of_person(uow.session, feed.person_id)
-            if r.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)
+            if r.status in domain.HOLDS_A_SEAT
         ]
         found = await store.events_by_id(uow.session, {r.event_id for r in mine})
     return Response(calendars.calendar_of(found.values(), "Filiera — i miei eventi", config.public_url), media_type=ICS)
 
 
-ROUTERS = [events, registrations, doors]
+ROUTERS = [events, registrations, check_in_and_calendars]

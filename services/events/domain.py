@@ -1,16 +1,22 @@
-"""The events service's rules: an event's lifecycle, who gets a seat, when a registration may change.
+"""The events service's rules: an event's lifecycle, who organises it, who gets a seat, when a registration may
+change, who may check in and leave feedback.
 
 Nothing here touches the database or HTTP. Seat decisions are made here from counts the store reads while it
-holds the event's lock, so that two registrations can never both take the last seat.
+holds the event's lock, so that two registrations can never both take the last seat. The use cases (commands)
+authorise through the rules here, given the caller's Principal; routes only authenticate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
-from shared.errors import Conflict, DomainError
+from shared.auth import Principal
+from shared.errors import Conflict, DomainError, Forbidden
+from shared.membership import MembershipStatus, Role
 
 
 class EventType(StrEnum):
@@ -47,12 +53,66 @@ _EVENT_TRANSITIONS: dict[EventAction, tuple[set[EventStatus], EventStatus]] = {
     EventAction.COMPLETE: ({EventStatus.PUBLISHED}, EventStatus.COMPLETED),
 }
 
+# What the public lists show: the upcoming events, and with `include_past` the ones that took place.
+LISTED = [EventStatus.PUBLISHED]
+LISTED_WITH_PAST = [EventStatus.PUBLISHED, EventStatus.COMPLETED]
+# The public calendar feed also keeps cancelled events, so that calendar apps strike them out.
+IN_PUBLIC_CALENDAR = [EventStatus.PUBLISHED, EventStatus.CANCELLED, EventStatus.COMPLETED]
+
 
 def next_event_status(current: EventStatus, action: EventAction) -> EventStatus:
     allowed_from, target = _EVENT_TRANSITIONS[action]
     if current not in allowed_from:
         raise Conflict(f"cannot {action} an event that is {current}")
     return target
+
+
+def check_editable(status: EventStatus) -> None:
+    if status in (EventStatus.CANCELLED, EventStatus.COMPLETED):
+        raise Conflict(f"the event is {status}: it can no longer be edited")
+
+
+def may_organise(actor: Principal, organiser_company_id: str | None) -> bool:
+    """Staff organise everything; a company's admins organise their own company's events."""
+    if actor.is_staff:
+        return True
+    own_company = actor.company_id is not None and actor.company_id == organiser_company_id
+    return actor.role == Role.COMPANY_ADMIN and own_company
+
+
+def check_organiser(actor: Principal, organiser_company_id: str | None) -> None:
+    if not may_organise(actor, organiser_company_id):
+        raise Forbidden("only the network's staff or the organising company's admins may do this")
+
+
+def is_visible(status: EventStatus, organiser_company_id: str | None, viewer: Principal | None) -> bool:
+    """Drafts are seen by their organisers only."""
+    if status != EventStatus.DRAFT:
+        return True
+    return viewer is not None and may_organise(viewer, organiser_company_id)
+
+
+@dataclass(frozen=True)
+class NewEventOrganiser:
+    company_id: str | None  # None: the network organises it
+    must_be_active_member: bool  # a company's admin hosts events only while the company is a member
+
+
+def organiser_of_new_event(actor: Principal, requested_company_id: str | None) -> NewEventOrganiser:
+    """Staff create events for the network or for any company; a company's admin for their own company only."""
+    if actor.is_staff:
+        return NewEventOrganiser(requested_company_id, must_be_active_member=False)
+    if actor.role != Role.COMPANY_ADMIN or not actor.company_id:
+        raise Forbidden("only the network's staff and member companies' admins create events")
+    if requested_company_id not in (None, actor.company_id):
+        raise Forbidden("a company's admin creates events for their own company only")
+    return NewEventOrganiser(actor.company_id, must_be_active_member=True)
+
+
+def check_active_member(status: MembershipStatus | None) -> None:
+    """`status`: the company's membership as the members service last told us; None when it has not yet."""
+    if status != MembershipStatus.ACTIVE:
+        raise Forbidden(f"your company is not an active member of the network ({status or 'not known here yet'})")
 
 
 class RegistrationStatus(StrEnum):
@@ -72,6 +132,10 @@ ACTIVE = {
     RegistrationStatus.WAITLISTED,
     RegistrationStatus.OFFERED,
 }
+# Who the organisers expect at the door: the seated, and those who may still get a seat.
+ON_ATTENDANCE_LIST = {RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED}
+# What a GDPR erasure leaves of a person's registration: the seat and its counts, not who held it.
+ERASED_NAME = "(erased)"
 
 
 def counter_changes(before: RegistrationStatus | None, after: RegistrationStatus) -> tuple[int, int]:
@@ -115,6 +179,24 @@ def check_open_for_registration(
         raise Conflict("registrations are closed")
 
 
+def check_registrant(actor: Principal | None, as_guest: bool, audience: Audience) -> None:
+    """Members register themselves with their token; guests, without one, on public events only."""
+    if actor is None:
+        if not as_guest:
+            raise Forbidden("log in to register, or register as a guest (name, company, email) on a public event")
+        if audience != Audience.PUBLIC:
+            raise Forbidden("this event is for members of the network: log in to register")
+        return
+    if actor.kind != "person":
+        raise Forbidden("partner systems cannot register for events")
+    if as_guest:
+        raise Conflict("a logged-in member registers themselves; leave out `guest`")
+
+
+def price_due(is_member: bool, price_member_cents: int, price_other_cents: int) -> int:
+    return price_member_cents if is_member else price_other_cents
+
+
 @dataclass(frozen=True)
 class SeatCounts:
     """What the store counted under the event's lock."""
@@ -141,8 +223,68 @@ def seat_for_newcomer(counts: SeatCounts) -> RegistrationStatus:
     return RegistrationStatus.WAITLISTED
 
 
+def status_of_new_registration(requires_approval: bool, counts: SeatCounts) -> RegistrationStatus:
+    """On events that require approval, a registration holds no seat until the organiser decides."""
+    return RegistrationStatus.PENDING if requires_approval else seat_for_newcomer(counts)
+
+
+def check_awaiting_approval(status: RegistrationStatus) -> None:
+    if status != RegistrationStatus.PENDING:
+        raise Conflict(f"the registration is {status}, not waiting for approval")
+
+
 def seats_to_offer(capacity: int, seats_held: int, waiting: int) -> int:
     return max(0, min(capacity - seats_held, waiting))
+
+
+def offer_expiry(now: datetime, offer_hours: float, starts_at: datetime) -> datetime:
+    """A freed seat is held for the next in line for `offer_hours`, never past the event's start."""
+    return min(now + timedelta(hours=offer_hours), starts_at)
+
+
+def check_offer_open(status: RegistrationStatus, expires_at: datetime | None, now: datetime) -> None:
+    if status != RegistrationStatus.OFFERED:
+        raise Conflict(f"there is no open offer: the registration is {status}")
+    if offer_has_lapsed(status, expires_at, now):
+        raise Conflict("the offer has lapsed")
+
+
+def offer_has_lapsed(status: RegistrationStatus, expires_at: datetime | None, now: datetime) -> bool:
+    return status == RegistrationStatus.OFFERED and expires_at is not None and expires_at <= now
+
+
+def offers_continue(status: EventStatus, starts_at: datetime, now: datetime) -> bool:
+    """A lapsed offer's seat passes to the next in line only while the event is still ahead."""
+    return status == EventStatus.PUBLISHED and starts_at > now
+
+
+def is_registrant(actor: Principal, person_id: str | None) -> bool:
+    return person_id is not None and person_id == actor.subject
+
+
+def check_registrant_or_organiser(actor: Principal, person_id: str | None, organiser_company_id: str | None) -> None:
+    if not is_registrant(actor, person_id):
+        check_organiser(actor, organiser_company_id)
+
+
+def check_offer_taker(actor: Principal, person_id: str | None) -> None:
+    if not is_registrant(actor, person_id):
+        raise Forbidden("only the registrant may accept the offer")
+
+
+def check_cancellation(
+    actor: Principal,
+    person_id: str | None,
+    organiser_company_id: str | None,
+    now: datetime,
+    deadline: datetime | None,
+    starts_at: datetime,
+) -> None:
+    """The registrant cancels until the deadline (default: the start); the organisers at any time."""
+    if is_registrant(actor, person_id):
+        check_self_cancellation(now, deadline, starts_at)
+    else:
+        check_organiser(actor, organiser_company_id)
 
 
 def check_self_cancellation(now: datetime, deadline: datetime | None, starts_at: datetime) -> None:
@@ -150,6 +292,44 @@ def check_self_cancellation(now: datetime, deadline: datetime | None, starts_at:
         raise Conflict("the cancellation deadline has passed; contact the organiser")
 
 
+def check_cancellable(status: RegistrationStatus) -> None:
+    if status not in ACTIVE:
+        raise Conflict(f"the registration is already {status}")
+
+
+def check_check_in(name: str, status: RegistrationStatus, checked_in_at: datetime | None) -> None:
+    """One check-in per registration, and only with a confirmed seat."""
+    if checked_in_at is not None:
+        raise Conflict(f"{name} is already checked in (at {checked_in_at.isoformat()})")
+    if status != RegistrationStatus.CONFIRMED:
+        raise Conflict(f"{name} has no confirmed seat (registration {status})")
+
+
+def check_feedback(checked_in_at: datetime | None, now: datetime, starts_at: datetime, already_left: bool) -> None:
+    """Attendees (checked in) rate an event once, from its start."""
+    if checked_in_at is None:
+        raise Forbidden("only people who attended the event may leave feedback")
+    if now < starts_at:
+        raise Conflict("feedback opens when the event starts")
+    if already_left:
+        raise Conflict("you have already left feedback for this event")
+
+
 def check_rating(rating: int) -> None:
     if not 1 <= rating <= 5:
         raise DomainError("rating must be between 1 and 5")
+
+
+class Queued(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def status(self) -> RegistrationStatus: ...
+
+
+def waitlist_positions(in_arrival_order: Iterable[Queued]) -> dict[str, int]:
+    """Each waitlisted registration's place in line (1 = next to be offered a seat), from the event's
+    registrations in order of arrival."""
+    waiting = [r.id for r in in_arrival_order if r.status == RegistrationStatus.WAITLISTED]
+    return {registration_id: place for place, registration_id in enumerate(waiting, start=1)}

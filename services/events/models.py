@@ -1,4 +1,5 @@
-"""Tables of the events service and the shapes its API accepts and returns."""
+"""Tables of the events service and the shapes its API accepts and returns: events, registrations, feedback, and
+what it keeps of the members service's companies and people (with the facts it reads them from)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, EmailStr, model_validator
-from sqlalchemy import Index, text
+from sqlalchemy import Enum, Index, text
 from sqlmodel import Field, SQLModel
 
 from services.events.domain import ACTIVE, Audience, EventStatus, EventType, RegistrationStatus
-from shared.clock import utc_now
 from shared.columns import enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import Id, new_id
+from shared.membership import MembershipStatus
 from shared.text import Line, Paragraph, PartialUpdate, WebUrl
 
 POLO_TECNOLOGICO = "Polo Tecnologico di Capannori, via Nuova 44/A, Segromigno in Monte (LU)"
@@ -29,9 +30,6 @@ def _known_zone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
-
-
-# ---- events ----------------------------------------------------------------------------------------------------
 
 
 class EventFields(SQLModel):
@@ -89,8 +87,9 @@ class Event(EventFields, table=True):
     organiser_company_id: str | None = Field(default=None, index=True)
     status: EventStatus = enum_column(EventStatus, default=EventStatus.DRAFT)
     created_by: str
-    created_at: datetime = timestamp(default_factory=utc_now)
-    updated_at: datetime = timestamp(default_factory=utc_now)
+    # Written from the service's clock (uow.now()) by the command that makes the row, as every time here is.
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
     reminder_sent_at: datetime | None = timestamp(default=None, nullable=True)
     # Kept under the event's lock by every registration change (commands.set_status): reading them is what
     # keeps a seat decision to a few statements while the lock is held.
@@ -161,9 +160,6 @@ class EventPublic(EventFields):
         return self
 
 
-# ---- registrations ---------------------------------------------------------------------------------------------
-
-
 _ACTIVE_SQL = text(f"status IN ({', '.join(repr(str(status)) for status in sorted(ACTIVE))})")
 
 
@@ -215,8 +211,8 @@ class Registration(SQLModel, table=True):
     checkin_token: str = Field(unique=True, max_length=64)
     checked_in_at: datetime | None = timestamp(default=None, nullable=True)
     offer_expires_at: datetime | None = timestamp(default=None, nullable=True)
-    created_at: datetime = timestamp(default_factory=utc_now)
-    updated_at: datetime = timestamp(default_factory=utc_now)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
 
 
 class RegistrationPublic(SQLModel):
@@ -231,6 +227,10 @@ class RegistrationPublic(SQLModel):
     checked_in_at: datetime | None
     offer_expires_at: datetime | None
     created_at: datetime
+
+    @classmethod
+    def of(cls, registration: Registration, waitlist_position: int | None) -> RegistrationPublic:
+        return cls.model_validate({**registration.model_dump(), "waitlist_position": waitlist_position})
 
 
 class RegistrationCreated(RegistrationPublic):
@@ -251,9 +251,6 @@ class CheckInResult(SQLModel):
     checked_in_at: datetime
 
 
-# ---- feedback --------------------------------------------------------------------------------------------------
-
-
 class FeedbackCreate(SQLModel):
     rating: int = Field(ge=1, le=5)
     comment: Paragraph = Field(default="", max_length=5000)
@@ -263,7 +260,7 @@ class Feedback(FeedbackCreate, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     event_id: str = Field(foreign_key="event.id", index=True)
     registration_id: str = Field(foreign_key="registration.id", unique=True)
-    created_at: datetime = timestamp(default_factory=utc_now)
+    created_at: datetime = timestamp()
 
 
 class FeedbackSummary(SQLModel):
@@ -273,25 +270,19 @@ class FeedbackSummary(SQLModel):
     ratings: dict[int, int]
     comments: list[str]
 
+    @classmethod
+    def of(cls, feedback: list[Feedback], attendees: int) -> FeedbackSummary:
+        return cls(
+            responses=len(feedback),
+            attendees=attendees,
+            ratings={score: sum(1 for f in feedback if f.rating == score) for score in range(1, 6)},
+            average_rating=round(sum(f.rating for f in feedback) / len(feedback), 2) if feedback else None,
+            comments=[f.comment for f in feedback if f.comment],
+        )
 
-# ---- what this service knows of members (from members.*.v1) ----------------------------------------------------
 
-
-class MemberCompany(SQLModel, table=True):
-    __tablename__ = "member_company"
-
-    id: str = Field(primary_key=True)
-    legal_name: str
-    status: str = Field(max_length=20, description="The members service's membership status")
-
-
-class MemberPerson(SQLModel, table=True):
-    __tablename__ = "member_person"
-
-    id: str = Field(primary_key=True)
-    company_id: str | None = Field(default=None, index=True)
-    name: str
-    email: str
+class CalendarLink(SQLModel):
+    url: str
 
 
 class CalendarFeed(SQLModel, table=True):
@@ -301,3 +292,64 @@ class CalendarFeed(SQLModel, table=True):
 
     person_id: str = Field(primary_key=True)
     secret: str = Field(unique=True, max_length=64)
+
+
+class CompanyProfile(SQLModel):
+    """What events reads of the members service's CompanyProfile: who is an active member, under which name."""
+
+    id: str
+    legal_name: str
+    status: MembershipStatus
+
+
+class CompanyFact(SQLModel):
+    """The data of every members.companies.v1 fact, as far as events reads it: the company as it now is."""
+
+    company: CompanyProfile
+
+
+class PersonProfile(SQLModel):
+    """What events reads of the members service's PersonProfile: names and addresses for attendance lists."""
+
+    id: str
+    company_id: str | None = None
+    given_name: str
+    family_name: str
+    email: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class PersonFact(SQLModel):
+    """The data of members.person.joined and .updated: the person as they now are."""
+
+    person: PersonProfile
+
+
+class PersonErased(SQLModel):
+    """The data of members.person.erased: the person events must forget."""
+
+    person_id: str
+
+
+class MemberCompany(SQLModel, table=True):
+    __tablename__ = "member_company"
+
+    id: str = Field(primary_key=True)
+    legal_name: str
+    # VARCHAR(20) as migration 0001 made it; read back as the enum.
+    status: MembershipStatus = Field(
+        sa_type=Enum(MembershipStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        description="The members service's membership status",
+    )
+
+
+class MemberPerson(SQLModel, table=True):
+    __tablename__ = "member_person"
+
+    id: str = Field(primary_key=True)
+    company_id: str | None = Field(default=None, index=True)
+    name: str
+    email: str

@@ -19,10 +19,26 @@ import pytest
 from services.events import store
 from services.events.app import create_app
 from services.events.settings import EventsSettings
+from shared.clock import Clock, utc_now
+from shared.membership import MembershipStatus, Role
 from tests.support.facts import publish_fact, until_stored
 from tests.support.tokens import LocalKeys, bearer
 
-STAFF = bearer(str(uuid.uuid4()), role="network_admin")
+STAFF = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
+
+
+class MovableClock:
+    """The real time, moved forward on demand: the service's commands and scheduler see what the test makes the
+    time, instead of the test waiting for it."""
+
+    def __init__(self) -> None:
+        self._ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self._ahead
+
+    def move(self, by: timedelta) -> None:
+        self._ahead += by
 
 
 def event_body(**overrides: Any) -> dict[str, Any]:
@@ -47,7 +63,7 @@ def event_body(**overrides: Any) -> dict[str, Any]:
 class Member:
     """A person of a member company, as the events service knows them."""
 
-    def __init__(self, company_id: str, person_id: str, role: str = "company_member") -> None:
+    def __init__(self, company_id: str, person_id: str, role: Role = Role.COMPANY_MEMBER) -> None:
         self.company_id = company_id
         self.id = person_id
         self.headers = bearer(person_id, role=role, company_id=company_id)
@@ -64,17 +80,22 @@ class EventsApi:
         assert created.status_code == 201, created.text
         published = await self.client.post(f"/events/{created.json()['id']}/publish", headers=headers)
         assert published.status_code == 200, published.text
-        return published.json()
+        event: dict[str, Any] = published.json()
+        return event
 
     async def tell_members_fact(self, topic: str, event_type: str, subject: str, data: dict[str, Any]) -> None:
         await publish_fact(self.kafka_bootstrap, topic, event_type, subject, data)
 
-    async def company(self, status: str = "active", legal_name: str = "Suolificio Il Castagno S.r.l.") -> str:
+    async def company(
+        self, status: MembershipStatus = MembershipStatus.ACTIVE, legal_name: str = "Suolificio Il Castagno S.r.l."
+    ) -> str:
         company_id = str(uuid.uuid4())
         await self.set_company_status(company_id, status, legal_name)
         return company_id
 
-    async def set_company_status(self, company_id: str, status: str, legal_name: str = "Suolificio S.r.l.") -> None:
+    async def set_company_status(
+        self, company_id: str, status: MembershipStatus, legal_name: str = "Suolificio S.r.l."
+    ) -> None:
         await self.tell_members_fact(
             "members.companies.v1",
             f"members.company.{status}",
@@ -86,7 +107,7 @@ class EventsApi:
     async def member(
         self,
         company_id: str | None = None,
-        role: str = "company_member",
+        role: Role = Role.COMPANY_MEMBER,
         name: tuple[str, str] = ("Giulia", "Bertolucci"),
     ) -> Member:
         company_id = company_id or await self.company()
@@ -113,7 +134,7 @@ class EventsApi:
         await until_stored(self.app.state.runtime.sessions, condition, timeout)
 
 
-async def _company_status_is(session: Any, company_id: str, status: str) -> bool:
+async def _company_status_is(session: Any, company_id: str, status: MembershipStatus) -> bool:
     company = await store.member_company(session, company_id)
     return company is not None and company.status == status
 
@@ -133,11 +154,15 @@ def events_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) -
 
 
 @asynccontextmanager
-async def events_service(database_url: str, kafka_bootstrap: str, **settings: Any) -> AsyncIterator[EventsApi]:
-    app = create_app(events_settings(database_url, kafka_bootstrap, **settings), key_source=LocalKeys())
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://events") as client:
-            yield EventsApi(client, app, kafka_bootstrap)
+async def events_service(
+    database_url: str, kafka_bootstrap: str, clock: Clock = utc_now, **settings: Any
+) -> AsyncIterator[EventsApi]:
+    app = create_app(events_settings(database_url, kafka_bootstrap, **settings), key_source=LocalKeys(), clock=clock)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://events") as client,
+    ):
+        yield EventsApi(client, app, kafka_bootstrap)
 
 
 @pytest.fixture

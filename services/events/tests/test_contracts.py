@@ -10,6 +10,9 @@ from services.events.events import PUBLISHED_EVENTS
 from services.events.tests.conftest import EventsApi
 from tests.support.infrastructure import KafkaReader
 
+# Named by shared.topics.consumer_group (it was "events.member-companies" before one rule named them all).
+CONSUMER = "events.members-companies"
+
 
 async def test_the_asyncapi_document_lists_what_events_publishes_and_reads(events: EventsApi) -> None:
     document = (await events.client.get("/asyncapi.json")).json()
@@ -42,7 +45,32 @@ async def test_a_malformed_company_fact_goes_to_the_dead_letter_topic_and_the_ne
     )  # no "company": nothing to apply
     await events.company()  # a good fact after it is still applied
 
-    dead = await kafka_reader.read("members.companies.v1.dlq", lambda fs: any(f.get("subject") == broken for f in fs))
-    letter = next(f for f in dead if f.get("subject") == broken)
-    assert letter["_headers"]["dlq_consumer"] == "events.member-companies"
-    assert letter["_headers"]["dlq_reason"] == "KeyError: 'company'"
+    dead = await kafka_reader.read(
+        "members.companies.v1.dlq",
+        lambda fs: any(f.get("subject") == broken and f["_headers"]["dlq_consumer"] == CONSUMER for f in fs),
+    )
+    letter = next(f for f in dead if f.get("subject") == broken and f["_headers"]["dlq_consumer"] == CONSUMER)
+    assert letter["_headers"]["dlq_reason"] == (
+        "DeadLetter: not a company fact as members.companies.v1 carries it: company: Field required"
+    )
+
+
+async def test_a_company_fact_with_an_unknown_membership_status_is_dead_lettered(
+    events: EventsApi, kafka_reader: KafkaReader
+) -> None:
+    odd = str(uuid.uuid4())
+    await events.tell_members_fact(
+        "members.companies.v1",
+        "members.company.approved",
+        odd,
+        {"company_id": odd, "company": {"id": odd, "legal_name": "Tomaificio S.r.l.", "status": "dormant"}},
+    )
+    dead = await kafka_reader.read(
+        "members.companies.v1.dlq",
+        lambda fs: any(f.get("subject") == odd and f["_headers"]["dlq_consumer"] == CONSUMER for f in fs),
+    )
+    letter = next(f for f in dead if f.get("subject") == odd and f["_headers"]["dlq_consumer"] == CONSUMER)
+    assert letter["_headers"]["dlq_reason"].startswith(
+        "DeadLetter: not a company fact as members.companies.v1 carries it: company.status: Input should be "
+        "'applied', 'active',"
+    )

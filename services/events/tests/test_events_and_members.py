@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from services.events.tests.conftest import STAFF, EventsApi, event_body, events_service, eventually
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.events import store
+from services.events.tests.conftest import STAFF, EventsApi, event_body, events_service
+from shared.membership import MembershipStatus, Role
+from shared.outbox import OutboxMessage
 from tests.support.infrastructure import KafkaReader
 from tests.support.tokens import bearer
 
@@ -87,7 +94,7 @@ async def test_capacity_cannot_drop_below_confirmed_seats_and_edits_keep_registr
 
 async def test_a_company_admin_organises_their_own_companys_events_only(events: EventsApi) -> None:
     company = await events.company()
-    admin = bearer("11111111-1111-4111-8111-111111111111", role="company_admin", company_id=company)
+    admin = bearer("11111111-1111-4111-8111-111111111111", role=Role.COMPANY_ADMIN, company_id=company)
     other_company = await events.company()
     mine = await events.client.post(
         "/events", headers=admin, json=event_body(event_type="company_event", title_it="Porte aperte in fabbrica")
@@ -95,7 +102,7 @@ async def test_a_company_admin_organises_their_own_companys_events_only(events: 
     assert mine.status_code == 201 and mine.json()["organiser_company_id"] == company
     theirs = await events.client.post("/events", headers=admin, json=event_body(organiser_company_id=other_company))
     assert theirs.status_code == 403
-    member = bearer("22222222-2222-4222-8222-222222222222", role="company_member", company_id=company)
+    member = bearer("22222222-2222-4222-8222-222222222222", role=Role.COMPANY_MEMBER, company_id=company)
     assert (await events.client.post("/events", headers=member, json=event_body())).status_code == 403
     staff_event = await events.published_event()
     assert (
@@ -120,11 +127,11 @@ async def test_a_suspended_company_cannot_register_new_people(events: EventsApi)
     event = await events.published_event()
     company = await events.company()
     giulia = await events.member(company)
-    await events.set_company_status(company, "suspended")
+    await events.set_company_status(company, MembershipStatus.SUSPENDED)
     refused = await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers, json={})
     assert refused.status_code == 403
     assert refused.json()["detail"] == "your company is not an active member of the network (suspended)"
-    await events.set_company_status(company, "active")
+    await events.set_company_status(company, MembershipStatus.ACTIVE)
     accepted = await events.client.post(f"/events/{event['id']}/registrations", headers=giulia.headers, json={})
     assert accepted.status_code == 201
 
@@ -135,7 +142,7 @@ async def test_someone_who_registers_before_members_tells_us_of_them_gets_their_
     event = await events.published_event()
     company = await events.company()
     person_id = str(uuid.uuid4())
-    early = bearer(person_id, role="company_member", company_id=company)
+    early = bearer(person_id, role=Role.COMPANY_MEMBER, company_id=company)
     registered = await events.client.post(f"/events/{event['id']}/registrations", headers=early, json={})
     assert registered.status_code == 201 and registered.json()["name"] == person_id  # all we know yet
 
@@ -155,9 +162,7 @@ async def test_someone_who_registers_before_members_tells_us_of_them_gets_their_
         },
     )
 
-    async def named(session) -> bool:  # type: ignore[no-untyped-def]
-        from services.events import store
-
+    async def named(session: AsyncSession) -> bool:
         return (await store.get_registration(session, registered.json()["id"])).name == "Giulia Bertolucci"
 
     await events.until(named)
@@ -178,9 +183,7 @@ async def test_an_erased_person_is_anonymised_and_the_counts_stay(events: Events
         {"person_id": giulia.id, "company_id": giulia.company_id},
     )
 
-    async def anonymised(session) -> bool:  # type: ignore[no-untyped-def]
-        from services.events import store
-
+    async def anonymised(session: AsyncSession) -> bool:
         return (await store.get_registration(session, registration["id"])).person_id is None
 
     await events.until(anonymised)
@@ -203,14 +206,8 @@ async def test_reminders_go_out_once_a_day_before_the_start(events: EventsApi, k
     assert later["id"] not in [f["subject"] for f in reminders]
 
 
-async def _ready(events: EventsApi) -> bool:
-    return (await events.client.get("/readyz")).status_code == 200
-
-
-def _reminder_sent_for(event_id: str):  # type: ignore[no-untyped-def]
-    async def sent(session) -> bool:  # type: ignore[no-untyped-def]
-        from services.events import store
-
+def _reminder_sent_for(event_id: str) -> Callable[[AsyncSession], Awaitable[bool]]:
+    async def sent(session: AsyncSession) -> bool:
         return (await store.get_event(session, event_id)).reminder_sent_at is not None
 
     return sent
@@ -226,9 +223,22 @@ async def test_a_restart_does_not_send_a_reminder_again(
         )
         await first_run.until(_reminder_sent_for(event["id"]))
     async with events_service(database_url, kafka_bootstrap) as second_run:
-        await eventually(lambda: _ready(second_run))
-        await asyncio.sleep(2)  # four scheduler passes of the restarted service
-        later = await second_run.published_event()  # a fact after any second reminder would have been sent
-    facts = await kafka_reader.read("events.events.v1", lambda fs: any(f["subject"] == later["id"] for f in fs))
+        # A marker: an event the restarted service must remind. The pass that reminds it would have reminded the
+        # first event again too, had its mark not survived the restart (one query finds all events to remind).
+        marker = await second_run.published_event(
+            starts_at=soon.isoformat(), ends_at=(soon + timedelta(hours=1)).isoformat()
+        )
+        await second_run.until(_reminder_sent_for(marker["id"]))
+        assert await _reminders_written(second_run, event["id"]) == 1
+    facts = await kafka_reader.read(
+        "events.events.v1",
+        lambda fs: any(f["subject"] == marker["id"] and f["type"] == "events.event.starting_soon" for f in fs),
+    )
     reminders = [f for f in facts if f["type"] == "events.event.starting_soon" and f["subject"] == event["id"]]
     assert len(reminders) == 1
+
+
+async def _reminders_written(events: EventsApi, event_id: str) -> int:
+    async with events.app.state.runtime.sessions() as session:
+        rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == event_id))).all()
+    return sum(json.loads(row.headers)["ce_type"] == "events.event.starting_soon" for row in rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from services.events.tests.conftest import STAFF, EventsApi, events_service, eventually
+from services.events.tests.conftest import STAFF, EventsApi, MovableClock, events_service, eventually
 from tests.support.infrastructure import KafkaReader
 
 
@@ -99,7 +99,8 @@ async def test_a_freed_seat_is_offered_to_the_first_waiting_who_is_promoted_on_a
 
 
 async def test_an_offer_not_taken_in_time_passes_to_the_next_in_line(database_url: str, kafka_bootstrap: str) -> None:
-    async with events_service(database_url, kafka_bootstrap, offer_hours=1 / 3600) as events:
+    clock = MovableClock()
+    async with events_service(database_url, kafka_bootstrap, clock=clock, offer_hours=24) as events:
         event = await events.published_event(capacity=1)
         first, second, third = [await events.member() for _ in range(3)]
         seat = (await events.client.post(f"/events/{event['id']}/registrations", headers=first.headers, json={})).json()
@@ -110,10 +111,14 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_in_line(database_ur
             await events.client.post(f"/events/{event['id']}/registrations", headers=third.headers, json={})
         ).json()
         await events.client.post(f"/registrations/{seat['id']}/cancel", headers=first.headers)
+        offered = (await events.client.get(f"/registrations/{slow['id']}", headers=second.headers)).json()
+        assert offered["status"] == "offered"
+
+        clock.move(timedelta(hours=24, minutes=1))  # the offer's day has passed
 
         async def offer_reached_the_next() -> bool:
             now = (await events.client.get(f"/registrations/{next_in_line['id']}", headers=third.headers)).json()
-            return now["status"] == "offered"
+            return bool(now["status"] == "offered")
 
         await eventually(offer_reached_the_next)
         lapsed = await events.client.get(f"/registrations/{slow['id']}", headers=second.headers)

@@ -110,7 +110,7 @@ async def test_each_event_the_public_feed_and_a_private_feed_are_valid_icalendar
     [entry] = parse_calendar(one.content).walk("VEVENT")
     assert str(entry["SUMMARY"]) == "Lineapelle / Lineapelle"
     assert entry.decoded("DTSTART").isoformat() == "2027-02-24T09:00:00+01:00"
-    assert entry.decoded("DTSTART").tzinfo.key == "Europe/Rome"  # type: ignore[union-attr]
+    assert entry.decoded("DTSTART").tzinfo.key == "Europe/Rome"
     assert str(entry["UID"]) == f"{fair['id']}@filiera"
 
     feed = parse_calendar((await events.client.get("/calendar.ics")).content)
