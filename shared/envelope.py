@@ -6,7 +6,7 @@ Kafka key = the aggregate's id, so one company's events stay in order on one par
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -43,13 +43,13 @@ class IntegrationEvent(BaseModel):
     def aggregate_id(self) -> str:
         return str(getattr(self, self.key_field))
 
-    def to_cloudevent(self, source: str) -> CloudEvent:
+    def to_cloudevent(self, source: str, occurred_at: datetime) -> CloudEvent:
         return CloudEvent(
             id=str(uuid.uuid4()),
             source=source,
             type=self.event_type,
             subject=self.aggregate_id(),
-            time=datetime.now(UTC),
+            time=occurred_at,
             dataschema=f"/events/schemas/{self.event_type}.json",
             data=self.model_dump(mode="json"),
         )

@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiokafka.structs import RecordMetadata
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.clock import utc_now
+from shared.clock import Clock, utc_now
 from shared.columns import timestamp
 from shared.envelope import CONTENT_TYPE, CORRELATION_HEADER, IntegrationEvent
 from shared.leader import LeaderLock
@@ -48,7 +48,7 @@ def outbox_row(event: IntegrationEvent, source: str, written_at: datetime) -> di
     """The outbox row announcing `event`, written at `written_at` (the unit of work's clock), as column values for
     one multi-row INSERT of all a transaction's events (ORM objects would each cost a flush). The correlation id is
     the one of the work at hand."""
-    envelope = event.to_cloudevent(source)
+    envelope = event.to_cloudevent(source, written_at)
     headers = {"content-type": CONTENT_TYPE, "ce_type": envelope.type}
     if cid := correlation_id.get():
         headers[CORRELATION_HEADER] = cid
@@ -80,8 +80,11 @@ class OutboxRelay:
         leader: LeaderLock,
         poll_interval: float = 1.0,
         batch_size: int = 500,
+        clock: Clock = utc_now,
     ) -> None:
+        """`clock` is the one the service's units of work write rows with: a row's latency is measured on it."""
         self._sessions = sessions
+        self._clock = clock
         self._send = send
         self._leader = leader
         self._poll_interval = poll_interval
@@ -164,7 +167,7 @@ class OutboxRelay:
     async def _settle(self, rows: list[OutboxMessage], futures: list[asyncio.Future[RecordMetadata]]) -> None:
         """Mark what Kafka acknowledged; what it did not stays pending and goes again on a later pass."""
         results = await asyncio.gather(*futures, return_exceptions=True)
-        now = datetime.now(UTC)
+        now = self._clock()
         sent: list[int] = []
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
@@ -189,7 +192,7 @@ class OutboxRelay:
     async def _mark_sent(self, ids: list[int]) -> None:
         async with self._sessions() as session:
             await session.exec(
-                update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(sent_at=datetime.now(UTC))
+                update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(sent_at=self._clock())
             )
             await session.commit()
 

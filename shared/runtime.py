@@ -56,7 +56,7 @@ class ServiceRuntime:
         self.kafka = BrokerConnection(self.broker, settings.kafka_bootstrap_servers, name)
         self.relay_leader = LeaderLock(self.engine, f"{name}.outbox-relay")
         self.relay = OutboxRelay(
-            self.sessions, self.kafka.send, self.relay_leader, settings.outbox_poll_interval_seconds
+            self.sessions, self.kafka.send, self.relay_leader, settings.outbox_poll_interval_seconds, clock=clock
         )
         self.token_verifier = TokenVerifier(
             key_source or JwksKeySource(settings.jwks_url), settings.jwt_issuer, settings.jwt_audience
