@@ -74,13 +74,7 @@ async def list_companies(
     membership_status: Annotated[MembershipStatus | None, Query(alias="status")] = None,
 ) -> Any:
     async with uow:
-        items, total = await commands.list_companies(uow, principal, membership_status, page, page_size)
-    return Page(
-        items=[CompanyPublic.model_validate(c, from_attributes=True) for c in items],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+        return await commands.list_companies(uow, principal, membership_status, page, page_size)
 
 
 @companies.get("/{company_id:id}", response_model=CompanyPublic, summary="One company (staff or its own people)")

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.members.domain import DirectoryQuery, fee_overdue
 from services.members.models import (
     Company,
+    CompanyPublic,
     DirectoryEntry,
     Fee,
     GovernanceTerm,
@@ -37,13 +38,19 @@ async def company_with_partita_iva(session: AsyncSession, partita_iva: str) -> C
 
 async def list_companies(
     session: AsyncSession, status: MembershipStatus | None, page: int, page_size: int
-) -> tuple[list[Company], int]:
+) -> Page[CompanyPublic]:
+    """One page of the companies (with `status`, if given), by name."""
     query = select(Company)
     if status is not None:
         query = query.where(Company.status == status)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.exec(query.order_by(col(Company.legal_name)).offset((page - 1) * page_size).limit(page_size))
-    return list(rows.all()), total or 0
+    return Page(
+        items=[CompanyPublic.model_validate(company, from_attributes=True) for company in rows.all()],
+        total=total or 0,
+        page=page,
+        page_size=page_size,
+    )
 
 
 async def membership_history(session: AsyncSession, company_id: str) -> list[MembershipStep]:

@@ -22,10 +22,12 @@ from services.members.identity import hash_secret
 from services.members.models import (
     Company,
     CompanyApplication,
+    CompanyPublic,
     CompanyUpdate,
     MembershipStep,
     Person,
 )
+from shared.api import Page
 from shared.auth import Principal
 from shared.errors import Conflict
 from shared.membership import MembershipStatus, Role
@@ -129,7 +131,7 @@ async def update_company(uow: UnitOfWork, company_id: str, update: CompanyUpdate
 
 async def list_companies(
     uow: UnitOfWork, actor: Principal, status: MembershipStatus | None, page: int, page_size: int
-) -> tuple[list[Company], int]:
+) -> Page[CompanyPublic]:
     ensure_staff(actor)
     return await store.list_companies(uow.session, status, page, page_size)
 
