@@ -7,7 +7,6 @@ import csv
 import io
 from datetime import date, datetime, time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import segno
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -34,6 +33,7 @@ from services.events.registration_queue import RegistrationQueue
 from services.events.settings import EventsSettings
 from shared.api import ERRORS, SettingsDep, UnitOfWorkDep
 from shared.auth import CurrentPrincipal, OptionalPrincipal
+from shared.clock import ROME
 from shared.errors import DomainError
 from shared.ids import Id
 
@@ -44,7 +44,6 @@ async def registration_queue(request: Request) -> RegistrationQueue:
 
 
 RegistrationQueueDep = Annotated[RegistrationQueue, Depends(registration_queue)]
-Settings = SettingsDep[EventsSettings]
 # Check-in codes and feed secrets come from secrets.token_urlsafe.
 UrlSafeSecret = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ICS = "text/calendar; charset=utf-8"
@@ -91,7 +90,7 @@ async def list_events(
 
 def _start_of_day_in_italy(day: str) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(day), time.min, tzinfo=ZoneInfo("Europe/Rome"))
+        return datetime.combine(date.fromisoformat(day), time.min, tzinfo=ROME)
     except ValueError as error:
         raise DomainError(f"{day} is not a date") from error
 
@@ -106,7 +105,11 @@ async def get_event(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkD
     "/{event_id:id}", response_model=EventPublic, summary="Edit an event; confirmed registrations are kept (organisers)"
 )
 async def update_event(
-    event_id: Id, update: EventUpdate, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: Settings
+    event_id: Id,
+    update: EventUpdate,
+    principal: CurrentPrincipal,
+    uow: UnitOfWorkDep,
+    config: SettingsDep[EventsSettings],
 ) -> Any:
     async with uow:
         event = await commands.update_event(uow, event_id, update, principal, config.offer_hours)
@@ -136,7 +139,9 @@ for _action in EventAction:
     summary="The event as an iCalendar file",
     responses={200: {"content": {ICS: {}}}},
 )
-async def event_ics(event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep, config: Settings) -> Response:
+async def event_ics(
+    event_id: Id, principal: OptionalPrincipal, uow: UnitOfWorkDep, config: SettingsDep[EventsSettings]
+) -> Response:
     async with uow:
         event = await commands.visible_event(uow, event_id, principal)
     body = calendars.calendar_of([event], event.title_it, config.public_url)
@@ -248,7 +253,7 @@ async def get_registration(registration_id: Id, principal: CurrentPrincipal, uow
     "to the first on the waitlist",
 )
 async def cancel_registration(
-    registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: Settings
+    registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep[EventsSettings]
 ) -> Any:
     async with uow:
         registration = await commands.cancel_registration(uow, registration_id, principal, config.offer_hours)
@@ -323,7 +328,7 @@ async def qr_code(token: UrlSafeSecret, uow: UnitOfWorkDep) -> Response:
     summary="Subscribable feed of all published events",
     responses={200: {"content": {ICS: {}}}},
 )
-async def public_calendar(uow: UnitOfWorkDep, config: Settings) -> Response:
+async def public_calendar(uow: UnitOfWorkDep, config: SettingsDep[EventsSettings]) -> Response:
     async with uow:
         found = await store.list_events(uow.session, domain.IN_PUBLIC_CALENDAR, None, None)
     return Response(calendars.calendar_of(found, "Filiera — eventi del distretto", config.public_url), media_type=ICS)
@@ -334,7 +339,7 @@ async def public_calendar(uow: UnitOfWorkDep, config: Settings) -> Response:
     response_model=CalendarLink,
     summary="The address of one's private 'my events' feed (keep it secret: it needs no login)",
 )
-async def my_calendar_link(principal: CurrentPrincipal, uow: UnitOfWorkDep, config: Settings) -> Any:
+async def my_calendar_link(principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep[EventsSettings]) -> Any:
     async with uow:
         feed = await commands.calendar_feed_for(uow, principal.subject)
     return CalendarLink(url=f"{config.public_url}/calendar/{feed.secret}.ics")
@@ -355,7 +360,7 @@ async def my_registrations(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> A
     summary="A person's private feed of their events",
     responses={200: {"content": {ICS: {}}}},
 )
-async def private_calendar(secret: UrlSafeSecret, uow: UnitOfWorkDep, config: Settings) -> Response:
+async def private_calendar(secret: UrlSafeSecret, uow: UnitOfWorkDep, config: SettingsDep[EventsSettings]) -> Response:
     async with uow:
         feed = await store.calendar_feed_by_secret(uow.session, secret)
         mine = [

@@ -18,7 +18,6 @@ from services.events.commands.attendees import (
 from services.events.commands.event_management import (
     change_event_status,
     create_event,
-    organised_event,
     remind_events_starting_within,
     update_event,
     visible_event,
@@ -50,7 +49,6 @@ __all__ = [
     "forget_person",
     "lapse_offers_of",
     "leave_feedback",
-    "organised_event",
     "prepare_registration",
     "registration_for",
     "registrations_of_organised_event",
