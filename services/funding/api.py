@@ -1,14 +1,18 @@
-"""HTTP routes of the funding service. Routes are thin: they check who is calling and call a command or a query."""
+"""HTTP routes of the funding service. Routes are thin: they check who is calling and call a command or a query.
+
+Authorisation is checked here, and only here: staff-only routes take a `StaffPrincipal`, a company's matches
+are its people's (`ensure_company_access`), saved searches belong to the person who saved them. The use cases
+(commands.py) trust that whoever reaches them may.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from services.funding import commands, sources, store
-from services.funding.domain import CallStatus, SizeClass, Source
+from services.funding.domain import MATCHABLE, CallStatus, SizeClass, Source
 from services.funding.models import (
     AtecoCode,
     CallCreate,
@@ -17,13 +21,17 @@ from services.funding.models import (
     MatchPublic,
     QuarantinedRecord,
     Region,
+    RunResult,
+    SavedSearch,
     SavedSearchCreate,
     SavedSearchPublic,
     SearchCriteria,
     SourceState,
 )
-from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
-from shared.auth import CurrentPrincipal, StaffPrincipal, ensure_company_access
+from services.funding.settings import FundingSettings
+from shared.api import ERRORS, Page, PageNumber, PageSize, SettingsDep, UnitOfWorkDep
+from shared.auth import CurrentPrincipal, Principal, StaffPrincipal, ensure_company_access
+from shared.errors import Forbidden, NotFound
 from shared.ids import Id
 from shared.text import Line, Moment
 
@@ -76,15 +84,15 @@ async def get_call(call_id: Id, uow: UnitOfWorkDep) -> Any:
 
 
 @calls.post("", status_code=201, response_model=CallPublic, summary="Enter a call the feeds do not carry (staff)")
-async def create_call(data: CallCreate, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def create_call(data: CallCreate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.create_call(uow, data, principal)
+        return await commands.create_call(uow, data)
 
 
 @calls.patch("/{call_id:id}", response_model=CallPublic, summary="Edit a staff-entered call (staff)")
-async def update_call(call_id: Id, update: CallUpdate, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def update_call(call_id: Id, update: CallUpdate, _staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.update_call(uow, call_id, update, principal)
+        return await commands.update_call(uow, call_id, update)
 
 
 @calls.get(
@@ -114,9 +122,7 @@ async def company_matches(
 ) -> Any:
     ensure_company_access(principal, company_id, write=False)
     async with uow:
-        found = await store.company_matches(
-            uow.session, company_id, status or [CallStatus.FORTHCOMING, CallStatus.OPEN]
-        )
+        found = await store.company_matches(uow.session, company_id, status or list(MATCHABLE))
     return [
         MatchPublic(
             call_id=m.call_id,
@@ -132,15 +138,30 @@ async def company_matches(
 searches = APIRouter(prefix="/searches", tags=["saved searches"], responses=ERRORS)
 
 
+async def person(principal: CurrentPrincipal) -> Principal:
+    if principal.kind != "person":
+        raise Forbidden("searches are saved by people, to be told about new calls")
+    return principal
+
+
+PersonPrincipal = Annotated[Principal, Depends(person)]
+
+
+def ensure_may_delete(principal: Principal, search: SavedSearch) -> None:
+    """A person deletes their own searches, staff any; to anyone else another's search does not exist."""
+    if search.person_id != principal.subject and not principal.is_staff:
+        raise NotFound(f"no saved search with id {search.id}")
+
+
 @searches.post(
     "",
     status_code=201,
     response_model=SavedSearchPublic,
     summary="Save a search: you are told about every new call that fits it",
 )
-async def save_search(data: SavedSearchCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+async def save_search(data: SavedSearchCreate, principal: PersonPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.save_search(uow, data, principal)
+        return await commands.save_search(uow, data, principal.subject, principal.company_id)
 
 
 @searches.get("", response_model=list[SavedSearchPublic], summary="Your saved searches")
@@ -152,18 +173,12 @@ async def my_searches(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
 @searches.delete("/{search_id:id}", status_code=204, summary="Delete one of your saved searches")
 async def delete_search(search_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> None:
     async with uow:
-        await commands.delete_search(uow, search_id, principal)
+        search = await store.get_search(uow.session, search_id)
+        ensure_may_delete(principal, search)
+        await commands.delete_search(uow, search)
 
 
 operations = APIRouter(prefix="/sources", tags=["sources"], responses=ERRORS)
-
-
-class RunResult(BaseModel):
-    source: Source
-    records_read: int
-    published: int
-    updated: int
-    quarantined: int
 
 
 @operations.get("", response_model=list[SourceState], summary="How each source's last runs went (staff)")
@@ -178,13 +193,15 @@ async def source_states(_staff: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     responses={502: {"description": "The source could not be read"}},
     summary="Read a source now instead of at its next poll (staff)",
 )
-async def run_source(source: Source, _staff: StaffPrincipal, request: Request) -> Any:
-    feed = next((f for f in request.app.state.feeds if f.source == source), None)
+async def run_source(
+    source: Source, _staff: StaffPrincipal, config: SettingsDep[FundingSettings], request: Request
+) -> Any:
+    feeds: list[sources.Feed] = request.app.state.feeds
+    feed = next((f for f in feeds if f.source == source), None)
     if feed is None:
-        raise HTTPException(404, detail=f"{source} is not a feed this deployment reads (see FUNDING_* settings)")
-    runtime = request.app.state.runtime
+        raise NotFound(f"{source} is not a feed this deployment reads (see FUNDING_* settings)")
     try:
-        report = await sources.run_feed(feed, runtime.unit_of_work, runtime.settings.source_timeout_seconds)
+        report = await sources.run_feed(feed, request.app.state.runtime.unit_of_work, config.source_timeout_seconds)
     except sources.SourceDown as error:
         raise HTTPException(502, detail=str(error)) from error
     return RunResult(

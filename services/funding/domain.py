@@ -1,17 +1,22 @@
-"""The funding service's rules: what a call is, whatever its source; which companies can use it, and why.
+"""The funding service's rules: what a call is, whatever its source; what its dates make of it; which companies
+can use it, and why.
 
 Nothing here touches the database, HTTP or Kafka. Connectors turn each source's format into `CallRecord`s;
-matching scores a call against a company's profile and says its reasons in plain words.
+matching scores a call against a company's profile and says its reasons in plain words. The classifications
+calls are described in (ATECO codes, Italian regions) are in `classifications.py`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 
+from services.funding.classifications import ALL_OF_ITALY, ateco_prefixes
+from shared.errors import Conflict, DomainError
 from shared.text import fold
 
 
@@ -29,8 +34,6 @@ class CallStatus(StrEnum):
 
 # Calls still worth telling companies about: matched when they appear or change, reminded before deadlines.
 MATCHABLE = (CallStatus.FORTHCOMING, CallStatus.OPEN)
-# The members service's word for a company in good standing: only those are matched.
-ACTIVE_MEMBERSHIP = "active"
 
 
 class SizeClass(StrEnum):
@@ -83,7 +86,30 @@ class Quarantined:
 ParsedRecord = CallRecord | Quarantined
 
 
-# ---- status ----------------------------------------------------------------------------------------------------
+def last_of_each(records: Iterable[CallRecord]) -> list[CallRecord]:
+    """A source that lists one call twice in a run is taken at its last word."""
+    return list({record.external_id: record for record in records}.values())
+
+
+def check_call_terms(
+    grant_min_eur: int | None, grant_max_eur: int | None, opens_at: datetime | None, deadlines: Iterable[datetime]
+) -> None:
+    """What every call must say consistently, whoever enters it: a grant range that is a range, dates that say
+    where in the world they are, and no deadline before the call opens."""
+    deadlines = list(deadlines)
+    if grant_min_eur is not None and grant_max_eur is not None and grant_min_eur > grant_max_eur:
+        raise DomainError("grant_min_eur is above grant_max_eur")
+    for moment in [opens_at, *deadlines]:
+        if moment is not None and moment.tzinfo is None:
+            raise DomainError("dates need a time zone offset, e.g. 2027-03-31T17:00:00+02:00")
+    if opens_at and deadlines and min(deadlines) <= opens_at:
+        raise DomainError("every deadline must come after the opening")
+
+
+def ensure_edited_by_staff(source: Source) -> None:
+    """Staff edit the calls they entered; a feed's calls follow their source, which would undo an edit."""
+    if source != Source.STAFF:
+        raise Conflict(f"this call comes from {source} and follows it; only staff-entered calls are edited here")
 
 
 def status_on(
@@ -100,6 +126,23 @@ def status_on(
     return CallStatus.OPEN
 
 
+def next_deadline(now: datetime, deadlines: tuple[datetime, ...]) -> datetime | None:
+    return next((deadline for deadline in deadlines if deadline > now), None)
+
+
+# Stored for queries, derived from what is announced: changes to them alone are not news.
+NOT_NEWS = frozenset({"next_deadline", "stated_status", "eligibility", "search_text"})
+
+
+def news(changed: Iterable[str]) -> list[str]:
+    """Of a call's changed fields, those a `funding.call.updated` announces (`next_deadline` moves with time)."""
+    return sorted(name for name in changed if name not in NOT_NEWS)
+
+
+# Lead times of the closing-soon reminders, in days before each deadline.
+REMINDER_DAYS = (14, 3)
+
+
 def reminder_due(now: datetime, deadline: datetime, leads_in_days: tuple[int, ...]) -> int | None:
     """The lead time whose reminder is due for a deadline: the shortest one the deadline is within. A deadline
     first seen two days ahead gets the 3-day reminder only, never a late 14-day one."""
@@ -109,95 +152,35 @@ def reminder_due(now: datetime, deadline: datetime, leads_in_days: tuple[int, ..
     return min(within) if within else None
 
 
-def next_deadline(now: datetime, deadlines: tuple[datetime, ...]) -> datetime | None:
-    return next((deadline for deadline in deadlines if deadline > now), None)
-
-
-# ---- words (folded: see shared.text.fold) ----------------------------------------------------------------------
+def reminder_horizon(now: datetime, leads_in_days: tuple[int, ...]) -> datetime:
+    """Deadlines later than this need no reminder yet."""
+    return now + timedelta(days=max(leads_in_days))
 
 
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def words(text: str) -> set[str]:
+    """The words of a text, folded (see shared.text.fold): what search and matching compare."""
     return set(_WORD.findall(fold(text)))
 
 
-# ---- ATECO and regions -----------------------------------------------------------------------------------------
-
-ATECO_PATTERN = r"^\d{2}(\.\d{1,2}){0,2}$"
-_ATECO = re.compile(ATECO_PATTERN)
-
-
-def is_ateco_code(code: str) -> bool:
-    return bool(_ATECO.match(code))
-
-
-def ateco_covers(call_code: str, company_code: str) -> bool:
-    """Each digit of an ATECO code is one level down (15 → 15.2 → 15.20 → 15.20.1 → 15.20.10), so a call open
-    to 15.20 covers a company in 15.20.10, and 15.2 covers 15.20 but not 15.30."""
-    return company_code.replace(".", "").startswith(call_code.replace(".", ""))
-
-
-_REGIONS = {
-    "abruzzo": "Abruzzo",
-    "basilicata": "Basilicata",
-    "calabria": "Calabria",
-    "campania": "Campania",
-    "emilia-romagna": "Emilia-Romagna",
-    "emilia romagna": "Emilia-Romagna",
-    "friuli-venezia giulia": "Friuli-Venezia Giulia",
-    "friuli venezia giulia": "Friuli-Venezia Giulia",
-    "lazio": "Lazio",
-    "liguria": "Liguria",
-    "lombardia": "Lombardia",
-    "marche": "Marche",
-    "molise": "Molise",
-    "piemonte": "Piemonte",
-    "puglia": "Puglia",
-    "sardegna": "Sardegna",
-    "sicilia": "Sicilia",
-    "toscana": "Toscana",
-    "tuscany": "Toscana",
-    "trentino-alto adige": "Trentino-Alto Adige",
-    "trentino-alto adige/sudtirol": "Trentino-Alto Adige",
-    "trentino alto adige": "Trentino-Alto Adige",
-    "umbria": "Umbria",
-    "valle d'aosta": "Valle d'Aosta",
-    "valle d'aosta/vallee d'aoste": "Valle d'Aosta",
-    "veneto": "Veneto",
-}
-ITALIAN_REGIONS = frozenset(_REGIONS.values())
-
-
-def canonical_region(name: str) -> str | None:
-    """The region's usual Italian name, whatever the spelling ('Trentino-Alto Adige/Südtirol', 'Tuscany');
-    None for what is not an Italian region ('Estero', a typo)."""
-    return _REGIONS.get(fold(name).strip())
-
-
-ALL_OF_ITALY = len(ITALIAN_REGIONS)
+def search_text(record: CallRecord) -> str:
+    """What free-text search reads of a call, folded: its titles, summary, programme, identifier, keywords, tags."""
+    parts = [record.title_it or "", record.title_en or "", record.summary, record.programme or ""]
+    return fold(" ".join([*parts, record.external_id, *record.keywords, *record.tags]))
 
 
 def eligibility_keys(
-    sizes: frozenset[SizeClass] | list[SizeClass],
-    regions: frozenset[str] | list[str],
-    ateco_codes: tuple[str, ...] | list[str],
+    sizes: Iterable[SizeClass],
+    regions: Iterable[str],
+    ateco_codes: Iterable[str],
 ) -> str:
     """A call's limits as one searchable string, `|size:small|region:Toscana|ateco:1520|`: the same query reads it
     on PostgreSQL and SQLite, where JSON lists are queried differently."""
     keys = [f"size:{size}" for size in sorted(sizes)] + [f"region:{region}" for region in sorted(regions)]
     keys += [f"ateco:{code.replace('.', '')}" for code in ateco_codes]
     return "|" + "|".join(keys) + "|"
-
-
-def ateco_prefixes(code: str) -> list[str]:
-    """Every level above and including the code, as digits: 15.20.10 → 15, 152, 1520, 15201, 152010."""
-    digits = code.replace(".", "")
-    return [digits[:length] for length in range(2, len(digits) + 1)]
-
-
-# ---- matching --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -332,3 +315,32 @@ class Matcher:
             if result := match(call, self._companies[company_id]):
                 found[company_id] = result
         return found
+
+
+@dataclass(frozen=True)
+class AnnouncedMatch:
+    """A (call, company) match as it was last announced; `active` False once it was withdrawn."""
+
+    active: bool
+    score: int
+    reasons: tuple[str, ...]
+
+    @property
+    def previous_score(self) -> int:
+        """The score a `funding.match.updated` says it moved from: nothing, for a withdrawn match back again."""
+        return self.score if self.active else 0
+
+
+# What a `funding.match.withdrawn` says: the matcher knows only that the call no longer fits.
+WITHDRAWN_REASONS = ("no longer fits the call's conditions or the company's profile",)
+
+
+def match_is_news(found: Match | None, announced: AnnouncedMatch | None) -> bool:
+    """Whether a (call, company) match scored again differs from what was last announced of it: found for the
+    first time, withdrawn while active, or back, or with another score or other reasons. Each difference is
+    announced once: found when nothing was announced, withdrawn when nothing is found, else updated."""
+    if found is None:
+        return announced is not None and announced.active
+    if announced is None:
+        return True
+    return not announced.active or (announced.score, announced.reasons) != (found.score, found.reasons)

@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from services.funding.domain import CallStatus, Source
+from services.funding.models import FundingCall
 from shared import topics
 from shared.envelope import IntegrationEvent
 
@@ -29,6 +30,10 @@ class CallSummary(BaseModel):
     deadlines: list[datetime]
     budget_eur: int | None
     url: str | None
+
+    @classmethod
+    def of(cls, call: FundingCall) -> CallSummary:
+        return cls.model_validate(call, from_attributes=True)
 
 
 class CallFact(IntegrationEvent):

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Strict, WithJsonSchema, model_validator
-from sqlalchemy import BigInteger, String, UniqueConstraint
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Strict,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from sqlalchemy import BigInteger, Enum, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.funding.domain import (
-    ATECO_PATTERN,
-    ITALIAN_REGIONS,
-    CallStatus,
-    SizeClass,
-    Source,
-    canonical_region,
-    is_ateco_code,
-)
+from services.funding.classifications import ATECO_PATTERN, ItalianRegion, canonical_region, is_ateco_code
+from services.funding.domain import CallStatus, SizeClass, Source, check_call_terms
 from shared.clock import utc_now
 from shared.columns import datetime_list, enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import new_id
+from shared.membership import MembershipStatus
 from shared.text import Line, Moment, Paragraph, PartialUpdate, WebUrl
 
 
@@ -41,10 +43,7 @@ def _region(name: object) -> object:
 # is not taken for 0.
 Euros = Annotated[int, Strict(), Field(ge=0, le=10**13)]
 AtecoCode = Annotated[str, AfterValidator(_ateco), WithJsonSchema({"type": "string", "pattern": ATECO_PATTERN})]
-Region = Annotated[Literal[tuple(sorted(ITALIAN_REGIONS))], BeforeValidator(_region)]  # type: ignore[valid-type]
-
-
-# ---- calls -----------------------------------------------------------------------------------------------------
+Region = Annotated[ItalianRegion, BeforeValidator(_region)]
 
 
 class CallFields(SQLModel):
@@ -57,9 +56,9 @@ class CallFields(SQLModel):
     programme: Line | None = Field(default=None, max_length=300)
     opens_at: Moment | None = timestamp(default=None, nullable=True)
     deadlines: list[Moment] = datetime_list(description="One or more, ascending (two-stage calls have several)")
-    budget_eur: Euros | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
-    grant_min_eur: Euros | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
-    grant_max_eur: Euros | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
+    budget_eur: Euros | None = Field(default=None, sa_type=BigInteger)
+    grant_min_eur: Euros | None = Field(default=None, sa_type=BigInteger)
+    grant_max_eur: Euros | None = Field(default=None, sa_type=BigInteger)
     sizes: list[SizeClass] = json_list(SizeClass, description="Eligible sizes; empty: any")
     regions: list[Region] = json_list(description="Eligible Italian regions; empty: anywhere")
     ateco_codes: list[AtecoCode] = json_list(description="Eligible ATECO codes, prefixes included; empty: any")
@@ -94,8 +93,16 @@ class CallCreate(CallFields):
 
     @model_validator(mode="after")
     def _consistent(self) -> CallCreate:
-        check_call_fields(self)
+        check_call_terms(self.grant_min_eur, self.grant_max_eur, self.opens_at, self.deadlines)
         return self
+
+    @classmethod
+    def edited(cls, current: dict[str, Any], update: CallUpdate) -> CallCreate:
+        """The call as an edit would leave it, checked whole again (a new deadline against the old opening)."""
+        try:
+            return cls.model_validate(current | update.model_dump(exclude_unset=True))
+        except ValidationError as error:
+            raise DomainError("; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())) from error
 
 
 class CallUpdate(PartialUpdate):
@@ -122,16 +129,6 @@ class CallUpdate(PartialUpdate):
     url: WebUrl | None = Field(default=None, max_length=300)
 
 
-def check_call_fields(call: CallFields) -> None:
-    if call.grant_min_eur is not None and call.grant_max_eur is not None and call.grant_min_eur > call.grant_max_eur:
-        raise DomainError("grant_min_eur is above grant_max_eur")
-    for moment in [call.opens_at, *call.deadlines]:
-        if moment is not None and moment.tzinfo is None:
-            raise DomainError("dates need a time zone offset, e.g. 2027-03-31T17:00:00+02:00")
-    if call.opens_at and call.deadlines and min(call.deadlines) <= call.opens_at:
-        raise DomainError("every deadline must come after the opening")
-
-
 class CallPublic(CallFields):
     id: str
     source: Source
@@ -142,15 +139,12 @@ class CallPublic(CallFields):
     updated_at: datetime
 
 
-# ---- member companies, as the members service describes them --------------------------------------------------
-
-
 class CompanyFact(SQLModel):
     """What funding reads of a company in a members.companies.v1 fact (the members service's CompanyProfile)."""
 
     id: str
     legal_name: str
-    status: str
+    status: MembershipStatus
     size_class: SizeClass | None = None
     region: str | None = None
     ateco_primary: str
@@ -161,6 +155,18 @@ class CompanyFact(SQLModel):
     export_markets: list[str] = []
 
 
+class CompanyFactData(BaseModel):
+    """The data of every members.companies.v1 fact: the company as it now is, whatever happened to it."""
+
+    company: CompanyFact
+
+
+class PersonErased(BaseModel):
+    """The data of a members.person.erased fact: whom to forget."""
+
+    person_id: str
+
+
 class MemberCompany(SQLModel, table=True):
     # Named apart from the events service's `member_company`: the services' tables share one SQLAlchemy
     # metadata when a process (the test suite) imports them all.
@@ -168,15 +174,15 @@ class MemberCompany(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     legal_name: str
-    status: str = Field(max_length=20, description="The members service's membership status")
+    status: MembershipStatus = Field(
+        sa_type=Enum(MembershipStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        description="The members service's membership status",
+    )
     size_class: SizeClass | None = enum_column(SizeClass, default=None, nullable=True)
     region: str | None = None
     ateco_codes: list[str] = json_list()
     interests: list[str] = json_list(description="Capabilities, interests, certifications, export markets")
     updated_at: datetime = timestamp(default_factory=utc_now)
-
-
-# ---- matches ---------------------------------------------------------------------------------------------------
 
 
 class CallMatch(SQLModel, table=True):
@@ -210,16 +216,13 @@ class ReminderSent(SQLModel, table=True):
     sent_at: datetime = timestamp(default_factory=utc_now)
 
 
-# ---- saved searches --------------------------------------------------------------------------------------------
-
-
 class SearchCriteria(SQLModel):
     """What a search asks for; every criterion given must hold."""
 
     text: Line | None = Field(default=None, max_length=200, description="Words in the title, summary or keywords")
     status: list[CallStatus] = json_list(CallStatus)
     programme: Line | None = Field(default=None, max_length=300)
-    region: Region | None = Field(default=None, sa_type=String(40))  # type: ignore[call-overload]
+    region: Region | None = Field(default=None, sa_type=String(40))
     size: SizeClass | None = enum_column(SizeClass, default=None, nullable=True)
     ateco: AtecoCode | None = Field(default=None, max_length=20)
     deadline_after: Moment | None = timestamp(default=None, nullable=True)
@@ -255,9 +258,6 @@ class SearchHit(SQLModel, table=True):
     found_at: datetime = timestamp(default_factory=utc_now)
 
 
-# ---- sources ---------------------------------------------------------------------------------------------------
-
-
 class SourceState(SQLModel, table=True):
     """How the last runs of a source went: what `/readyz`, `/sources` and the metrics report."""
 
@@ -285,3 +285,13 @@ class QuarantinedRecord(SQLModel, table=True):
     reason: str
     raw: str
     received_at: datetime = timestamp(default_factory=utc_now)
+
+
+class RunResult(BaseModel):
+    """What one read of a source did."""
+
+    source: Source
+    records_read: int
+    published: int
+    updated: int
+    quarantined: int

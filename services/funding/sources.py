@@ -16,16 +16,16 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from prometheus_client import Counter, Gauge
 
-from services.funding import commands, connectors, store
+from services.funding import ingest, store
+from services.funding.connectors import eu_funding_tenders, incentivi_gov_it
 from services.funding.domain import ParsedRecord, Source
 from services.funding.models import SourceState
 from services.funding.settings import FundingSettings
-from shared.clock import utc_now
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,10 @@ class Feed:
     # One run at a time per feed in this process: a staff-triggered run waits for the scheduled one.
     running: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False)
 
-    def due(self, state: SourceState | None) -> bool:
+    def due(self, state: SourceState | None, now: datetime) -> bool:
         if state is None or state.last_attempt_at is None:
             return True
-        since = utc_now() - state.last_attempt_at
+        since = now - state.last_attempt_at
         wait = self.retry_seconds if state.consecutive_failures else self.poll_seconds
         return since >= timedelta(seconds=wait)
 
@@ -64,7 +64,7 @@ def feeds(settings: FundingSettings) -> list[Feed]:
         enabled.append(
             Feed(
                 Source.EU_FUNDING_TENDERS,
-                lambda client: connectors.fetch_eu_calls(client, eu_url, text=settings.eu_search_text),
+                lambda client: eu_funding_tenders.fetch_eu_calls(client, eu_url, text=settings.eu_search_text),
                 settings.eu_poll_minutes * 60,
                 retry,
             )
@@ -73,7 +73,7 @@ def feeds(settings: FundingSettings) -> list[Feed]:
         enabled.append(
             Feed(
                 Source.INCENTIVI_GOV_IT,
-                lambda client: connectors.fetch_incentivi(client, incentivi_url),
+                lambda client: incentivi_gov_it.fetch_incentivi(client, incentivi_url),
                 settings.incentivi_poll_minutes * 60,
                 retry,
             )
@@ -83,33 +83,33 @@ def feeds(settings: FundingSettings) -> list[Feed]:
 
 async def read_if_due(feed: Feed, unit_of_work: Callable[[], UnitOfWork], timeout: float) -> None:
     async with unit_of_work() as uow:
-        state = await uow.session.get(SourceState, feed.source)
-    if feed.due(state):
+        due = feed.due(await uow.session.get(SourceState, feed.source), uow.now())
+    if due:
         with contextlib.suppress(SourceDown):  # recorded and reported; the next check retries it
             await run_feed(feed, unit_of_work, timeout)
 
 
-async def run_feed(feed: Feed, unit_of_work: Callable[[], UnitOfWork], timeout: float) -> commands.IngestReport:
+async def run_feed(feed: Feed, unit_of_work: Callable[[], UnitOfWork], timeout: float) -> ingest.IngestReport:
     """Read the feed and ingest it; a feed that cannot be read is recorded as failed and changes nothing."""
     async with feed.running:
         return await _run(feed, unit_of_work, timeout)
 
 
-async def _run(feed: Feed, unit_of_work: Callable[[], UnitOfWork], timeout: float) -> commands.IngestReport:
+async def _run(feed: Feed, unit_of_work: Callable[[], UnitOfWork], timeout: float) -> ingest.IngestReport:
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
             records = await feed.fetch(client)
     except (httpx.HTTPError, ValueError) as error:
         log.warning("source %s could not be read: %s", feed.source, error)
         async with unit_of_work() as uow:
-            await commands.record_failure(uow, feed.source, f"{type(error).__name__}: {error}")
+            await ingest.record_failure(uow, feed.source, f"{type(error).__name__}: {error}")
         SOURCE_UP.labels(feed.source).set(0)
         SOURCE_FAILURES.labels(feed.source).inc()
         raise SourceDown(feed.source, error) from error
-    total = commands.IngestReport()
+    total = ingest.IngestReport()
     for start in range(0, len(records), BATCH):
         async with unit_of_work() as uow:
-            total.add(await commands.ingest(uow, feed.source, records[start : start + BATCH]))
+            total.add(await ingest.ingest(uow, feed.source, records[start : start + BATCH]))
     SOURCE_UP.labels(feed.source).set(1)
     SOURCE_FAILURES.labels(feed.source).set(0)
     RECORDS.labels(feed.source, "read").inc(total.records_read)

@@ -1,4 +1,5 @@
-"""Queries over the funding database. Writes go through `commands.py`, inside a unit of work."""
+"""Queries over the funding database. Writes go through the use cases (`commands.py`, `ingest.py`), inside a
+unit of work."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.funding import domain
+from services.funding.classifications import ateco_prefixes
 from services.funding.domain import CallStatus, Source
 from services.funding.models import (
     CallMatch,
@@ -22,8 +24,7 @@ from services.funding.models import (
     SourceState,
 )
 from shared.errors import NotFound
-
-# ---- calls -----------------------------------------------------------------------------------------------------
+from shared.membership import MembershipStatus
 
 
 async def get_call(session: AsyncSession, call_id: str) -> FundingCall:
@@ -51,7 +52,7 @@ async def calls_due_for_status_check(session: AsyncSession, now: datetime) -> li
     query = select(FundingCall).where(
         or_(
             col(FundingCall.next_deadline) <= now,
-            and_(FundingCall.status == CallStatus.FORTHCOMING, col(FundingCall.opens_at) <= now),
+            and_(col(FundingCall.status) == CallStatus.FORTHCOMING, col(FundingCall.opens_at) <= now),
         )
     )
     return list((await session.exec(query)).all())
@@ -82,7 +83,7 @@ def criteria_filters(criteria: SearchCriteria) -> list[object]:
         conditions.append(
             or_(
                 not_(limits.contains("|ateco:")),
-                *(limits.contains(f"|ateco:{p}|") for p in domain.ateco_prefixes(criteria.ateco)),
+                *(limits.contains(f"|ateco:{p}|") for p in ateco_prefixes(criteria.ateco)),
             )
         )
     if criteria.deadline_after:
@@ -116,12 +117,9 @@ async def fitting_calls(session: AsyncSession, criteria: SearchCriteria, call_id
     return set((await session.exec(query)).all())
 
 
-# ---- companies and matches -------------------------------------------------------------------------------------
-
-
 async def active_companies(session: AsyncSession) -> list[MemberCompany]:
     return list(
-        (await session.exec(select(MemberCompany).where(MemberCompany.status == domain.ACTIVE_MEMBERSHIP))).all()
+        (await session.exec(select(MemberCompany).where(MemberCompany.status == MembershipStatus.ACTIVE))).all()
     )
 
 
@@ -172,14 +170,8 @@ async def call_matches(session: AsyncSession, call_id: str) -> list[CallMatch]:
     return list((await session.exec(query)).all())
 
 
-# ---- reminders -------------------------------------------------------------------------------------------------
-
-
 async def reminder_sent(session: AsyncSession, call_id: str, deadline: datetime, days_before: int) -> bool:
     return await session.get(ReminderSent, (call_id, deadline, days_before)) is not None
-
-
-# ---- saved searches --------------------------------------------------------------------------------------------
 
 
 async def get_search(session: AsyncSession, search_id: str) -> SavedSearch:
@@ -201,11 +193,8 @@ async def searches_of(session: AsyncSession, person_id: str) -> list[SavedSearch
 async def delete_searches(session: AsyncSession, searches: list[SavedSearch]) -> None:
     ids = [search.id for search in searches]
     if ids:
-        await session.exec(delete(SearchHit).where(col(SearchHit.search_id).in_(ids)))  # type: ignore[call-overload]
-        await session.exec(delete(SavedSearch).where(col(SavedSearch.id).in_(ids)))  # type: ignore[call-overload]
-
-
-# ---- sources and quarantine ------------------------------------------------------------------------------------
+        await session.exec(delete(SearchHit).where(col(SearchHit.search_id).in_(ids)))
+        await session.exec(delete(SavedSearch).where(col(SavedSearch.id).in_(ids)))
 
 
 async def source_states(session: AsyncSession) -> list[SourceState]:

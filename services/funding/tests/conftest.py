@@ -22,11 +22,12 @@ from deploy.local.feeds import RecordedFeeds, feed_settings, serving
 from services.funding.app import create_app
 from services.funding.models import CallMatch, MemberCompany, SourceState
 from services.funding.settings import FundingSettings
+from shared.membership import MembershipStatus, Role
 from tests.support.facts import publish_fact, until_stored
 from tests.support.tokens import LocalKeys, bearer
 
 FIXTURES = Path(__file__).parent / "fixtures"
-STAFF = bearer(str(uuid.uuid4()), role="network_admin")
+STAFF = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
 
 
 def fixture(name: str) -> bytes:
@@ -47,7 +48,9 @@ class FakeSources(RecordedFeeds):
         return super().respond(method, path, body)
 
 
-def company_profile(company_id: str, status: str = "active", **overrides: Any) -> dict[str, Any]:
+def company_profile(
+    company_id: str, status: MembershipStatus = MembershipStatus.ACTIVE, **overrides: Any
+) -> dict[str, Any]:
     """A company as members.companies.v1 carries it."""
     profile: dict[str, Any] = {
         "id": company_id,
@@ -84,15 +87,17 @@ class FundingApi:
     async def run(self, source: str) -> httpx.Response:
         return await self.client.post(f"/sources/{source}/runs", headers=STAFF)
 
-    async def company(self, status: str = "active", **overrides: Any) -> str:
+    async def company(self, status: MembershipStatus = MembershipStatus.ACTIVE, **overrides: Any) -> str:
         company_id = str(uuid.uuid4())
         await self.tell_company(company_id, status, **overrides)
         return company_id
 
-    async def tell_company(self, company_id: str, status: str = "active", **overrides: Any) -> dict[str, Any]:
+    async def tell_company(
+        self, company_id: str, status: MembershipStatus = MembershipStatus.ACTIVE, **overrides: Any
+    ) -> dict[str, Any]:
         """Publish the company as members would, and wait until this service holds that version of it."""
         profile = company_profile(company_id, status, **overrides)
-        verb = {"active": "approved"}.get(status, status)
+        verb = {MembershipStatus.ACTIVE: "approved"}.get(status, status)
         await publish_fact(
             self.kafka_bootstrap,
             "members.companies.v1",
@@ -120,7 +125,8 @@ class FundingApi:
     async def create_call(self, **overrides: Any) -> dict[str, Any]:
         response = await self.client.post("/calls", headers=STAFF, json=call_body(**overrides))
         assert response.status_code == 201, response.text
-        return response.json()
+        call: dict[str, Any] = response.json()
+        return call
 
 
 def call_body(**overrides: Any) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.funding.tests.conftest import STAFF, FundingApi, fixture
+from services.funding.tests.conftest import STAFF, FundingApi, call_body, fixture
+from shared.membership import Role
 from tests.support.infrastructure import KafkaReader
 from tests.support.tokens import bearer
 
@@ -125,13 +126,13 @@ async def test_staff_enter_and_edit_calls_that_no_feed_carries(funding: FundingA
 
 async def test_calls_refuse_what_cannot_be_true(funding: FundingApi) -> None:
     member = bearer(
-        "c0ffee00-0000-4000-8000-000000000001", role="company_admin", company_id="c0ffee00-0000-4000-8000-000000000002"
+        "c0ffee00-0000-4000-8000-000000000001",
+        role=Role.COMPANY_ADMIN,
+        company_id="c0ffee00-0000-4000-8000-000000000002",
     )
-    from services.funding.tests.conftest import call_body
-
     assert (await funding.client.post("/calls", headers=member, json=call_body())).status_code == 403
     assert (await funding.client.post("/calls", json=call_body())).status_code == 401
-    wrong = {
+    wrong: dict[str, tuple[dict[str, Any], str]] = {
         "grant_min_eur": (dict(grant_min_eur=60_000, grant_max_eur=50_000), "grant_min_eur is above grant_max_eur"),
         "ateco": (dict(ateco_codes=["15-20"]), "'15-20' is not an ATECO code"),
         "region": (dict(regions=["Atlantide"]), "Input should be 'Abruzzo'"),

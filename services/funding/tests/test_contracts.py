@@ -50,11 +50,11 @@ async def test_a_malformed_company_fact_goes_to_the_dead_letter_topic_and_the_ne
     dead = await kafka_reader.read(
         "members.companies.v1.dlq",
         lambda fs: any(
-            f.get("subject") == broken and f["_headers"]["dlq_consumer"] == "funding.member-companies" for f in fs
+            f.get("subject") == broken and f["_headers"]["dlq_consumer"] == "funding.members-companies" for f in fs
         ),
     )
     letter = next(
-        f for f in dead if f.get("subject") == broken and f["_headers"]["dlq_consumer"] == "funding.member-companies"
+        f for f in dead if f.get("subject") == broken and f["_headers"]["dlq_consumer"] == "funding.members-companies"
     )
     assert letter["_headers"]["dlq_reason"] == (
         "DeadLetter: not a company as members.companies.v1 carries it: company: Input should be a valid dictionary or "

@@ -1,27 +1,39 @@
-"""The funding rules without I/O: status from dates, ATECO hierarchy, regions, reminders, and matching with
-its reasons."""
+"""The funding rules without I/O: status from dates, what is news, what staff may edit, a call's consistency,
+ATECO hierarchy, regions, reminders, and matching with its reasons and what of it is announced."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from services.funding.classifications import ateco_covers, canonical_region
 from services.funding.domain import (
+    AnnouncedMatch,
     CallFacts,
     CallRecord,
     CallStatus,
     CompanyProfile,
+    Match,
     Matcher,
     SizeClass,
     Source,
-    ateco_covers,
-    canonical_region,
+    check_call_terms,
     eligibility_keys,
-    fold,
+    ensure_edited_by_staff,
+    last_of_each,
     match,
+    match_is_news,
+    news,
+    next_deadline,
     reminder_due,
+    reminder_horizon,
+    search_text,
     status_on,
 )
+from shared.errors import Conflict, DomainError
+from shared.text import fold
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -57,6 +69,63 @@ def test_status_follows_the_dates_unless_the_source_says_otherwise() -> None:
     assert status_on(NOW, CallStatus.OPEN, None, (NOW - 2 * day, NOW - day)) == CallStatus.CLOSED
 
 
+def test_the_next_deadline_is_the_first_still_ahead() -> None:
+    day = timedelta(days=1)
+    assert next_deadline(NOW, (NOW - day, NOW + day, NOW + 2 * day)) == NOW + day
+    assert next_deadline(NOW, (NOW - day,)) is None
+    assert next_deadline(NOW, ()) is None
+
+
+def test_fields_derived_for_queries_are_not_news() -> None:
+    assert news(["summary", "next_deadline", "budget_eur", "search_text", "eligibility", "stated_status"]) == [
+        "budget_eur",
+        "summary",
+    ]
+    assert news(["next_deadline"]) == []
+
+
+def test_only_staff_entered_calls_are_edited_by_staff() -> None:
+    ensure_edited_by_staff(Source.STAFF)
+    for source in (Source.EU_FUNDING_TENDERS, Source.INCENTIVI_GOV_IT):
+        with pytest.raises(Conflict, match="follows it"):
+            ensure_edited_by_staff(source)
+
+
+def test_a_call_must_say_its_amounts_and_dates_consistently() -> None:
+    day = timedelta(days=1)
+    check_call_terms(5_000, 50_000, NOW, [NOW + day])
+    check_call_terms(None, None, None, [])
+    with pytest.raises(DomainError, match="grant_min_eur is above grant_max_eur"):
+        check_call_terms(60_000, 50_000, None, [])
+    with pytest.raises(DomainError, match="dates need a time zone offset"):
+        check_call_terms(None, None, None, [datetime(2027, 3, 31, 17)])
+    with pytest.raises(DomainError, match="every deadline must come after the opening"):
+        check_call_terms(None, None, NOW, [NOW + day, NOW])
+
+
+def test_a_source_listing_a_call_twice_is_taken_at_its_last_word() -> None:
+    first, other, last = (
+        CallRecord(Source.STAFF, external_id, title_it=title)
+        for external_id, title in [("a", "first"), ("b", "other"), ("a", "last")]
+    )
+    assert last_of_each([first, other, last]) == [last, other]
+
+
+def test_search_reads_titles_summary_programme_identifier_keywords_and_tags_folded() -> None:
+    record = CallRecord(
+        Source.STAFF,
+        "SMP-2026",
+        title_it="Attività",
+        title_en="Export",
+        summary="Fiere",
+        description="not searched",
+        programme="FESR",
+        keywords=("Pelle",),
+        tags=("Voucher",),
+    )
+    assert search_text(record) == "attivita export fiere fesr smp-2026 pelle voucher"
+
+
 def test_ateco_codes_cover_their_children_only() -> None:
     assert ateco_covers("15.20", "15.20.10")
     assert ateco_covers("15.2", "15.20.20")
@@ -84,6 +153,10 @@ def test_the_shortest_lead_time_a_deadline_is_within_is_the_reminder_due() -> No
     assert reminder_due(NOW, NOW + timedelta(days=10), leads) == 14
     assert reminder_due(NOW, NOW + timedelta(days=2), leads) == 3  # never a late 14-day reminder
     assert reminder_due(NOW, NOW - timedelta(hours=1), leads) is None
+
+
+def test_reminders_look_as_far_ahead_as_the_longest_lead_time() -> None:
+    assert reminder_horizon(NOW, (14, 3)) == NOW + timedelta(days=14)
 
 
 def test_eligibility_keys_spell_out_the_limits() -> None:
@@ -170,3 +243,21 @@ def test_the_matcher_finds_exactly_what_scoring_every_pair_finds() -> None:
         expected = {c.id: m for c in companies if (m := match(facts, c)) is not None}
         assert matcher.matches(facts) == expected
     assert sum(len(matcher.matches(facts)) for facts in calls) > 100  # the sample does match, often
+
+
+def test_a_match_is_announced_when_it_differs_from_what_was_announced() -> None:
+    found = Match(75, ("ATECO 15.20.10 eligible (call open to 15.20)",))
+    same = AnnouncedMatch(True, 75, found.reasons)
+    assert match_is_news(found, None)  # found
+    assert not match_is_news(found, same)
+    assert match_is_news(Match(90, found.reasons), same)  # updated: another score
+    assert match_is_news(Match(75, ("keyword: export",)), same)  # updated: other reasons
+    assert match_is_news(found, AnnouncedMatch(False, 75, found.reasons))  # back after a withdrawal
+    assert match_is_news(None, same)  # withdrawn
+    assert not match_is_news(None, AnnouncedMatch(False, 75, found.reasons))  # withdrawn once only
+    assert not match_is_news(None, None)
+
+
+def test_a_match_back_after_a_withdrawal_moves_from_nothing() -> None:
+    assert AnnouncedMatch(True, 75, ()).previous_score == 75
+    assert AnnouncedMatch(False, 75, ()).previous_score == 0

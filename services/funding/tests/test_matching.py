@@ -3,13 +3,14 @@ announced once with its reasons, changes raising or dropping it; saved searches;
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.funding import store
+from services.funding.app import follow_the_calendar
 from services.funding.tests.conftest import STAFF, FakeSources, FundingApi, funding_service
+from shared.membership import MembershipStatus, Role
 from tests.support.facts import publish_fact, until_stored
 from tests.support.infrastructure import KafkaReader
 from tests.support.tokens import bearer
@@ -41,10 +42,10 @@ async def test_a_new_call_is_matched_to_the_companies_that_can_use_it_with_reaso
     assert found[0]["data"]["score"] == 90
     assert not _for(facts, tannery_in_veneto)
 
-    own = bearer(str(uuid.uuid4()), role="company_member", company_id=shoemaker)
+    own = bearer(str(uuid.uuid4()), role=Role.COMPANY_MEMBER, company_id=shoemaker)
     listed = (await funding.client.get(f"/companies/{shoemaker}/matches", headers=own)).json()
     assert [(m["call_id"], m["call"]["title_it"]) for m in listed] == [(call["id"], call["title_it"])]
-    other = bearer(str(uuid.uuid4()), role="company_member", company_id=tannery_in_veneto)
+    other = bearer(str(uuid.uuid4()), role=Role.COMPANY_MEMBER, company_id=tannery_in_veneto)
     assert (await funding.client.get(f"/companies/{shoemaker}/matches", headers=other)).status_code == 403
     staff_view = (await funding.client.get(f"/calls/{call['id']}/matches", headers=STAFF)).json()
     assert [m["company_id"] for m in staff_view] == [shoemaker]
@@ -67,7 +68,9 @@ async def test_a_company_that_joins_or_changes_is_matched_against_the_open_calls
     assert updated["type"] == "funding.match.updated"
     assert (updated["data"]["previous_score"], updated["data"]["score"]) == (75, 90)
 
-    await funding.tell_company(company_id, status="suspended", ateco_primary="15.20.10", interests=["digitalisation"])
+    await funding.tell_company(
+        company_id, status=MembershipStatus.SUSPENDED, ateco_primary="15.20.10", interests=["digitalisation"]
+    )
     facts = await kafka_reader.read(MATCHES, lambda fs: len(_for(fs, company_id, call["id"])) >= 3)
     assert [f["type"] for f in _for(facts, company_id, call["id"])] == [
         "funding.match.found",
@@ -103,7 +106,7 @@ async def test_a_saved_search_tells_its_owner_about_each_new_call_that_fits(
     funding: FundingApi, kafka_reader: KafkaReader
 ) -> None:
     giulia = str(uuid.uuid4())
-    headers = bearer(giulia, role="company_admin", company_id=str(uuid.uuid4()))
+    headers = bearer(giulia, role=Role.COMPANY_ADMIN, company_id=str(uuid.uuid4()))
     saved = await funding.client.post(
         "/searches",
         headers=headers,
@@ -170,7 +173,8 @@ async def test_closing_soon_goes_to_matched_companies_14_and_3_days_before_once_
                     len([f for f in fs if f["subject"] == call["id"] and f["type"] == "funding.call.closing_soon"]) >= 2
                 ),
             )
-            await asyncio.sleep(1.5)  # several more passes of the job
+            for _ in range(3):  # several more passes of the job, each finished before the marker below is sent
+                await follow_the_calendar(funding.app.state.runtime.unit_of_work)
     # Everything published before this marker is read before it: a duplicate reminder could not hide.
     marker = str(uuid.uuid4())
     await publish_fact(kafka_bootstrap, "funding.calls.v1", "test.marker", marker, {})
