@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from deploy.local.feeds import RecordedFeeds, feed_settings, serving
 from services.funding.app import create_app
 from services.funding.models import CallMatch, MemberCompany, SourceState
 from services.funding.settings import FundingSettings
+from shared.clock import Clock, utc_now
 from shared.membership import MembershipStatus, Role
 from tests.support.facts import publish_fact, until_stored
 from tests.support.tokens import LocalKeys, bearer
@@ -32,6 +34,16 @@ STAFF = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+@dataclass
+class MovableClock:
+    """The service's time, moved by the test instead of waited for."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -173,10 +185,16 @@ def funding_settings(database_url: str, kafka_bootstrap: str, sources_url: str, 
 
 @asynccontextmanager
 async def funding_service(
-    database_url: str, kafka_bootstrap: str, sources: FakeSources, sources_url: str, **settings: Any
+    database_url: str,
+    kafka_bootstrap: str,
+    sources: FakeSources,
+    sources_url: str,
+    clock: Clock = utc_now,
+    **settings: Any,
 ) -> AsyncIterator[FundingApi]:
     """The service once ready: connected to Kafka, and every feed it is given read once (it reads them at start)."""
-    app = create_app(funding_settings(database_url, kafka_bootstrap, sources_url, **settings), key_source=LocalKeys())
+    config = funding_settings(database_url, kafka_bootstrap, sources_url, **settings)
+    app = create_app(config, key_source=LocalKeys(), clock=clock)
     async with app.router.lifespan_context(app):
         await until_stored(app.state.runtime.sessions, lambda session: _every_feed_read(session, app))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://funding") as client:

@@ -4,9 +4,19 @@ unreadable records quarantined, feeds that are down reported and retried."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from services.funding.tests.conftest import STAFF, FundingApi, call_body, fixture
+from services.funding.app import follow_the_calendar
+from services.funding.tests.conftest import (
+    STAFF,
+    FakeSources,
+    FundingApi,
+    MovableClock,
+    call_body,
+    fixture,
+    funding_service,
+)
 from shared.membership import Role
 from tests.support.infrastructure import KafkaReader
 from tests.support.tokens import bearer
@@ -197,3 +207,25 @@ async def test_a_source_that_is_down_is_reported_and_nothing_already_read_is_los
     assert (await funding.run(EU)).status_code == 200
     ready = (await funding.client.get("/readyz")).json()
     assert ready["details"]["sources"][EU]["ok"] is True
+
+
+async def test_a_call_closes_when_the_service_s_clock_passes_its_last_deadline(
+    database_url: str, kafka_bootstrap: str, fake_sources: tuple[FakeSources, str], kafka_reader: KafkaReader
+) -> None:
+    sources, url = fake_sources
+    clock = MovableClock(datetime(2027, 3, 1, tzinfo=UTC))
+    async with funding_service(database_url, kafka_bootstrap, sources, url, clock=clock) as funding:
+        call = await funding.create_call()  # its deadline: 31 March 2027
+        assert call["status"] == "open"
+
+        clock.now = datetime(2027, 4, 1, tzinfo=UTC)
+        await follow_the_calendar(funding.app.state.runtime.unit_of_work)
+
+        closed = (await funding.client.get(f"/calls/{call['id']}")).json()
+        assert (closed["status"], closed["next_deadline"]) == ("closed", None)
+        facts = await kafka_reader.read(
+            "funding.calls.v1",
+            lambda fs: any(f["subject"] == call["id"] and f["type"] == "funding.call.updated" for f in fs),
+        )
+        updated = next(f for f in facts if f["subject"] == call["id"] and f["type"] == "funding.call.updated")
+        assert updated["data"]["changed"] == ["status"]
