@@ -171,11 +171,7 @@ def search_text(record: CallRecord) -> str:
     return fold(" ".join([*parts, record.external_id, *record.keywords, *record.tags]))
 
 
-def eligibility_keys(
-    sizes: Iterable[SizeClass],
-    regions: Iterable[str],
-    ateco_codes: Iterable[str],
-) -> str:
+def eligibility_keys(sizes: Iterable[SizeClass], regions: Iterable[str], ateco_codes: Iterable[str]) -> str:
     """A call's limits as one searchable string, `|size:small|region:Toscana|ateco:1520|`: the same query reads it
     on PostgreSQL and SQLite, where JSON lists are queried differently."""
     keys = [f"size:{size}" for size in sorted(sizes)] + [f"region:{region}" for region in sorted(regions)]
