@@ -1,5 +1,9 @@
-"""HTTP routes of the notifications service. Routes are thin: they check who is calling and call a command or a
-query."""
+"""HTTP routes of the notifications service. Routes are thin: they call a command or a query.
+
+Who may call a route is decided here, in its dependencies, and only here: an inbox and preferences belong to a
+person (`InboxOwner`), the delivery log to staff, webhook endpoints to a `WebhookManager` (staff, or a partner with
+the scope, each seeing its own); commands are given the person or manager they act for.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,18 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.responses import HTMLResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from services.notifications import commands, store, webhooks
-from services.notifications.commands import Postman
-from services.notifications.domain import PARTNER_EVENT_DESCRIPTIONS, Category, Channel, Choice
+from services.notifications import commands, store
+from services.notifications.domain import (
+    PARTNER_EVENT_DESCRIPTIONS,
+    Category,
+    Channel,
+    Choice,
+    WebhookManager,
+    webhook_manager,
+)
+from services.notifications.messages import UnsubscribeLinks
 from services.notifications.models import (
+    AttemptPublic,
     DeliveryDetail,
     DeliveryPublic,
     DeliveryStatus,
@@ -37,48 +49,51 @@ from services.notifications.models import (
     WebhookEndpoint,
 )
 from services.notifications.settings import NotificationsSettings
-from services.notifications.webhooks import UrlPolicy
-from shared.api import ERRORS, Page, PageNumber, PageSize, UnitOfWorkDep
-from shared.auth import CurrentPrincipal, Principal, StaffPrincipal
+from services.notifications.webhook_delivery import UrlPolicy
+from shared.api import ERRORS, ClockDep, Page, PageNumber, PageSize, SettingsDep, UnitOfWorkDep
+from shared.auth import CurrentPrincipal, StaffPrincipal
+from shared.clock import Clock
 from shared.ids import Id
 from shared.runtime import ServiceRuntime
 from shared.text import Line
 
 
-async def postman(request: Request) -> Postman:
-    return request.app.state.postman
+async def unsubscribe_links(request: Request) -> UnsubscribeLinks:
+    links: UnsubscribeLinks = request.app.state.unsubscribe_links
+    return links
 
 
 async def url_policy(request: Request) -> UrlPolicy:
-    return request.app.state.url_policy
+    policy: UrlPolicy = request.app.state.url_policy
+    return policy
 
 
-async def settings(request: Request) -> NotificationsSettings:
-    return request.app.state.runtime.settings
-
-
-async def person(principal: CurrentPrincipal) -> Principal:
+async def inbox_owner(principal: CurrentPrincipal) -> str:
+    """The person whose inbox and preferences a request reads: the caller, who must be a person."""
     if principal.kind != "person":
         raise HTTPException(403, detail="inboxes and preferences belong to people, not partner systems")
-    return principal
+    return principal.subject
 
 
-PostmanDep = Annotated[Postman, Depends(postman)]
+async def manager_of_webhooks(principal: CurrentPrincipal) -> WebhookManager:
+    return webhook_manager(principal)
+
+
+UnsubscribeLinksDep = Annotated[UnsubscribeLinks, Depends(unsubscribe_links)]
 PolicyDep = Annotated[UrlPolicy, Depends(url_policy)]
-SettingsDep = Annotated[NotificationsSettings, Depends(settings)]
-PersonPrincipal = Annotated[Principal, Depends(person)]
+InboxOwner = Annotated[str, Depends(inbox_owner)]
+Manager = Annotated[WebhookManager, Depends(manager_of_webhooks)]
 
-# ---- inbox ------------------------------------------------------------------------------------------------------
 
 inbox = APIRouter(prefix="/inbox", tags=["inbox"], responses=ERRORS)
 
 
 @inbox.get("", response_model=Page[InboxMessage], summary="My in-app messages, newest first")
 async def my_inbox(
-    me: PersonPrincipal, uow: UnitOfWorkDep, page: PageNumber = 1, page_size: PageSize = 20, unread_only: bool = False
+    me: InboxOwner, uow: UnitOfWorkDep, page: PageNumber = 1, page_size: PageSize = 20, unread_only: bool = False
 ) -> Any:
     async with uow:
-        items, total = await store.inbox(uow.session, me.subject, page, page_size, unread_only)
+        items, total = await store.inbox(uow.session, me, page, page_size, unread_only)
     return Page(
         items=[InboxMessage.model_validate(item, from_attributes=True) for item in items],
         total=total,
@@ -88,21 +103,21 @@ async def my_inbox(
 
 
 @inbox.get("/unread-count", response_model=UnreadCount, summary="How many of my messages are unread")
-async def my_unread_count(me: PersonPrincipal, uow: UnitOfWorkDep) -> Any:
+async def my_unread_count(me: InboxOwner, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return UnreadCount(unread=await store.unread_count(uow.session, me.subject))
+        return UnreadCount(unread=await store.unread_count(uow.session, me))
 
 
 @inbox.post("/{message_id:id}/read", response_model=InboxMessage, summary="Mark one message read")
-async def mark_read(message_id: Id, me: PersonPrincipal, uow: UnitOfWorkDep, mail: PostmanDep) -> Any:
+async def mark_read(message_id: Id, me: InboxOwner, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.mark_read(uow, me.subject, message_id, mail.clock())
+        return await commands.mark_read(uow, me, message_id)
 
 
 @inbox.post("/read-all", response_model=MarkedRead, summary="Mark every message read")
-async def mark_all_read(me: PersonPrincipal, uow: UnitOfWorkDep, mail: PostmanDep) -> Any:
+async def mark_all_read(me: InboxOwner, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return MarkedRead(marked=await commands.mark_all_read(uow, me.subject, mail.clock()))
+        return MarkedRead(marked=await commands.mark_all_read(uow, me))
 
 
 @inbox.get(
@@ -112,19 +127,19 @@ async def mark_all_read(me: PersonPrincipal, uow: UnitOfWorkDep, mail: PostmanDe
 )
 async def stream(
     request: Request,
-    me: PersonPrincipal,
-    config: SettingsDep,
-    mail: PostmanDep,
+    me: InboxOwner,
+    config: SettingsDep[NotificationsSettings],
+    clock: ClockDep,
     last_event_id: Annotated[Line | None, Header(max_length=100)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    runtime = request.app.state.runtime
+    runtime: ServiceRuntime = request.app.state.runtime
     seen: dict[str, datetime] = {}
-    since = await _resume_point(runtime, me.subject, last_event_id, mail)
+    since = await _resume_point(runtime, me, last_event_id, clock)
     first_pass = True
     while not await request.is_disconnected():
         async with runtime.sessions() as session:
             # A short look back: a message committed late can carry a creation time a little in the past.
-            found = await store.inbox_since(session, me.subject, since - timedelta(seconds=10))
+            found = await store.inbox_since(session, me, since - timedelta(seconds=10))
         for message in found:
             if message.id not in seen:
                 seen[message.id] = message.created_at
@@ -140,16 +155,14 @@ async def stream(
         await asyncio.sleep(config.inbox_stream_poll_seconds)
 
 
-async def _resume_point(runtime: ServiceRuntime, person_id: str, last_event_id: str | None, mail: Postman) -> datetime:
+async def _resume_point(runtime: ServiceRuntime, person_id: str, last_event_id: str | None, clock: Clock) -> datetime:
     """Messages after the one the client saw last, or from now on."""
     async with runtime.sessions() as session:
         last = await session.get(Message, last_event_id) if last_event_id else None
     if last is not None and last.person_id == person_id:
         return last.created_at + timedelta(microseconds=1)
-    return mail.clock()
+    return clock()
 
-
-# ---- preferences ------------------------------------------------------------------------------------------------
 
 preferences = APIRouter(prefix="/preferences", tags=["preferences"], responses=ERRORS)
 
@@ -157,9 +170,9 @@ preferences = APIRouter(prefix="/preferences", tags=["preferences"], responses=E
 @preferences.get(
     "/me", response_model=list[PreferencePublic], summary="What I get, per category and channel (defaults included)"
 )
-async def my_preferences(me: PersonPrincipal, uow: UnitOfWorkDep) -> Any:
+async def my_preferences(me: InboxOwner, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await commands.preferences_of(uow, me.subject)
+        return await store.preferences_of(uow.session, me)
 
 
 @preferences.put(
@@ -168,11 +181,11 @@ async def my_preferences(me: PersonPrincipal, uow: UnitOfWorkDep) -> Any:
     summary="Choose on/off and frequency (instant, daily or weekly digest) for a category and channel",
 )
 async def choose(
-    category: Category, channel: Channel, data: PreferenceUpdate, me: PersonPrincipal, uow: UnitOfWorkDep
+    category: Category, channel: Channel, data: PreferenceUpdate, me: InboxOwner, uow: UnitOfWorkDep
 ) -> Any:
     async with uow:
-        await commands.choose(uow, me.subject, category, channel, Choice(data.enabled, data.frequency))
-        return await commands.preferences_of(uow, me.subject)
+        await commands.choose(uow, me, category, channel, Choice(data.enabled, data.frequency))
+        return await store.preferences_of(uow.session, me)
 
 
 unsubscribe = APIRouter(prefix="/unsubscribe", tags=["preferences"], responses=ERRORS)
@@ -184,23 +197,21 @@ Token = Annotated[str, Query(min_length=10, max_length=2000, pattern=r"^[A-Za-z0
     response_model=Unsubscribed,
     summary="One-click unsubscribe (RFC 8058), from the link in an email's List-Unsubscribe header",
 )
-async def unsubscribe_one_click(token: Token, uow: UnitOfWorkDep, mail: PostmanDep) -> Any:
-    person_id, categories = mail.unsubscription(token)
+async def unsubscribe_one_click(token: Token, uow: UnitOfWorkDep, links: UnsubscribeLinksDep) -> Any:
+    person_id, categories = links.read(token)
     async with uow:
         return await commands.unsubscribe(uow, person_id, categories)
 
 
 @unsubscribe.get("", response_class=HTMLResponse, summary="The page an unsubscribe link opens: one button")
-async def unsubscribe_page(token: Token, mail: PostmanDep) -> str:
-    mail.unsubscription(token)  # a broken link is told at once, not after the click
+async def unsubscribe_page(token: Token, links: UnsubscribeLinksDep) -> str:
+    links.read(token)  # a broken link is told at once, not after the click
     return (
         "<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>Filiera</title></head><body>"
         "<form method='post'><p>Non ricevere più questi messaggi via email? / Stop these emails?</p>"
         "<button type='submit'>Conferma / Confirm</button></form></body></html>"
     )
 
-
-# ---- the delivery log (staff) -----------------------------------------------------------------------------------
 
 deliveries = APIRouter(prefix="/deliveries", tags=["delivery log"], responses=ERRORS)
 
@@ -228,8 +239,6 @@ async def message_log(
     )
 
 
-# ---- webhooks ---------------------------------------------------------------------------------------------------
-
 hooks = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERRORS)
 DeliveryId = Annotated[str, Path(pattern=r"^msg_[0-9a-f]{32}$", description="The webhook-id of a delivery")]
 
@@ -247,24 +256,21 @@ async def event_types() -> Any:
     response_model=EndpointCreated,
     summary="Register a receiver (partner systems with scope webhooks:manage, or staff); the secret is shown once",
 )
-async def register_endpoint(
-    data: EndpointCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep, policy: PolicyDep
-) -> Any:
+async def register_endpoint(data: EndpointCreate, manager: Manager, uow: UnitOfWorkDep, policy: PolicyDep) -> Any:
     async with uow:
-        return await webhooks.register_endpoint(uow, data, principal, policy)
+        return await commands.register_webhook_endpoint(uow, data, manager, policy)
 
 
 @hooks.get("/endpoints", response_model=list[EndpointPublic], summary="My endpoints (staff: all)")
-async def list_endpoints(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
-    webhooks.ensure_may_manage(principal)
+async def list_endpoints(manager: Manager, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await store.endpoints_of(uow.session, None if principal.is_staff else principal.subject)
+        return await store.endpoints_of(uow.session, None if manager.sees_every_endpoint else manager.subject)
 
 
 @hooks.get("/endpoints/{endpoint_id:id}", response_model=EndpointPublic, summary="One endpoint")
-async def get_endpoint(endpoint_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> WebhookEndpoint:
+async def get_endpoint(endpoint_id: Id, manager: Manager, uow: UnitOfWorkDep) -> WebhookEndpoint:
     async with uow:
-        return await webhooks.endpoint_of(uow, endpoint_id, principal)
+        return await commands.webhook_endpoint(uow, endpoint_id, manager)
 
 
 @hooks.patch(
@@ -273,23 +279,18 @@ async def get_endpoint(endpoint_id: Id, principal: CurrentPrincipal, uow: UnitOf
     summary="Change an endpoint; enabled=true re-enables it and sends what waited",
 )
 async def update_endpoint(
-    endpoint_id: Id,
-    data: EndpointUpdate,
-    principal: CurrentPrincipal,
-    uow: UnitOfWorkDep,
-    policy: PolicyDep,
-    mail: PostmanDep,
+    endpoint_id: Id, data: EndpointUpdate, manager: Manager, uow: UnitOfWorkDep, policy: PolicyDep
 ) -> Any:
     async with uow:
-        return await webhooks.update_endpoint(uow, endpoint_id, data, principal, policy, mail.clock())
+        return await commands.update_webhook_endpoint(uow, endpoint_id, data, manager, policy)
 
 
 @hooks.delete(
     "/endpoints/{endpoint_id:id}", status_code=204, summary="Stop deliveries to an endpoint (its log is kept)"
 )
-async def delete_endpoint(endpoint_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> None:
+async def delete_endpoint(endpoint_id: Id, manager: Manager, uow: UnitOfWorkDep) -> None:
     async with uow:
-        await webhooks.delete_endpoint(uow, endpoint_id, principal)
+        await commands.delete_webhook_endpoint(uow, endpoint_id, manager)
 
 
 @hooks.post(
@@ -298,12 +299,11 @@ async def delete_endpoint(endpoint_id: Id, principal: CurrentPrincipal, uow: Uni
     summary="Rotate the signing secret; the old one keeps signing too for a while",
 )
 async def rotate_secret(
-    endpoint_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep, config: SettingsDep, mail: PostmanDep
+    endpoint_id: Id, manager: Manager, uow: UnitOfWorkDep, config: SettingsDep[NotificationsSettings]
 ) -> Any:
+    overlap = timedelta(hours=config.webhook_secret_overlap_hours)
     async with uow:
-        return await webhooks.rotate_secret(
-            uow, endpoint_id, principal, timedelta(hours=config.webhook_secret_overlap_hours), mail.clock()
-        )
+        return await commands.rotate_webhook_secret(uow, endpoint_id, manager, overlap)
 
 
 @hooks.get(
@@ -313,14 +313,14 @@ async def rotate_secret(
 )
 async def delivery_log(
     endpoint_id: Id,
-    principal: CurrentPrincipal,
+    manager: Manager,
     uow: UnitOfWorkDep,
     status: DeliveryStatus | None = None,
     page: PageNumber = 1,
     page_size: PageSize = 50,
 ) -> Any:
     async with uow:
-        await webhooks.endpoint_of(uow, endpoint_id, principal)
+        await commands.webhook_endpoint(uow, endpoint_id, manager)
         items, total = await store.deliveries_of(uow.session, endpoint_id, status, page, page_size)
     return Page(
         items=[DeliveryPublic.model_validate(item, from_attributes=True) for item in items],
@@ -333,14 +333,14 @@ async def delivery_log(
 @hooks.get(
     "/deliveries/{delivery_id}", response_model=DeliveryDetail, summary="One delivery with its body and every attempt"
 )
-async def get_delivery(delivery_id: DeliveryId, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+async def get_delivery(delivery_id: DeliveryId, manager: Manager, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        delivery = await webhooks.delivery_of(uow, delivery_id, principal)
+        delivery = await commands.webhook_delivery(uow, delivery_id, manager)
         attempts = await store.attempts_of(uow.session, delivery.id)
     return DeliveryDetail(
         **DeliveryPublic.model_validate(delivery, from_attributes=True).model_dump(),
         body=delivery.body,
-        attempt_log=[attempt.model_dump() for attempt in attempts],
+        attempt_log=[AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in attempts],
     )
 
 
@@ -349,9 +349,9 @@ async def get_delivery(delivery_id: DeliveryId, principal: CurrentPrincipal, uow
     response_model=DeliveryPublic,
     summary="Send a delivery again now (same webhook-id)",
 )
-async def replay(delivery_id: DeliveryId, principal: CurrentPrincipal, uow: UnitOfWorkDep, mail: PostmanDep) -> Any:
+async def replay(delivery_id: DeliveryId, manager: Manager, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        return await webhooks.replay(uow, delivery_id, principal, mail.clock())
+        return await commands.replay_webhook_delivery(uow, delivery_id, manager)
 
 
 ROUTERS = [inbox, preferences, unsubscribe, deliveries, hooks]

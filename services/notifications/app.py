@@ -9,14 +9,14 @@ from fastapi import FastAPI
 
 from services.notifications import commands, handlers
 from services.notifications.api import ROUTERS
-from services.notifications.commands import Clock, Postman
+from services.notifications.email_delivery import EmailSender
 from services.notifications.events import PUBLISHED_EVENTS
-from services.notifications.mail import EmailSender
-from services.notifications.rendering import Writer
+from services.notifications.messages import DeliveryContext, UnsubscribeLinks
+from services.notifications.rendering import Templates
 from services.notifications.settings import NotificationsSettings
-from services.notifications.webhooks import Resolver, UrlPolicy, WebhookSender, resolve
+from services.notifications.webhook_delivery import Resolver, UrlPolicy, WebhookSender, resolve
 from shared.auth import KeySource
-from shared.clock import utc_now
+from shared.clock import Clock, utc_now
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -31,14 +31,22 @@ def create_app(
     """`key_source` replaces the members service's JWKS, `clock` the time that decides retries and digests, and
     `resolver` the DNS (tests)."""
     settings = settings or NotificationsSettings()
-    runtime = ServiceRuntime("notifications", settings, MIGRATIONS, PUBLISHED_EVENTS, key_source=key_source)
-    postman = Postman(Writer(), clock, settings.unsubscribe_secret, settings.public_url, settings.web_url)
+    runtime = ServiceRuntime(
+        "notifications", settings, MIGRATIONS, PUBLISHED_EVENTS, key_source=key_source, clock=clock
+    )
+    unsubscribe_links = UnsubscribeLinks(settings.unsubscribe_secret, settings.public_url)
+    delivery_context = DeliveryContext(Templates(), settings.web_url, unsubscribe_links)
     policy = UrlPolicy(frozenset(settings.webhook_allowed_hosts), resolver)
-    handlers.subscribe(runtime, postman)
+    handlers.subscribe(runtime, delivery_context)
 
-    email_sender = EmailSender(runtime.unit_of_work, postman, settings, clock)
+    email_sender = EmailSender(runtime.unit_of_work, unsubscribe_links, settings)
     webhook_sender = WebhookSender(
-        runtime.unit_of_work, postman, policy, clock, settings.webhook_concurrency, settings.webhook_timeout_seconds
+        runtime.unit_of_work,
+        delivery_context,
+        policy,
+        runtime.clock,
+        settings.webhook_concurrency,
+        settings.webhook_timeout_seconds,
     )
 
     async def send_emails() -> None:
@@ -49,7 +57,7 @@ def create_app(
 
     async def send_digests() -> None:
         async with runtime.unit_of_work() as uow:
-            await commands.send_due_digests(uow, postman, clock(), settings.digest_hour, settings.digest_weekday)
+            await commands.send_due_digests(uow, delivery_context, settings.digest_hour, settings.digest_weekday)
 
     runtime.every(settings.dispatch_interval_seconds, "email", send_emails)
     runtime.every(settings.dispatch_interval_seconds, "webhooks", send_webhooks)
@@ -60,6 +68,7 @@ def create_app(
         "what the other services' facts mean to people and partner systems, as each chose to hear it.",
         ROUTERS,
     )
-    app.state.postman = postman
+    app.state.delivery_context = delivery_context
+    app.state.unsubscribe_links = unsubscribe_links
     app.state.url_policy = policy
     return app

@@ -1,17 +1,21 @@
 """The rules of notifications, without I/O: who may be written to about what, on which channel and how often;
-when a failed delivery is tried again; which webhook addresses are acceptable."""
+when a failed delivery is tried again; who may manage webhooks, what partners see and which webhook addresses
+are acceptable."""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from shared.errors import DomainError
+from shared.auth import Principal
+from shared.errors import DomainError, Forbidden
 
 DISTRICT_TIME = ZoneInfo("Europe/Rome")
 
@@ -102,6 +106,47 @@ CATEGORY_OF: dict[Kind, Category] = {
     Kind.EVENT_ANNOUNCED: Category.NETWORK_NEWS,
 }  # a digest has no category of its own: it gathers what each category held back
 
+# Which members.companies.v1 facts are written about, and as what (the others only update our copy).
+COMPANY_NOTICES = {
+    "members.company.applied": Kind.APPLICATION_RECEIVED,
+    "members.company.approved": Kind.COMPANY_APPROVED,
+    "members.company.rejected": Kind.COMPANY_REJECTED,
+}
+# Which events.registrations.v1 facts the registrant hears of, and as what.
+REGISTRATION_NOTICES = {
+    "events.registration.confirmed": Kind.REGISTRATION_CONFIRMED,
+    "events.registration.waitlisted": Kind.REGISTRATION_WAITLISTED,
+    "events.registration.offered": Kind.SEAT_OFFERED,
+    "events.registration.promoted": Kind.REGISTRATION_PROMOTED,
+    "events.registration.rejected": Kind.REGISTRATION_REJECTED,
+}
+# Registration notices that carry the event's .ics: the person now has a seat.
+NOTICES_WITH_CALENDAR = frozenset({Kind.REGISTRATION_CONFIRMED, Kind.REGISTRATION_PROMOTED})
+# Registrations that still hold or wait for a seat: their people hear about changes and cancellations.
+SEAT_HOLDING_REGISTRATIONS = ("pending", "confirmed", "waitlisted", "offered")
+CONFIRMED_REGISTRATION = "confirmed"
+# Changes to an event worth writing to its registrants about, as each language names them.
+NOTEWORTHY_CHANGES = {
+    "starts_at": {"it": "data e ora", "en": "date and time"},
+    "ends_at": {"it": "orario di fine", "en": "end time"},
+    "venue": {"it": "luogo", "en": "venue"},
+    "online_url": {"it": "collegamento online", "en": "online link"},
+    "title_it": {"it": "titolo", "en": "title"},
+    "title_en": {"it": "titolo", "en": "title"},
+}
+# Completed events of this type ask their attendees for feedback.
+EVENT_TYPE_ASKING_FEEDBACK = "training"
+
+
+def noteworthy_changes(changed: list[str]) -> list[str]:
+    """The fields of an updated event whose change its registrants hear of."""
+    return [name for name in changed if name in NOTEWORTHY_CHANGES]
+
+
+def changes_named(changed: list[str], language: str) -> list[str]:
+    """Noteworthy changes as a registrant reads them in `language`, each name once (both titles are "title")."""
+    return list(dict.fromkeys(NOTEWORTHY_CHANGES[name][language] for name in noteworthy_changes(changed)))
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -134,9 +179,6 @@ def delivery_plan(kind: Kind, choice: Choice) -> Frequency | None:
     return choice.frequency
 
 
-# ---- digests ----------------------------------------------------------------------------------------------------
-
-
 def digest_period(frequency: Frequency, now: datetime, hour: int, weekday: int) -> tuple[str, datetime] | None:
     """The digest due at `now` — its key (one digest per key, person and channel, ever) and the cut-off of what it
     holds — or None before the first send time of the period (the district's morning)."""
@@ -156,8 +198,6 @@ def digest_period(frequency: Frequency, now: datetime, hour: int, weekday: int) 
         return f"weekly:{year}-W{week:02d}", send_time
     raise ValueError("instant messages have no digest")
 
-
-# ---- retries ----------------------------------------------------------------------------------------------------
 
 # Standard Webhooks' schedule: the first try at once, then these waits after each failure ...
 WEBHOOK_RETRY_DELAYS = [
@@ -210,7 +250,33 @@ def retry_after_of(header: str | None, now: datetime) -> timedelta | None:
     return min(timedelta(seconds=int(header.strip())), WEBHOOK_GIVE_UP_AFTER)
 
 
-# ---- webhooks ---------------------------------------------------------------------------------------------------
+MANAGE_WEBHOOKS_SCOPE = "webhooks:manage"
+
+
+@dataclass(frozen=True)
+class WebhookManager:
+    """Someone allowed to manage webhook endpoints: network staff (every endpoint) or a partner system with the
+    scope (its own)."""
+
+    subject: str
+    sees_every_endpoint: bool
+
+    def may_manage(self, owner_id: str) -> bool:
+        return self.sees_every_endpoint or owner_id == self.subject
+
+
+def webhook_manager(principal: Principal) -> WebhookManager:
+    """Raises Forbidden unless `principal` may manage webhook endpoints."""
+    if principal.is_staff or (principal.kind == "partner" and MANAGE_WEBHOOKS_SCOPE in principal.scopes):
+        return WebhookManager(principal.subject, sees_every_endpoint=principal.is_staff)
+    raise Forbidden(
+        f"webhook endpoints are managed by network staff or partner systems with scope {MANAGE_WEBHOOKS_SCOPE}"
+    )
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class PartnerEventType(StrEnum):
@@ -238,7 +304,24 @@ PARTNER_EVENT_DESCRIPTIONS: dict[PartnerEventType, str] = {
 }
 
 
-# ---- webhook addresses ------------------------------------------------------------------------------------------
+# What partners see of a member company: its public directory entry, not its interests or contacts.
+PUBLIC_COMPANY_FIELDS = (
+    "id",
+    "legal_name",
+    "partita_iva",
+    "size_class",
+    "ateco_primary",
+    "ateco_secondary",
+    "comune",
+    "frazione",
+    "province",
+    "region",
+    "website",
+    "capabilities",
+    "certifications",
+    "export_markets",
+    "languages",
+)
 
 
 def webhook_host(url: str, allowed_hosts: frozenset[str]) -> str:

@@ -43,7 +43,6 @@ class WebhookOutcome(IntegrationEvent):
     delivery_id: str
     endpoint_id: str
     event_id: str
-    event_type: str
     attempts: int
     status_code: int | None
 

@@ -1,12 +1,14 @@
-"""Tables of the notifications service and the shapes its API reads and writes.
+"""Tables of the notifications service, the shapes its API reads and writes, and what it reads of the other
+services' facts.
 
-What it knows of people, companies, events and registrations is its own copy, kept from the other services'
-facts; what it owns is messages, preferences, webhook endpoints and their deliveries.
+What it knows of people, companies, events and registrations is its own copy, kept from those facts (each read
+through a model below, so a malformed one is dead-lettered with what is wrong); what it owns is messages,
+preferences, webhook endpoints and their deliveries.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import EmailStr, StrictBool
@@ -17,9 +19,123 @@ from services.notifications.domain import Category, Channel, Frequency, Kind, Pa
 from shared.clock import utc_now
 from shared.columns import enum_column, json_list, timestamp
 from shared.ids import new_id
+from shared.membership import MembershipStatus, Role
 from shared.text import Paragraph, PartialUpdate, WebUrl
 
-# ---- copies of other services' facts ----------------------------------------------------------------------------
+
+class CompanyProfile(SQLModel):
+    """What notifications reads of a company in a members.companies.v1 fact (the members service's profile)."""
+
+    id: str
+    legal_name: str
+    partita_iva: str  # the staff's notice of an application names it, and where the company is
+    comune: str
+    status: MembershipStatus
+    public_listing: bool = False
+
+
+class CompanyFact(SQLModel):
+    company: CompanyProfile
+    reason: str | None = None  # why an application was rejected
+
+
+class PersonProfile(SQLModel):
+    """What notifications reads of a person in a members.people.v1 fact."""
+
+    id: str
+    company_id: str | None = None
+    given_name: str
+    family_name: str
+    email: str
+    language: str | None = None
+    role: Role = Role.COMPANY_MEMBER
+
+
+class PersonFact(SQLModel):
+    person: PersonProfile
+
+
+class ErasureFact(SQLModel):
+    person_id: str
+
+
+class FeeFact(SQLModel):
+    """A members.fees.v1 fact: the fee as its overdue notice names it."""
+
+    company_id: str
+    year: int
+    amount_cents: int
+    paid_cents: int
+    due_date: date
+
+
+class EventSummary(SQLModel):
+    """What notifications reads of an event in an events.events.v1 or events.registrations.v1 fact."""
+
+    id: str
+    title_it: str
+    title_en: str | None = None
+    event_type: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    venue: str
+    online_url: str | None = None
+
+
+class EventFact(SQLModel):
+    event: EventSummary
+    changed: list[str] = []  # events.event.updated: the names of the fields that changed
+
+
+class RegistrationSummary(SQLModel):
+    id: str
+    event_id: str
+    person_id: str | None = None
+    name: str
+    email: str | None = None
+    status: str
+    price_due_cents: int | None = None
+    offer_expires_at: datetime | None = None
+    checked_in_at: datetime | None = None
+
+
+class RegistrationFact(SQLModel):
+    registration: RegistrationSummary
+    event: EventSummary
+    position: int | None = None  # on the waitlist
+    reason: str | None = None  # why it was rejected
+
+
+class CallSummary(SQLModel):
+    """What notifications reads of a funding call in a funding.calls/matches/searches.v1 fact."""
+
+    id: str
+    external_id: str = ""
+    title_it: str | None = None
+    title_en: str | None = None
+    programme: str | None = None
+    deadlines: list[datetime] = []
+
+
+class ClosingSoonFact(SQLModel):
+    call: CallSummary
+    deadline: datetime
+    days_before: int
+    company_ids: list[str]
+
+
+class MatchFact(SQLModel):
+    call: CallSummary
+    company_id: str
+    reasons: list[str]
+
+
+class SearchFact(SQLModel):
+    call: CallSummary
+    person_id: str
+    search_name: str
 
 
 class ContactCompany(SQLModel, table=True):
@@ -69,9 +185,6 @@ class KnownRegistration(SQLModel, table=True):
     email: str | None = None
     status: str = Field(max_length=40)
     checked_in: bool = False
-
-
-# ---- preferences and messages -----------------------------------------------------------------------------------
 
 
 class Preference(SQLModel, table=True):
@@ -130,9 +243,6 @@ class Message(SQLModel, table=True):
     sent_at: datetime | None = timestamp(default=None, nullable=True)
 
 
-# ---- webhooks ---------------------------------------------------------------------------------------------------
-
-
 class WebhookEndpoint(SQLModel, table=True):
     __tablename__ = "webhook_endpoint"
 
@@ -189,9 +299,6 @@ class WebhookAttempt(SQLModel, table=True):
     status_code: int | None = None
     error: str | None = None
     duration_ms: int
-
-
-# ---- API shapes -------------------------------------------------------------------------------------------------
 
 
 class InboxMessage(SQLModel):

@@ -86,7 +86,9 @@ def _euros(amount_cents: int | None, language: str) -> str:
     return f"€ {whole},{cents:02d}" if language == "it" else f"€{whole}.{cents:02d}"
 
 
-class Writer:
+class Templates:
+    """The message templates, each rendered as a subject, a body, and an email's plain-text and HTML parts."""
+
     def __init__(self) -> None:
         self._text = Environment(
             loader=FileSystemLoader(TEMPLATES),
@@ -102,7 +104,7 @@ class Writer:
         self._text.filters["when"] = _when
         self._text.filters["euros"] = _euros
 
-    def write(self, kind: Kind, language: str, context: dict[str, Any], link: str | None = None) -> Rendered:
+    def render(self, kind: Kind, language: str, context: dict[str, Any], link: str | None = None) -> Rendered:
         template = self._text.get_template(f"{language}/{kind.value}.j2")
         variables = {**context, "language": language}
         blocks = template.new_context(variables)

@@ -1,5 +1,7 @@
 """Settings of the notifications service: environment variables prefixed NOTIFICATIONS_ (see README)."""
 
+from pydantic import Field
+
 from shared.settings import ServiceSettings, service_config
 
 
@@ -33,7 +35,7 @@ class NotificationsSettings(ServiceSettings):
     webhook_timeout_seconds: float = 10.0
     # Hosts allowed although they resolve to private or loopback addresses, and over plain http
     # (a receiver on this machine in the local runner and in tests). Empty in production.
-    webhook_allowed_hosts: list[str] = []
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
     # After a secret is rotated, the old one keeps signing too for this long, so receivers can switch over.
     webhook_secret_overlap_hours: float = 24.0
     # The in-app stream looks for new messages this often.

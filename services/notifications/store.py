@@ -1,35 +1,37 @@
-"""Queries of the notifications service."""
+"""Queries of the notifications service: whom to write to, the inbox, preferences, what is due to be sent, the
+delivery logs and webhook endpoints."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.notifications.domain import Category, Channel, Choice, Frequency
+from services.notifications.domain import CONFIRMED_REGISTRATION, Category, Channel, Choice, Frequency, default_choice
 from services.notifications.models import (
     ContactCompany,
     ContactPerson,
     DeliveryStatus,
+    KnownRegistration,
     Message,
     MessageStatus,
     Preference,
+    PreferencePublic,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
-
-# ---- who to write to --------------------------------------------------------------------------------------------
+from shared.membership import MembershipStatus, Role
 
 
 async def active_company_ids(session: AsyncSession) -> list[str]:
-    return list(await session.exec(select(ContactCompany.id).where(ContactCompany.status == "active")))
+    return list(await session.exec(select(ContactCompany.id).where(ContactCompany.status == MembershipStatus.ACTIVE)))
 
 
-async def people_of_company(session: AsyncSession, company_id: str, roles: Sequence[str] = ()) -> list[ContactPerson]:
+async def people_of_company(session: AsyncSession, company_id: str, roles: Sequence[Role] = ()) -> list[ContactPerson]:
     query = select(ContactPerson).where(ContactPerson.company_id == company_id)
     if roles:
         query = query.where(col(ContactPerson.role).in_(roles))
@@ -48,8 +50,21 @@ async def company_names(session: AsyncSession, company_ids: Iterable[str]) -> di
     return dict(found.all())
 
 
-async def people_with_role(session: AsyncSession, role: str) -> list[ContactPerson]:
+async def people_with_role(session: AsyncSession, role: Role) -> list[ContactPerson]:
     return list(await session.exec(select(ContactPerson).where(ContactPerson.role == role)))
+
+
+async def registrations_of(session: AsyncSession, event_id: str, statuses: Sequence[str]) -> list[KnownRegistration]:
+    query = select(KnownRegistration).where(
+        KnownRegistration.event_id == event_id, col(KnownRegistration.status).in_(statuses)
+    )
+    return list(await session.exec(query))
+
+
+async def attendees_of(session: AsyncSession, event_id: str) -> list[KnownRegistration]:
+    """Who took part: those checked in, or every confirmed registrant when the door did not check people in."""
+    confirmed = await registrations_of(session, event_id, [CONFIRMED_REGISTRATION])
+    return [registration for registration in confirmed if registration.checked_in] or confirmed
 
 
 async def choices_of(session: AsyncSession, person_ids: Sequence[str]) -> dict[tuple[str, Category, Channel], Choice]:
@@ -58,15 +73,32 @@ async def choices_of(session: AsyncSession, person_ids: Sequence[str]) -> dict[t
     return {(row.person_id, row.category, row.channel): Choice(row.enabled, row.frequency) for row in found}
 
 
-async def preferences_of(session: AsyncSession, person_id: str) -> list[Preference]:
-    return list(await session.exec(select(Preference).where(Preference.person_id == person_id)))
+async def preferences_of(session: AsyncSession, person_id: str) -> list[PreferencePublic]:
+    """What a person gets, per category and channel: their choices, and the defaults where they made none."""
+    found = await session.exec(select(Preference).where(Preference.person_id == person_id))
+    chosen = {(row.category, row.channel): Choice(row.enabled, row.frequency) for row in found}
+    answer = []
+    for category in Category:
+        for channel in Channel:
+            choice = chosen.get((category, channel)) or default_choice(category, channel)
+            answer.append(
+                PreferencePublic(
+                    category=category,
+                    channel=channel,
+                    enabled=choice.enabled,
+                    frequency=choice.frequency,
+                    transactional=category == Category.MEMBERSHIP,
+                )
+            )
+    return answer
 
 
-# ---- the inbox --------------------------------------------------------------------------------------------------
-
-
-def _inbox_of(person_id: str) -> list[object]:
-    return [Message.person_id == person_id, Message.channel == Channel.IN_APP, Message.status == MessageStatus.SENT]
+def _inbox_of(person_id: str) -> list[ColumnElement[bool]]:
+    return [
+        col(Message.person_id) == person_id,
+        col(Message.channel) == Channel.IN_APP,
+        col(Message.status) == MessageStatus.SENT,
+    ]
 
 
 async def inbox(
@@ -102,14 +134,9 @@ async def inbox_since(session: AsyncSession, person_id: str, since: datetime) ->
 
 async def mark_all_read(session: AsyncSession, person_id: str, now: datetime) -> int:
     result = await session.exec(
-        update(Message)
-        .where(*_inbox_of(person_id), col(Message.read_at).is_(None))  # type: ignore[call-overload]
-        .values(read_at=now)
+        update(Message).where(*_inbox_of(person_id), col(Message.read_at).is_(None)).values(read_at=now)
     )
     return int(result.rowcount)
-
-
-# ---- what is due ------------------------------------------------------------------------------------------------
 
 
 async def due_emails(session: AsyncSession, now: datetime, limit: int) -> list[Message]:
@@ -143,7 +170,7 @@ async def digests_already_sent(session: AsyncSession, source_event_id: str) -> s
     found = await session.exec(
         select(Message.recipient, Message.channel).where(Message.source_event_id == source_event_id)
     )
-    return {(recipient, channel) for recipient, channel in found}
+    return {(recipient, Channel(channel)) for recipient, channel in found}
 
 
 async def message_log(
@@ -161,9 +188,6 @@ async def message_log(
         .limit(page_size)
     )
     return list(found), total
-
-
-# ---- webhooks ---------------------------------------------------------------------------------------------------
 
 
 async def endpoints_wanting(session: AsyncSession, event_type: str) -> list[WebhookEndpoint]:

@@ -1,9 +1,9 @@
 """A notifications service per test, on a real database (PostgreSQL and SQLite), the real Kafka broker, a real
 SMTP server in the test process (aiosmtpd) and real HTTP receivers for webhooks.
 
-The other services are not running: their facts are built with their own event classes (so a change to their
-contracts breaks these tests) and published to their topics as they publish them. The clock that decides retries
-and digests is the test's.
+The other services are not running: their facts are built as plain JSON in facts.py (checked against the schemas
+the publishers serve, so a change to their contracts breaks these tests) and published to their topics as they
+publish them. The clock that decides retries and digests is the test's.
 """
 
 from __future__ import annotations
@@ -31,18 +31,20 @@ from sqlmodel import select
 
 from deploy.local.mailcatcher import smtp_server
 from deploy.local.ports import free_port
-from services.events.events import EventSummary, RegistrationSummary
-from services.members.events import CompanyApproved, CompanyProfile, PersonJoined, PersonProfile
 from services.notifications.app import create_app
-from services.notifications.handlers import TOPICS, consumer_name
+from services.notifications.handlers import TOPICS
 from services.notifications.models import ContactCompany, ContactPerson, Message
 from services.notifications.settings import NotificationsSettings
-from shared.envelope import IntegrationEvent
+from services.notifications.tests import facts
+from services.notifications.tests.facts import PublishedFact
+from shared.consumer import ProcessedEvent
 from shared.kafka import partitions_of
+from shared.membership import MembershipStatus, Role
+from shared.topics import consumer_group
 from tests.support.facts import publish_fact, until_stored
 from tests.support.tokens import LocalKeys, bearer
 
-STAFF = bearer(str(uuid.uuid4()), role="network_admin")
+STAFF = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
 
 
 class FakeClock:
@@ -58,9 +60,6 @@ class FakeClock:
         self.offset += by
 
 
-# ---- a mail server ----------------------------------------------------------------------------------------------
-
-
 class Mailbox:
     """What the SMTP server received, parsed; `refuse` makes it answer 451 (try later) to everything."""
 
@@ -72,7 +71,7 @@ class Mailbox:
         if self.refuse:
             return "451 4.3.0 mail server busy, try later"
         parsed = email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
-        self.received.append(parsed)  # type: ignore[arg-type]
+        self.received.append(parsed)
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -89,7 +88,12 @@ class Mailbox:
             await asyncio.sleep(0.1)
 
 
-# ---- a webhook receiver -----------------------------------------------------------------------------------------
+def plain_text(mail: EmailMessage) -> str:
+    """An email's plain-text part, as a mail program shows it."""
+    part = mail.get_body(("plain",))
+    assert part is not None, "no plain-text part"
+    text: str = part.get_content()
+    return text
 
 
 @dataclass
@@ -146,79 +150,6 @@ def webhook_receiver() -> Iterator[Receiver]:
         server.server_close()  # shutdown() alone leaves the port bound
 
 
-# ---- other services' facts --------------------------------------------------------------------------------------
-
-
-def company_profile(
-    company_id: str,
-    status: str = "active",
-    legal_name: str = "Calzaturificio Lunata S.r.l.",
-    public_listing: bool = True,
-) -> CompanyProfile:
-    return CompanyProfile(
-        id=company_id,
-        legal_name=legal_name,
-        partita_iva="01234567897",
-        status=status,
-        size_class="small",
-        employees=18,
-        ateco_primary="15.20.10",
-        ateco_secondary=[],
-        comune="Capannori",
-        frazione="Lunata",
-        province="LU",
-        region="Toscana",
-        website=None,
-        capabilities=["calzature donna"],
-        certifications=[],
-        export_markets=["DE"],
-        languages=["it", "en"],
-        interests=["sostenibilità"],
-        public_listing=public_listing,
-    )
-
-
-def event_summary(event_id: str, **overrides: Any) -> EventSummary:
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
-    fields: dict[str, Any] = dict(
-        id=event_id,
-        title_it="Corso di modellistica 3D",
-        title_en="3D pattern making course",
-        event_type="training",
-        status="published",
-        audience="members",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=4),
-        time_zone="Europe/Rome",
-        venue="Polo Tecnologico di Capannori, Segromigno in Monte",
-        online_url=None,
-        organiser_company_id=None,
-        capacity=20,
-        tags=[],
-    )
-    fields.update(overrides)
-    return EventSummary(**fields)
-
-
-def registration_summary(
-    event_id: str, person: Person | None, status: str = "confirmed", **overrides: Any
-) -> RegistrationSummary:
-    fields: dict[str, Any] = dict(
-        id=str(uuid.uuid4()),
-        event_id=event_id,
-        person_id=person.id if person else None,
-        company_id=person.company_id if person else None,
-        name=person.name if person else "Ospite Esterno",
-        email=person.email if person else "ospite@example.org",
-        status=status,
-        price_due_cents=0,
-        offer_expires_at=None,
-        checked_in_at=None,
-    )
-    fields.update(overrides)
-    return RegistrationSummary(**fields)
-
-
 @dataclass
 class Person:
     id: str
@@ -242,26 +173,21 @@ class NotificationsApi:
         self.mailbox = mailbox
         self.clock = clock
 
-    async def tell(self, fact: IntegrationEvent, source: str = "/filiera/members", event_id: str | None = None) -> str:
+    async def publish(self, fact: PublishedFact, event_id: str | None = None) -> str:
         """Publish another service's fact as it would; returns the CloudEvent id."""
         return await publish_fact(
-            self.kafka_bootstrap,
-            fact.topic,
-            fact.event_type,
-            fact.aggregate_id(),
-            fact.model_dump(mode="json"),
-            source=source,
-            event_id=event_id,
+            self.kafka_bootstrap, fact.topic, fact.type, fact.subject, fact.data, source=fact.source, event_id=event_id
         )
 
     async def company(
-        self, status: str = "active", legal_name: str = "Calzaturificio Lunata S.r.l.", public_listing: bool = True
+        self,
+        status: MembershipStatus = MembershipStatus.ACTIVE,
+        legal_name: str = "Calzaturificio Lunata S.r.l.",
+        public_listing: bool = True,
     ) -> str:
         company_id = str(uuid.uuid4())
-        await self.tell(
-            CompanyApproved(
-                company_id=company_id, company=company_profile(company_id, status, legal_name, public_listing)
-            )
+        await self.publish(
+            facts.company_approved(facts.company_profile(company_id, status, legal_name, public_listing))
         )
         await self.until(lambda session: _exists(session, ContactCompany, company_id))
         return company_id
@@ -269,39 +195,30 @@ class NotificationsApi:
     async def person(
         self,
         company_id: str | None = None,
-        role: str = "company_member",
+        role: Role = Role.COMPANY_MEMBER,
         language: str = "it",
         given_name: str = "Giulia",
     ) -> Person:
         person_id = str(uuid.uuid4())
         address = f"{given_name.lower()}.{person_id[:8]}@example.com"
-        await self.tell(
-            PersonJoined(
-                person_id=person_id,
-                person=PersonProfile(
-                    id=person_id,
-                    company_id=company_id,
-                    given_name=given_name,
-                    family_name="Bertolucci",
-                    email=address,
-                    language=language,
-                    role=role,
-                    job_title=None,
-                ),
-            )
-        )
+        await self.publish(facts.person_joined(person_id, company_id, given_name, address, language, role))
         await self.until(lambda session: _exists(session, ContactPerson, person_id))
         return Person(person_id, company_id, address, f"{given_name} Bertolucci", language)
+
+    async def until_consumed(self, fact_id: str) -> None:
+        """Wait until the service has handled a fact: its id is in the consumer's inbox, with all it wrote."""
+        await self.until(lambda session: _handled(session, fact_id))
 
     async def inbox(self, person: Person, **params: Any) -> dict[str, Any]:
         answer = await self.client.get("/inbox", headers=person.headers, params=params)
         assert answer.status_code == 200, answer.text
-        return answer.json()
+        page: dict[str, Any] = answer.json()
+        return page
 
     async def until_in_inbox(self, person: Person, count: int, timeout: float = 20) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            items = (await self.inbox(person, page_size=100))["items"]
+            items: list[dict[str, Any]] = (await self.inbox(person, page_size=100))["items"]
             if len(items) >= count:
                 return items
             if asyncio.get_running_loop().time() > deadline:
@@ -324,6 +241,11 @@ class NotificationsApi:
 
 async def _exists(session: Any, table: Any, key: str) -> bool:
     return await session.get(table, key) is not None
+
+
+async def _handled(session: Any, fact_id: str) -> bool:
+    found = await session.exec(select(ProcessedEvent).where(ProcessedEvent.event_id == fact_id))
+    return found.first() is not None
 
 
 def notifications_settings(
@@ -364,9 +286,11 @@ async def notifications_service(
         clock=clock,
         **extra,
     )
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifications") as client:
-            yield NotificationsApi(client, app, kafka_bootstrap, mailbox, clock)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifications") as client,
+    ):
+        yield NotificationsApi(client, app, kafka_bootstrap, mailbox, clock)
 
 
 @asynccontextmanager
@@ -385,8 +309,15 @@ async def over_http(app: Any) -> AsyncIterator[str]:
         await serving
 
 
-@pytest.fixture(scope="session", autouse=True)
-async def _start_after_other_suites_facts(kafka_bootstrap: str) -> None:
+@pytest.fixture(autouse=True)
+def _consumers_start_after_other_suites_facts(request: pytest.FixtureRequest) -> None:
+    """For the tests on the real broker only (asked for here, not declared, so the unit tests stay off it)."""
+    if "kafka_bootstrap" in request.fixturenames:
+        request.getfixturevalue("_consumer_groups_at_the_topics_end")
+
+
+@pytest.fixture(scope="session")
+async def _consumer_groups_at_the_topics_end(kafka_bootstrap: str) -> None:
     """Every service's tests share one broker: the members tests alone leave hundreds of people and companies on
     its topics. Each of this service's consumer groups starts at the topics' end, so the first test here does not
     write welcomes to all of them before its own facts (it timed out doing so under load)."""
@@ -398,7 +329,9 @@ async def _start_after_other_suites_facts(kafka_bootstrap: str) -> None:
             if not partitions:
                 continue
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=kafka_bootstrap, group_id=consumer_name(topic), enable_auto_commit=False
+                bootstrap_servers=kafka_bootstrap,
+                group_id=consumer_group("notifications", topic),
+                enable_auto_commit=False,
             )
             await consumer.start()
             try:

@@ -8,8 +8,9 @@ import uuid
 import jsonschema
 
 from services.notifications.events import PUBLISHED_EVENTS
-from services.notifications.handlers import TOPICS, consumer_name
+from services.notifications.handlers import TOPICS
 from services.notifications.tests.conftest import NotificationsApi
+from shared.topics import consumer_group
 from tests.support.facts import publish_fact
 from tests.support.infrastructure import KafkaReader
 
@@ -66,7 +67,9 @@ async def test_a_malformed_fact_goes_to_the_dead_letter_topic_and_the_next_is_ap
         if fact.get("subject") == broken and fact["_headers"]["dlq_consumer"].startswith("notifications.")
     )
     assert letter["_headers"]["dlq_consumer"] == "notifications.members-people"
-    assert letter["_headers"]["dlq_reason"] == "KeyError: 'given_name'"
+    assert letter["_headers"]["dlq_reason"] == (
+        "DeadLetter: not a person fact as members.people.v1 carries it: person.given_name: Field required"
+    )
 
 
 async def test_metrics_report_each_consumer_group_lag_and_the_outbox_backlog(notifications: NotificationsApi) -> None:
@@ -79,7 +82,7 @@ async def test_metrics_report_each_consumer_group_lag_and_the_outbox_backlog(not
             break
         assert asyncio.get_running_loop().time() < deadline, "no consumer lag reported"
         await asyncio.sleep(0.2)
-    assert {f'consumer="{consumer_name(topic)}"' for topic in TOPICS} <= {
+    assert {f'consumer="{consumer_group("notifications", topic)}"' for topic in TOPICS} <= {
         line.split(",")[0].split("{")[1] for line in lags
     }
     assert "filiera_outbox_backlog " in metrics

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,8 @@ from services.notifications.domain import (
     Choice,
     Frequency,
     Kind,
+    WebhookManager,
+    changes_named,
     default_choice,
     delivery_plan,
     digest_period,
@@ -25,9 +28,12 @@ from services.notifications.domain import (
     refuse_private_addresses,
     retry_after_of,
     webhook_host,
+    webhook_manager,
 )
-from services.notifications.rendering import Writer
-from shared.errors import DomainError
+from services.notifications.rendering import Templates
+from shared.auth import Principal
+from shared.errors import DomainError, Forbidden
+from shared.membership import PARTNER_ROLE, Role
 
 NOON = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # 12:00 in Capannori, a Wednesday
 
@@ -159,7 +165,7 @@ SAMPLE_EVENT = {
     "time_zone": "Europe/Rome",
 }
 SAMPLE_CALL = {"title": "Euroclusters", "programme": "SMP", "deadline": NOON + timedelta(days=30)}
-SAMPLES = {
+SAMPLES: dict[Kind, dict[str, Any]] = {
     Kind.APPLICATION_RECEIVED: {
         "company": {"legal_name": "Suolificio S.r.l.", "comune": "Capannori", "partita_iva": "01234567897"}
     },
@@ -196,7 +202,9 @@ SAMPLES = {
 @pytest.mark.parametrize("language", ["it", "en"])
 @pytest.mark.parametrize("kind", list(Kind))
 def test_every_message_is_written_in_both_languages(kind: Kind, language: str) -> None:
-    written = Writer().write(kind, language, {**SAMPLES[kind], "recipient_name": "Giulia"}, "https://filiera.test/x")
+    written = Templates().render(
+        kind, language, {**SAMPLES[kind], "recipient_name": "Giulia"}, "https://filiera.test/x"
+    )
     assert written.title and "\n" not in written.title
     assert written.body and "{{" not in written.body and "{%" not in written.body
     assert written.text.endswith("https://filiera.test/x")
@@ -204,11 +212,11 @@ def test_every_message_is_written_in_both_languages(kind: Kind, language: str) -
 
 
 def test_money_and_moments_are_written_as_the_district_reads_them() -> None:
-    italian = Writer().write(Kind.FEE_OVERDUE, "it", {**SAMPLES[Kind.FEE_OVERDUE], "recipient_name": "Giulia"})
+    italian = Templates().render(Kind.FEE_OVERDUE, "it", {**SAMPLES[Kind.FEE_OVERDUE], "recipient_name": "Giulia"})
     assert "€ 1.234,56" in italian.body
-    english = Writer().write(Kind.FEE_OVERDUE, "en", {**SAMPLES[Kind.FEE_OVERDUE], "recipient_name": "Giulia"})
+    english = Templates().render(Kind.FEE_OVERDUE, "en", {**SAMPLES[Kind.FEE_OVERDUE], "recipient_name": "Giulia"})
     assert "€1,234.56" in english.body
-    confirmed = Writer().write(
+    confirmed = Templates().render(
         Kind.REGISTRATION_CONFIRMED, "it", {**SAMPLES[Kind.REGISTRATION_CONFIRMED], "recipient_name": "Giulia"}
     )
     assert "25 novembre 2026, ore 12:00" in confirmed.body
@@ -216,6 +224,27 @@ def test_money_and_moments_are_written_as_the_district_reads_them() -> None:
 
 def test_html_is_escaped_where_text_is_not() -> None:
     hostile = {"company": {"legal_name": "<script>alert(1)</script> S.r.l."}, "recipient_name": "Giulia"}
-    written = Writer().write(Kind.COMPANY_APPROVED, "it", hostile)
+    written = Templates().render(Kind.COMPANY_APPROVED, "it", hostile)
     assert "<script>" not in written.html and "&lt;script&gt;" in written.html
     assert "<script>alert(1)</script> S.r.l." in written.body
+
+
+def test_an_event_change_is_told_only_for_what_registrants_care_about_each_name_once() -> None:
+    assert changes_named(["capacity", "tags"], "it") == []
+    assert changes_named(["venue", "capacity"], "it") == ["luogo"]
+    assert changes_named(["title_it", "title_en", "starts_at"], "en") == ["title", "date and time"]
+
+
+def test_webhooks_are_managed_by_staff_or_partners_with_the_scope_each_its_own() -> None:
+    staff = webhook_manager(Principal(subject="staff-1", role=Role.NETWORK_ADMIN, kind="person"))
+    assert staff == WebhookManager("staff-1", sees_every_endpoint=True) and staff.may_manage("camera-lucca")
+    partner = webhook_manager(
+        Principal(subject="camera-lucca", role=PARTNER_ROLE, kind="partner", scopes=frozenset({"webhooks:manage"}))
+    )
+    assert partner.may_manage("camera-lucca") and not partner.may_manage("fiera-milano")
+    for refused in (
+        Principal(subject="fiera-milano", role=PARTNER_ROLE, kind="partner", scopes=frozenset({"directory:read"})),
+        Principal(subject="person-1", role=Role.COMPANY_ADMIN, kind="person", company_id="company-1"),
+    ):
+        with pytest.raises(Forbidden):
+            webhook_manager(refused)

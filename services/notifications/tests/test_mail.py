@@ -8,16 +8,17 @@ import email.message
 import email.policy
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from services.notifications.domain import Category, Channel, Kind
-from services.notifications.mail import WIRE_POLICY, email_of
+from services.notifications.email_delivery import WIRE_POLICY, email_of
 from services.notifications.models import Message, MessageStatus
 
 TITLE = "Un bando per il Calzaturificio Lucchese: credito d'imposta per ricerca, sviluppo e innovazione — scade presto"
 
 
-def queued(**changes: object) -> Message:
-    fields: dict[str, object] = dict(
+def queued(**changes: Any) -> Message:
+    fields: dict[str, Any] = dict(
         id="0192f0c2-1c1e-7d3a-9b1f-2f6d0a6c1e55",
         source_event_id="fact-1",
         kind=Kind.FUNDING_MATCH,
@@ -43,7 +44,10 @@ def on_the_wire(message: Message, unsubscribe_url: str | None = None) -> bytes:
 
 def text_of(read: email.message.EmailMessage, subtype: str) -> str:
     """A text part as a mail program shows it (lines travel as CRLF, MIME's canonical form)."""
-    return read.get_body((subtype,)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+    part = read.get_body((subtype,))
+    assert part is not None, f"no {subtype} part"
+    content: str = part.get_content()
+    return content.replace("\r\n", "\n")
 
 
 def test_what_the_reader_sees_is_what_was_written_in_any_language() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,17 +14,6 @@ import httpx
 from icalendar import Calendar
 from sqlmodel import select
 
-from services.events.events import (
-    EventCancelled,
-    EventCompleted,
-    EventUpdated,
-    RegistrationCheckedIn,
-    RegistrationConfirmed,
-    RegistrationOffered,
-    RegistrationWaitlisted,
-)
-from services.funding.events import CallClosingSoon, CallSummary, MatchFound, SearchMatched
-from services.members.events import CompanyApplied, CompanyUpdated, FeeOverdue, PersonErased
 from services.notifications.models import (
     ContactCompany,
     ContactPerson,
@@ -33,35 +22,10 @@ from services.notifications.models import (
     MessageStatus,
     Preference,
 )
-from services.notifications.tests.conftest import (
-    STAFF,
-    NotificationsApi,
-    company_profile,
-    event_summary,
-    over_http,
-    registration_summary,
-)
-
-EVENTS = "/filiera/events"
-FUNDING = "/filiera/funding"
-
-
-def call_summary(**overrides: Any) -> CallSummary:
-    fields: dict[str, Any] = dict(
-        id=str(uuid.uuid4()),
-        source="eu_funding_tenders",
-        external_id="SMP-COSME-2026-CLUSTER-01",
-        title_it=None,
-        title_en="Euroclusters for Europe's recovery",
-        programme="Single Market Programme",
-        status="open",
-        opens_at=None,
-        deadlines=[datetime.now(UTC) + timedelta(days=40)],
-        budget_eur=2_000_000,
-        url="https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/x",
-    )
-    fields.update(overrides)
-    return CallSummary(**fields)
+from services.notifications.tests import facts
+from services.notifications.tests.conftest import STAFF, NotificationsApi, over_http, plain_text
+from services.notifications.tests.facts import call_summary, event_summary, registration_summary
+from shared.membership import MembershipStatus, Role
 
 
 async def registrations_known(api: NotificationsApi, event_id: str, count: int) -> None:
@@ -90,8 +54,10 @@ async def test_a_new_person_is_welcomed_in_the_inbox_and_by_email_in_their_langu
     [mail] = await notifications.mailbox.until_received(1, giulia.email)
     assert mail["Subject"] == "Il tuo accesso a Filiera è pronto"
     assert mail["Content-Language"] == "it"
-    text = mail.get_body(("plain",)).get_content()
-    html = mail.get_body(("html",)).get_content()
+    text = plain_text(mail)
+    html_part = mail.get_body(("html",))
+    assert html_part is not None
+    html = html_part.get_content()
     assert "Ciao Giulia" in text and "https://filiera.test/login" in text
     assert "Ciao Giulia" in html and 'href="https://filiera.test/login"' in html
     assert mail["List-Unsubscribe"] is None, "a welcome is transactional: no unsubscribe link"
@@ -100,19 +66,14 @@ async def test_a_new_person_is_welcomed_in_the_inbox_and_by_email_in_their_langu
 async def test_a_fact_delivered_twice_writes_one_message_per_channel(notifications: NotificationsApi) -> None:
     company_id = await notifications.company()
     person = await notifications.person(company_id)
-    staff = await notifications.person(None, role="network_admin", given_name="Sara")
-    applied = CompanyApplied(company_id=company_id, company=company_profile(company_id, status="applied"))
+    staff = await notifications.person(None, role=Role.NETWORK_ADMIN, given_name="Sara")
+    applied = facts.company_applied(facts.company_profile(company_id, status=MembershipStatus.APPLIED))
     fact_id = str(uuid.uuid4())
-    await notifications.tell(applied, event_id=fact_id)
-    await notifications.tell(applied, event_id=fact_id)
+    await notifications.publish(applied, event_id=fact_id)
+    await notifications.publish(applied, event_id=fact_id)
     # A later fact about the same company, on the same partition: once it is applied, both copies were read.
-    await notifications.tell(
-        CompanyUpdated(
-            company_id=company_id,
-            changed=["legal_name"],
-            company=company_profile(company_id, status="applied", legal_name="Marker S.r.l."),
-        )
-    )
+    renamed = facts.company_profile(company_id, status=MembershipStatus.APPLIED, legal_name="Marker S.r.l.")
+    await notifications.publish(facts.company_updated(renamed, changed=["legal_name"]))
 
     async def marker_applied(session: Any) -> bool:
         company = await session.get(ContactCompany, company_id)
@@ -129,19 +90,15 @@ async def test_a_funding_match_reaches_the_company_people_with_a_one_click_unsub
     notifications: NotificationsApi,
 ) -> None:
     company_id = await notifications.company(legal_name="Tomaificio Marlia S.n.c.")
-    admin = await notifications.person(company_id, role="company_admin")
+    admin = await notifications.person(company_id, role=Role.COMPANY_ADMIN)
     await notifications.mailbox.until_received(1, admin.email)  # the welcome
-    call = call_summary()
-    await notifications.tell(
-        MatchFound(
-            call_id=call.id, company_id=company_id, score=80, call=call, reasons=["settore 15.20 (calzature)", "PMI"]
-        ),
-        source=FUNDING,
+    await notifications.publish(
+        facts.match_found(call_summary(), company_id, ["settore 15.20 (calzature)", "PMI"], score=80)
     )
 
     [*_, alert] = await notifications.mailbox.until_received(2, admin.email)
     assert alert["Subject"].strip() == "Un bando per Tomaificio Marlia S.n.c.: Euroclusters for Europe's recovery"
-    assert "settore 15.20 (calzature); PMI" in alert.get_body(("plain",)).get_content()
+    assert "settore 15.20 (calzature); PMI" in plain_text(alert)
     unsubscribe = alert["List-Unsubscribe"].strip("<>")
     assert alert["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert unsubscribe.startswith("http://notifications.test/unsubscribe?token=")
@@ -161,12 +118,11 @@ async def test_a_funding_match_reaches_the_company_people_with_a_one_click_unsub
     } in choices
 
     second = call_summary(title_en="Digital Europe: SMEs going digital")
-    await notifications.tell(
-        MatchFound(call_id=second.id, company_id=company_id, score=60, call=second, reasons=["PMI"]), source=FUNDING
-    )
+    second_fact = await notifications.publish(facts.match_found(second, company_id, ["PMI"], score=60))
     inbox = await notifications.until_in_inbox(admin, 3)
     assert inbox[0]["title"].endswith("Digital Europe: SMEs going digital"), "still in the inbox"
-    await asyncio.sleep(1.0)
+    # A fact's messages on every channel are written together: with the in-app one there, no email was queued.
+    assert [message.channel for message in await notifications.messages(source_event_id=second_fact)] == ["in_app"]
     assert len(notifications.mailbox.to(admin.email)) == 2, "but no longer by email"
 
 
@@ -180,10 +136,7 @@ async def test_the_inbox_is_newest_first_paginated_with_an_unread_count(notifica
     company_id = await notifications.company()
     person = await notifications.person(company_id)
     for number in range(3):
-        call = call_summary(title_en=f"Call number {number}")
-        await notifications.tell(
-            MatchFound(call_id=call.id, company_id=company_id, score=50, call=call, reasons=["PMI"]), source=FUNDING
-        )
+        await notifications.publish(facts.match_found(call_summary(f"Call number {number}"), company_id, ["PMI"]))
     await notifications.until_in_inbox(person, 4)
 
     first_page = await notifications.inbox(person, page_size=2)
@@ -209,6 +162,7 @@ async def test_the_live_stream_pushes_new_messages_as_they_arrive(notifications:
     person = await notifications.person(company_id)
     await notifications.until_in_inbox(person, 1)
     call = call_summary(title_en="Horizon Europe: circular leather")
+    stream_open = asyncio.Event()
 
     async def first_streamed_message() -> dict[str, Any]:
         async with (
@@ -217,35 +171,29 @@ async def test_the_live_stream_pushes_new_messages_as_they_arrive(notifications:
             client.stream("GET", "/inbox/stream", headers=person.headers) as stream,
         ):
             assert stream.headers["content-type"].startswith("text/event-stream")
+            stream_open.set()
             event = None
             async for line in stream.aiter_lines():
                 if line.startswith("event: "):
                     event = line.removeprefix("event: ")
                 if line.startswith("data: ") and event == "message":
-                    return json.loads(line.removeprefix("data: "))
+                    pushed: dict[str, Any] = json.loads(line.removeprefix("data: "))
+                    return pushed
         raise AssertionError("the stream ended")
 
     listening = asyncio.create_task(first_streamed_message())
-    await asyncio.sleep(0.5)  # the welcome, older than the stream, is not pushed again
-    await notifications.tell(
-        MatchFound(call_id=call.id, company_id=company_id, score=50, call=call, reasons=["PMI"]), source=FUNDING
-    )
-    pushed = await asyncio.wait_for(listening, timeout=20)
+    await asyncio.wait_for(stream_open.wait(), timeout=20)
+    await notifications.publish(facts.match_found(call, company_id, ["PMI"]))
+    pushed = await asyncio.wait_for(listening, timeout=20)  # the first pushed: the welcome, older, is not again
     assert pushed["title"].endswith("Horizon Europe: circular leather")
-    assert pushed["link"] == f"https://filiera.test/funding/calls/{call.id}"
+    assert pushed["link"] == f"https://filiera.test/funding/calls/{call['id']}"
 
 
 async def test_a_confirmed_registration_brings_an_email_with_a_valid_ics(notifications: NotificationsApi) -> None:
     company_id = await notifications.company()
     person = await notifications.person(company_id)
     event = event_summary(str(uuid.uuid4()))
-    registration = registration_summary(event.id, person)
-    await notifications.tell(
-        RegistrationConfirmed(
-            event_id=event.id, registration_id=registration.id, registration=registration, event=event
-        ),
-        source=EVENTS,
-    )
+    await notifications.publish(facts.registration_confirmed(registration_summary(event["id"], person), event))
 
     received = await notifications.mailbox.until_received(2, person.email)  # with the welcome, in either order
     [confirmation] = [mail for mail in received if mail["Subject"].startswith("Iscrizione")]
@@ -254,9 +202,9 @@ async def test_a_confirmed_registration_brings_an_email_with_a_valid_ics(notific
     assert attachment.get_content_type() == "text/calendar"
     calendar = Calendar.from_ical(attachment.get_content())
     [entry] = calendar.walk("VEVENT")
-    assert entry.decoded("dtstart") == event.starts_at
-    assert entry.decoded("dtend") == event.ends_at
-    assert str(entry["uid"]) == f"{event.id}@filiera"
+    assert entry.decoded("dtstart") == datetime.fromisoformat(event["starts_at"])
+    assert entry.decoded("dtend") == datetime.fromisoformat(event["ends_at"])
+    assert str(entry["uid"]) == f"{event['id']}@filiera"
     assert str(entry["summary"]) == "Corso di modellistica 3D / 3D pattern making course"
 
 
@@ -266,19 +214,13 @@ async def test_registrants_hear_of_their_place_on_the_waitlist_and_of_a_seat_off
     company_id = await notifications.company()
     person = await notifications.person(company_id)
     event = event_summary(str(uuid.uuid4()))
-    waiting = registration_summary(event.id, person, status="waitlisted")
-    await notifications.tell(
-        RegistrationWaitlisted(
-            event_id=event.id, registration_id=waiting.id, registration=waiting, event=event, position=3
-        ),
-        source=EVENTS,
+    waiting = registration_summary(event["id"], person, status="waitlisted")
+    await notifications.publish(facts.registration_waitlisted(waiting, event, position=3))
+    offer_until = datetime.fromisoformat(event["starts_at"]) - timedelta(days=2)
+    offered = registration_summary(
+        event["id"], person, status="offered", offer_expires_at=offer_until, registration_id=waiting["id"]
     )
-    offer_until = event.starts_at - timedelta(days=2)
-    offered = registration_summary(event.id, person, id=waiting.id, status="offered", offer_expires_at=offer_until)
-    await notifications.tell(
-        RegistrationOffered(event_id=event.id, registration_id=waiting.id, registration=offered, event=event),
-        source=EVENTS,
-    )
+    await notifications.publish(facts.registration_offered(offered, event))
 
     offer, waitlisted, _welcome = await notifications.until_in_inbox(person, 3)
     assert "posizione 3" in waitlisted["body"]
@@ -289,13 +231,9 @@ async def test_registrants_hear_of_their_place_on_the_waitlist_and_of_a_seat_off
 
 async def test_a_guest_registered_by_address_only_gets_email(notifications: NotificationsApi) -> None:
     event = event_summary(str(uuid.uuid4()), audience="public")
-    guest = registration_summary(event.id, None)
-    await notifications.tell(
-        RegistrationConfirmed(event_id=event.id, registration_id=guest.id, registration=guest, event=event),
-        source=EVENTS,
-    )
+    await notifications.publish(facts.registration_confirmed(registration_summary(event["id"], None), event))
     [mail] = await notifications.mailbox.until_received(1, "ospite@example.org")
-    assert "Ciao Ospite" in mail.get_body(("plain",)).get_content()
+    assert "Ciao Ospite" in plain_text(mail)
     assert [message.channel for message in await notifications.messages(recipient="email:ospite@example.org")] == [
         "email"
     ]
@@ -310,27 +248,21 @@ async def test_changes_and_cancellation_reach_every_active_registrant_but_not_th
     ]
     event = event_summary(str(uuid.uuid4()))
     for person, status in ((going, "confirmed"), (waiting, "waitlisted"), (gone, "cancelled")):
-        registration = registration_summary(event.id, person, status=status)
-        await notifications.tell(
-            RegistrationCheckedIn(
-                event_id=event.id, registration_id=registration.id, registration=registration, event=event
-            ),
-            source=EVENTS,
-        )
-    await registrations_known(notifications, event.id, 3)  # they come on another topic than the changes
-    moved = event_summary(event.id, venue="Villa Reale di Marlia")
-    await notifications.tell(EventUpdated(event_id=event.id, event=moved, changed=["venue", "capacity"]), source=EVENTS)
-    await notifications.tell(EventUpdated(event_id=event.id, event=moved, changed=["capacity"]), source=EVENTS)
-    await notifications.tell(
-        EventCancelled(event_id=event.id, event=event_summary(event.id, status="cancelled")), source=EVENTS
-    )
+        registration = registration_summary(event["id"], person, status=status)
+        await notifications.publish(facts.registration_checked_in(registration, event))
+    await registrations_known(notifications, event["id"], 3)  # they come on another topic than the changes
+    moved = event_summary(event["id"], venue="Villa Reale di Marlia")
+    await notifications.publish(facts.event_updated(moved, changed=["venue", "capacity"]))
+    await notifications.publish(facts.event_updated(moved, changed=["capacity"]))
+    await notifications.publish(facts.event_cancelled(event_summary(event["id"], status="cancelled")))
 
+    # The cancellation is the last of the event's facts, on one partition: once the registrants have it, the
+    # capacity change before it was handled too (and a message from it would be in their inboxes before it).
     for person in (going, waiting):
         cancelled, changed, _welcome = await notifications.until_in_inbox(person, 3)
         assert changed["title"] == "Evento modificato: Corso di modellistica 3D"
         assert "(luogo)" in changed["body"] and "Villa Reale di Marlia" in changed["body"]
         assert cancelled["title"] == "Evento annullato: Corso di modellistica 3D"
-    await asyncio.sleep(1.0)
     assert (await notifications.inbox(gone))["total"] == 1, (
         "a capacity change alone, or a cancelled registration, brings nothing"
     )
@@ -340,45 +272,30 @@ async def test_attendees_of_a_training_course_are_asked_for_feedback(notificatio
     company_id = await notifications.company()
     came, stayed_home = [await notifications.person(company_id, given_name=name) for name in ("Dario", "Elena")]
     event = event_summary(str(uuid.uuid4()))
+    starts_at = datetime.fromisoformat(event["starts_at"])
     for person, checked_in in ((came, True), (stayed_home, False)):
-        registration = registration_summary(event.id, person, checked_in_at=event.starts_at if checked_in else None)
-        await notifications.tell(
-            RegistrationCheckedIn(
-                event_id=event.id, registration_id=registration.id, registration=registration, event=event
-            ),
-            source=EVENTS,
-        )
-    await registrations_known(notifications, event.id, 2)
-    await notifications.tell(
-        EventCompleted(event_id=event.id, event=event_summary(event.id, status="completed")), source=EVENTS
-    )
+        registration = registration_summary(event["id"], person, checked_in_at=starts_at if checked_in else None)
+        await notifications.publish(facts.registration_checked_in(registration, event))
+    await registrations_known(notifications, event["id"], 2)
+    await notifications.publish(facts.event_completed(event_summary(event["id"], status="completed")))
 
     feedback, _welcome = await notifications.until_in_inbox(came, 2)
     assert feedback["title"] == "Com'è andato il corso? Corso di modellistica 3D"
-    assert feedback["link"] == f"https://filiera.test/events/{event.id}/feedback"
-    await asyncio.sleep(1.0)
+    assert feedback["link"] == f"https://filiera.test/events/{event['id']}/feedback"
+    # Everyone's messages about a fact are written in one transaction: with Dario's there, Elena's would be too.
     assert (await notifications.inbox(stayed_home))["total"] == 1, "only those checked in at the door"
 
 
 async def test_overdue_fees_go_to_the_company_admins(notifications: NotificationsApi) -> None:
     company_id = await notifications.company(legal_name="Pelletteria Segromigno S.r.l.")
-    admin = await notifications.person(company_id, role="company_admin")
+    admin = await notifications.person(company_id, role=Role.COMPANY_ADMIN)
     member = await notifications.person(company_id, given_name="Piero")
-    await notifications.tell(
-        FeeOverdue(
-            fee_id=str(uuid.uuid4()),
-            company_id=company_id,
-            year=2026,
-            amount_cents=60_000,
-            paid_cents=10_000,
-            due_date=date(2026, 3, 31),
-        )
-    )
+    await notifications.publish(facts.fee_overdue(company_id, 2026, 60_000, 10_000, date(2026, 3, 31)))
 
     overdue, _welcome = await notifications.until_in_inbox(admin, 2)
     assert overdue["title"] == "Quota associativa 2026 scaduta"
     assert "Restano da versare € 500,00 su € 600,00" in overdue["body"]
-    await asyncio.sleep(1.0)
+    # Everyone's messages about a fact are written in one transaction: with the admin's there, Piero's would be too.
     assert (await notifications.inbox(member))["total"] == 1
 
 
@@ -388,22 +305,15 @@ async def test_saved_searches_and_closing_deadlines_reach_the_right_people(notif
     searcher = await notifications.person(company_id)
     outsider = await notifications.person(other_company, given_name="Ugo")
     call = call_summary(title_it="Bando Toscana Innovazione 2027", source="incentivi_gov_it")
-    await notifications.tell(
-        SearchMatched(search_id=str(uuid.uuid4()), search_name="Innovazione Toscana", person_id=searcher.id, call=call),
-        source=FUNDING,
-    )
-    deadline = call.deadlines[0]
-    await notifications.tell(
-        CallClosingSoon(call_id=call.id, call=call, deadline=deadline, days_before=3, company_ids=[company_id]),
-        source=FUNDING,
-    )
+    await notifications.publish(facts.search_matched("Innovazione Toscana", searcher.id, call))
+    await notifications.publish(facts.call_closing_soon(call, days_before=3, company_ids=[company_id]))
 
-    # Two topics, two consumers: the two may arrive in either order.
+    # Two topics, two consumers: the two may arrive in either order. Each fact's messages to everyone are written
+    # in one transaction: with both in the searcher's inbox, any to the outsider would be in theirs.
     by_title = {item["title"]: item for item in await notifications.until_in_inbox(searcher, 3)}
     assert "Nuovo bando per la ricerca «Innovazione Toscana»: Bando Toscana Innovazione 2027" in by_title
     closing = by_title["Scade tra 3 giorni: Bando Toscana Innovazione 2027"]
     assert "Calzaturificio Pieve S.p.A." in closing["body"]
-    await asyncio.sleep(1.0)
     assert (await notifications.inbox(outsider))["total"] == 1
 
 
@@ -415,7 +325,7 @@ async def test_erasure_deletes_the_person_messages_and_choices(notifications: No
         "/preferences/me/events/email", headers=person.headers, json={"enabled": False}
     )
     assert chosen.status_code == 200
-    await notifications.tell(PersonErased(person_id=person.id, company_id=company_id))
+    await notifications.publish(facts.person_erased(person.id, company_id))
 
     async def forgotten(session: Any) -> bool:
         left = [

@@ -1,29 +1,28 @@
-"""Webhooks to partner systems (Chamber of Commerce, trade-fair organisers, regional agencies), as the Standard
-Webhooks spec has them: a JSON body `{"type", "timestamp", "data"}`, signed with HMAC-SHA256 by the endpoint's
-`whsec_` secret (both secrets for a while after a rotation), retried on a schedule (domain.next_webhook_attempt),
-every attempt logged, and replayable by hand."""
+"""Webhook delivery to partner systems (Chamber of Commerce, trade-fair organisers, regional agencies), as the
+Standard Webhooks spec has it: each public fact fanned out to the endpoints that want it, as a JSON body
+`{"type", "timestamp", "data"}` signed with HMAC-SHA256 by the endpoint's `whsec_` secret (both secrets for a
+while after a rotation), retried on a schedule (domain.next_webhook_attempt), every attempt logged. The
+endpoints' use cases (registration, rotation, replay) are in commands.py."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
-import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from standardwebhooks import Webhook
 
 from services.notifications import store
-from services.notifications.commands import Clock, Notice, Postman, Recipient
 from services.notifications.domain import (
     PARTNER_EVENT_DESCRIPTIONS,
+    PUBLIC_COMPANY_FIELDS,
     Kind,
     endpoint_failing_too_long,
     next_webhook_attempt,
@@ -32,44 +31,15 @@ from services.notifications.domain import (
     webhook_host,
 )
 from services.notifications.events import EndpointDisabled, WebhookDelivered, WebhookFailed
-from services.notifications.models import (
-    DeliveryStatus,
-    EndpointCreate,
-    EndpointCreated,
-    EndpointPublic,
-    EndpointUpdate,
-    SecretRotated,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
-from shared.auth import Principal
+from services.notifications.messages import DeliveryContext, Notice, Recipient
+from services.notifications.models import CompanyFact, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from shared.clock import Clock, utc_now
+from shared.consumer import read_fact
 from shared.envelope import CloudEvent
-from shared.errors import DomainError, Forbidden, NotFound
+from shared.errors import DomainError
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-MANAGE_SCOPE = "webhooks:manage"
-
-# What partners see of a member company: its public directory entry, not its interests or contacts.
-PUBLIC_COMPANY_FIELDS = (
-    "id",
-    "legal_name",
-    "partita_iva",
-    "size_class",
-    "ateco_primary",
-    "ateco_secondary",
-    "comune",
-    "frazione",
-    "province",
-    "region",
-    "website",
-    "capabilities",
-    "certifications",
-    "export_markets",
-    "languages",
-)
 
 Resolver = Callable[[str], Awaitable[list[str]]]
 
@@ -95,25 +65,17 @@ class UrlPolicy:
             refuse_private_addresses(host, await self.resolver(host), self.allowed_hosts)
 
 
-def new_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-# ---- fan-out of public facts ------------------------------------------------------------------------------------
-
-
 def partner_view(event: CloudEvent) -> dict[str, Any] | None:
     """The body partners receive for `event`, or None when it is not for them."""
     if event.type not in PARTNER_EVENT_DESCRIPTIONS:
         return None
     data = event.data
     if event.type.startswith("members.company."):
-        company = data["company"]
-        if not company.get("public_listing"):
+        if not read_fact(CompanyFact, data, "a company fact as members.companies.v1 carries it").company.public_listing:
             return None
         data = {
             "company_id": data["company_id"],
-            "company": {name: company.get(name) for name in PUBLIC_COMPANY_FIELDS},
+            "company": {name: data["company"].get(name) for name in PUBLIC_COMPANY_FIELDS},
         }
     return {"type": event.type, "timestamp": event.time.astimezone(UTC).isoformat(), "data": data}
 
@@ -140,121 +102,11 @@ async def fan_out(uow: UnitOfWork, event: CloudEvent, now: datetime) -> int:
     return len(endpoints)
 
 
-# ---- endpoints --------------------------------------------------------------------------------------------------
-
-
-def ensure_may_manage(principal: Principal) -> None:
-    if principal.is_staff or (principal.kind == "partner" and MANAGE_SCOPE in principal.scopes):
-        return
-    raise Forbidden(f"webhook endpoints are managed by network staff or partner systems with scope {MANAGE_SCOPE}")
-
-
-async def register_endpoint(
-    uow: UnitOfWork, data: EndpointCreate, owner: Principal, policy: UrlPolicy
-) -> EndpointCreated:
-    ensure_may_manage(owner)
-    await policy.check(data.url)
-    endpoint = WebhookEndpoint(
-        owner_id=owner.subject,
-        contact_email=str(data.contact_email),
-        url=data.url,
-        description=data.description,
-        event_types=sorted(set(data.event_types)),
-        secret=new_secret(),
-    )
-    uow.session.add(endpoint)
-    await uow.commit()
-    return EndpointCreated(**EndpointPublic.model_validate(endpoint).model_dump(), secret=endpoint.secret)
-
-
-async def endpoint_of(uow: UnitOfWork, endpoint_id: str, principal: Principal) -> WebhookEndpoint:
-    ensure_may_manage(principal)
-    endpoint = await uow.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or not (principal.is_staff or endpoint.owner_id == principal.subject):
-        raise NotFound("no such webhook endpoint")
-    return endpoint
-
-
-async def update_endpoint(
-    uow: UnitOfWork, endpoint_id: str, data: EndpointUpdate, principal: Principal, policy: UrlPolicy, now: datetime
-) -> WebhookEndpoint:
-    endpoint = await endpoint_of(uow, endpoint_id, principal)
-    changes = data.model_dump(exclude_unset=True)
-    if "event_types" in changes:
-        changes["event_types"] = sorted(set(changes["event_types"]))
-    if "url" in changes:
-        await policy.check(changes["url"])
-    if "contact_email" in changes:
-        changes["contact_email"] = str(changes["contact_email"])
-    if changes.get("enabled") is True and not endpoint.enabled:
-        endpoint.disabled_reason, endpoint.failing_since = None, None
-        await _resume_pending(uow, endpoint, now)
-    if changes.get("enabled") is False and endpoint.enabled:
-        endpoint.disabled_reason = "disabled by its owner"
-    for name, value in changes.items():
-        setattr(endpoint, name, value)
-    uow.session.add(endpoint)
-    await uow.commit()
-    return endpoint
-
-
-async def _resume_pending(uow: UnitOfWork, endpoint: WebhookEndpoint, now: datetime) -> None:
-    """Deliveries that waited while the endpoint was disabled are due at once, with a fresh schedule."""
-    for delivery in await store.pending_deliveries_of(uow.session, endpoint.id):
-        delivery.next_attempt_at, delivery.first_attempt_at = now, None
-        uow.session.add(delivery)
-
-
-async def delete_endpoint(uow: UnitOfWork, endpoint_id: str, principal: Principal) -> None:
-    endpoint = await endpoint_of(uow, endpoint_id, principal)
-    endpoint.enabled = False
-    endpoint.disabled_reason = "deleted by its owner"
-    # Kept disabled rather than removed: its delivery log stays for audit.
-    endpoint.event_types = []
-    uow.session.add(endpoint)
-    await uow.commit()
-
-
-async def rotate_secret(
-    uow: UnitOfWork, endpoint_id: str, principal: Principal, overlap: timedelta, now: datetime
-) -> SecretRotated:
-    endpoint = await endpoint_of(uow, endpoint_id, principal)
-    endpoint.previous_secret, endpoint.secret = endpoint.secret, new_secret()
-    endpoint.previous_secret_expires_at = now + overlap
-    uow.session.add(endpoint)
-    await uow.commit()
-    return SecretRotated(secret=endpoint.secret, previous_valid_until=endpoint.previous_secret_expires_at)
-
-
-async def delivery_of(uow: UnitOfWork, delivery_id: str, principal: Principal) -> WebhookDelivery:
-    delivery = await uow.session.get(WebhookDelivery, delivery_id)
-    if delivery is None:
-        raise NotFound("no such delivery")
-    await endpoint_of(uow, delivery.endpoint_id, principal)
-    return delivery
-
-
-async def replay(uow: UnitOfWork, delivery_id: str, principal: Principal, now: datetime) -> WebhookDelivery:
-    """Send a delivery again (same webhook-id, so a receiver that got it already can tell), whatever its state."""
-    delivery = await delivery_of(uow, delivery_id, principal)
-    endpoint = await uow.session.get(WebhookEndpoint, delivery.endpoint_id)  # loaded (and allowed) just above
-    if endpoint is None or not endpoint.enabled:
-        raise DomainError("the endpoint is disabled: enable it first (PATCH enabled=true)")
-    delivery.status, delivery.next_attempt_at, delivery.first_attempt_at = DeliveryStatus.PENDING, now, None
-    delivery.finished_at = None
-    uow.session.add(delivery)
-    await uow.commit()
-    return delivery
-
-
-# ---- sending ----------------------------------------------------------------------------------------------------
-
-
 def signature_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -> dict[str, str]:
     """Standard Webhooks headers; during a rotation the body is signed with both secrets, so a receiver that
-    still holds the old one keeps verifying. The timestamp is the wall clock's, which receivers check ours
-    against; `now` (the service's clock) decides whether the rotation is over."""
-    sent_at = datetime.now(UTC)
+    still holds the old one keeps verifying. The timestamp is the wall clock's, not the service's clock: receivers
+    check it against theirs; `now` (the service's clock) decides whether the rotation is over."""
+    sent_at = utc_now()
     secrets_in_use = [endpoint.secret]
     if endpoint.previous_secret and endpoint.previous_secret_expires_at and now < endpoint.previous_secret_expires_at:
         secrets_in_use.append(endpoint.previous_secret)
@@ -268,7 +120,9 @@ def signature_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AttemptOutcome:
+    """What the receiver answered to one attempt, or why there was no answer."""
+
     status_code: int | None
     error: str | None
     retry_after: str | None
@@ -285,14 +139,15 @@ class WebhookSender:
     def __init__(
         self,
         unit_of_work: Callable[[], UnitOfWork],
-        postman: Postman,
+        delivery_context: DeliveryContext,
         policy: UrlPolicy,
         clock: Clock,
         concurrency: int,
         timeout_seconds: float,
     ) -> None:
+        """`clock` is the service's: it decides what is due and whether a rotation's old secret still signs."""
         self._unit_of_work = unit_of_work
-        self._postman = postman
+        self._delivery_context = delivery_context
         self._policy = policy
         self._clock = clock
         self._limit = asyncio.Semaphore(concurrency)
@@ -315,7 +170,7 @@ class WebhookSender:
 
     async def _due(self) -> list[WebhookDelivery]:
         async with self._unit_of_work() as uow:
-            return await store.due_deliveries(uow.session, self._clock(), self._batch)
+            return await store.due_deliveries(uow.session, uow.now(), self._batch)
 
     async def _send_one(self, client: httpx.AsyncClient, delivery_id: str) -> None:
         async with self._limit:
@@ -328,7 +183,9 @@ class WebhookSender:
             async with self._unit_of_work() as uow:
                 await self._record(uow, delivery.id, outcome)
 
-    async def _post(self, client: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> Outcome:
+    async def _post(
+        self, client: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: WebhookEndpoint
+    ) -> AttemptOutcome:
         started = time.perf_counter()
         try:
             await self._policy.check(endpoint.url)
@@ -338,16 +195,16 @@ class WebhookSender:
                 headers=signature_headers(delivery, endpoint, self._clock()),
             )
         except DomainError as refused:
-            return Outcome(None, f"refused before sending: {refused.message}", None, _ms_since(started))
+            return AttemptOutcome(None, f"refused before sending: {refused.message}", None, _ms_since(started))
         except httpx.HTTPError as error:
-            return Outcome(
+            return AttemptOutcome(
                 None, f"{type(error).__name__}: {error}"[:500] or type(error).__name__, None, _ms_since(started)
             )
-        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}: {response.text[:200]}"
-        return Outcome(response.status_code, error, response.headers.get("retry-after"), _ms_since(started))
+        failure = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}: {response.text[:200]}"
+        return AttemptOutcome(response.status_code, failure, response.headers.get("retry-after"), _ms_since(started))
 
-    async def _record(self, uow: UnitOfWork, delivery_id: str, outcome: Outcome) -> None:
-        now = self._clock()
+    async def _record(self, uow: UnitOfWork, delivery_id: str, outcome: AttemptOutcome) -> None:
+        now = uow.now()
         delivery = await uow.session.get(WebhookDelivery, delivery_id)
         assert delivery is not None
         endpoint = await uow.session.get(WebhookEndpoint, delivery.endpoint_id)
@@ -401,7 +258,7 @@ class WebhookSender:
         notice = Notice(
             f"endpoint-disabled:{endpoint.id}:{now.isoformat()}", Kind.ENDPOINT_DISABLED, lambda _language: context
         )
-        await self._postman.deliver(uow, notice, [Recipient.address_only(endpoint.contact_email, "")])
+        await self._delivery_context.deliver(uow, notice, [Recipient.address_only(endpoint.contact_email, "")])
         log.warning("disabled webhook endpoint %s: %s", endpoint.id, reason)
 
 
@@ -412,7 +269,6 @@ def _outcome(
         delivery_id=delivery.id,
         endpoint_id=delivery.endpoint_id,
         event_id=delivery.event_id,
-        event_type=delivery.event_type,
         attempts=delivery.attempts,
         status_code=delivery.last_status_code,
         **extra,

@@ -1,6 +1,6 @@
-"""Email over SMTP: queued messages are built as multipart (plain text + HTML, and the event's .ics when there is
-one), handed to the mail server over a few connections at once, and marked sent, retried later, or given up with
-the reason, each outcome announced on notifications.deliveries.v1."""
+"""Email delivery over SMTP: queued messages are built as multipart (plain text + HTML, and the event's .ics when
+there is one), handed to the mail server over a few connections at once, and marked sent, retried later, or given
+up with the reason, each outcome announced on notifications.deliveries.v1."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 import aiosmtplib
 
 from services.notifications import store
-from services.notifications.commands import Clock, Postman, sent
 from services.notifications.domain import next_email_attempt
 from services.notifications.events import MessageFailed
+from services.notifications.messages import UnsubscribeLinks, sent
 from services.notifications.models import Message, MessageStatus
 from services.notifications.rendering import one_line
 from services.notifications.settings import NotificationsSettings
@@ -52,16 +52,22 @@ class _HeadersAsBuilt(email.policy.Compat32):
 WIRE_POLICY = _HeadersAsBuilt(max_line_length=None, linesep="\r\n")
 
 
+def _text_part(text: str, subtype: str) -> MIMEText:
+    # typeshed has MIMEText take a charset's name only; the stdlib takes a Charset too, which is how the part gets
+    # our encodings (quoted-printable bodies) instead of utf-8's default, base64.
+    return MIMEText(text, subtype, UTF8)  # type: ignore[arg-type]
+
+
 def email_of(message: Message, sender: str, unsubscribe_url: str | None) -> MimeMessage:
     """multipart/alternative (plain text, HTML), inside multipart/mixed with the .ics when there is one. The
     boundaries are the message id: unique per message, and no random boundary to draw."""
-    email: MimeMessage = MIMEText(message.body, "plain", UTF8)
+    email: MimeMessage = _text_part(message.body, "plain")
     if message.html:
         email = MIMEMultipart(
-            "alternative", boundary=f"alternative-{message.id}", _subparts=[email, MIMEText(message.html, "html", UTF8)]
+            "alternative", boundary=f"alternative-{message.id}", _subparts=[email, _text_part(message.html, "html")]
         )
     if message.calendar:
-        ics = MIMEText(message.calendar, "calendar", UTF8)
+        ics = _text_part(message.calendar, "calendar")
         ics.set_param("method", "PUBLISH")
         ics.add_header(
             "Content-Disposition", "attachment", filename="evento.ics" if message.language == "it" else "event.ics"
@@ -86,25 +92,27 @@ def email_of(message: Message, sender: str, unsubscribe_url: str | None) -> Mime
 
 
 @dataclass(frozen=True)
-class Handed:
+class SmtpOutcome:
+    """What became of handing one message to the mail server."""
+
     message_id: str
     error: str | None  # None: the server accepted it
     permanent: bool = False  # the server refused the address or the message: trying again cannot help
 
 
 class EmailSender:
+    """Sends the queued emails that are due, over a few SMTP connections at once, and records each outcome."""
+
     def __init__(
         self,
         unit_of_work: Callable[[], UnitOfWork],
-        postman: Postman,
+        unsubscribe_links: UnsubscribeLinks,
         settings: NotificationsSettings,
-        clock: Clock,
         batch: int = 400,
     ) -> None:
         self._unit_of_work = unit_of_work
-        self._postman = postman
+        self._unsubscribe_links = unsubscribe_links
         self._settings = settings
-        self._clock = clock
         self._batch = batch
 
     async def send_due(self) -> int:
@@ -112,7 +120,7 @@ class EmailSender:
         handed = 0
         while True:
             async with self._unit_of_work() as uow:
-                due = await store.due_emails(uow.session, self._clock(), self._batch)
+                due = await store.due_emails(uow.session, uow.now(), self._batch)
             if not due:
                 return handed
             connections = max(1, min(self._settings.smtp_connections, len(due)))
@@ -124,7 +132,7 @@ class EmailSender:
             if any(outcome.error and not outcome.permanent for outcome in outcomes):
                 return handed  # the server is struggling: the rest waits for the next pass
 
-    async def _send_over_one_connection(self, messages: list[Message]) -> list[Handed]:
+    async def _send_over_one_connection(self, messages: list[Message]) -> list[SmtpOutcome]:
         settings = self._settings
         # A fixed HELO name: left out, aiosmtplib asks the resolver for ours on every connection.
         client = aiosmtplib.SMTP(
@@ -139,7 +147,7 @@ class EmailSender:
             if settings.smtp_username and settings.smtp_password:
                 await client.login(settings.smtp_username, settings.smtp_password)
         except (aiosmtplib.SMTPException, OSError) as error:
-            return [Handed(message.id, f"mail server unreachable: {error}") for message in messages]
+            return [SmtpOutcome(message.id, f"mail server unreachable: {error}") for message in messages]
         outcomes = []
         try:
             for message in messages:
@@ -151,23 +159,23 @@ class EmailSender:
                 client.close()
         return outcomes
 
-    async def _send_one(self, client: aiosmtplib.SMTP, message: Message) -> Handed:
-        email = email_of(message, self._settings.mail_from, self._postman.unsubscribe_url(message))
+    async def _send_one(self, client: aiosmtplib.SMTP, message: Message) -> SmtpOutcome:
+        email = email_of(message, self._settings.mail_from, self._unsubscribe_links.url_for(message))
         try:
             await client.sendmail(
                 parseaddr(self._settings.mail_from)[1], [message.address or ""], email.as_bytes(policy=WIRE_POLICY)
             )
         except aiosmtplib.SMTPRecipientsRefused as refused:
-            return Handed(message.id, f"address refused: {refused.recipients[0].message}", permanent=True)
+            return SmtpOutcome(message.id, f"address refused: {refused.recipients[0].message}", permanent=True)
         except aiosmtplib.SMTPResponseException as error:
-            return Handed(message.id, f"SMTP {error.code}: {error.message}", permanent=error.code >= 500)
+            return SmtpOutcome(message.id, f"SMTP {error.code}: {error.message}", permanent=error.code >= 500)
         except (aiosmtplib.SMTPException, OSError) as error:
-            return Handed(message.id, f"{type(error).__name__}: {error}")
-        return Handed(message.id, None)
+            return SmtpOutcome(message.id, f"{type(error).__name__}: {error}")
+        return SmtpOutcome(message.id, None)
 
-    async def _record(self, outcomes: list[Handed]) -> None:
-        now = self._clock()
+    async def _record(self, outcomes: list[SmtpOutcome]) -> None:
         async with self._unit_of_work() as uow:
+            now = uow.now()
             messages = await store.messages_by_id(uow.session, [outcome.message_id for outcome in outcomes])
             for outcome in outcomes:
                 message = messages.get(outcome.message_id)
