@@ -25,7 +25,7 @@ from services.notifications.domain import (
     WebhookManager,
     webhook_manager,
 )
-from services.notifications.messages import UnsubscribeLinks
+from services.notifications.messages import UnsubscribeLinks, Unsubscription
 from services.notifications.models import (
     AttemptPublic,
     DeliveryDetail,
@@ -79,7 +79,18 @@ async def manager_of_webhooks(principal: CurrentPrincipal) -> WebhookManager:
     return webhook_manager(principal)
 
 
-UnsubscribeLinksDep = Annotated[UnsubscribeLinks, Depends(unsubscribe_links)]
+Token = Annotated[str, Query(min_length=10, max_length=2000, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+async def unsubscription(
+    token: Token, links: Annotated[UnsubscribeLinks, Depends(unsubscribe_links)]
+) -> Unsubscription:
+    """The person and the categories an unsubscribe link names: the signed link is its own authorisation (a
+    broken one is refused at once, before the page's click)."""
+    return links.read(token)
+
+
+UnsubscribeFrom = Annotated[Unsubscription, Depends(unsubscription)]
 PolicyDep = Annotated[UrlPolicy, Depends(url_policy)]
 InboxOwner = Annotated[str, Depends(inbox_owner)]
 Manager = Annotated[WebhookManager, Depends(manager_of_webhooks)]
@@ -189,7 +200,6 @@ async def choose(
 
 
 unsubscribe = APIRouter(prefix="/unsubscribe", tags=["preferences"], responses=ERRORS)
-Token = Annotated[str, Query(min_length=10, max_length=2000, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
 @unsubscribe.post(
@@ -197,15 +207,14 @@ Token = Annotated[str, Query(min_length=10, max_length=2000, pattern=r"^[A-Za-z0
     response_model=Unsubscribed,
     summary="One-click unsubscribe (RFC 8058), from the link in an email's List-Unsubscribe header",
 )
-async def unsubscribe_one_click(token: Token, uow: UnitOfWorkDep, links: UnsubscribeLinksDep) -> Any:
-    person_id, categories = links.read(token)
+async def unsubscribe_one_click(link: UnsubscribeFrom, uow: UnitOfWorkDep) -> Any:
+    person_id, categories = link
     async with uow:
         return await commands.unsubscribe(uow, person_id, categories)
 
 
 @unsubscribe.get("", response_class=HTMLResponse, summary="The page an unsubscribe link opens: one button")
-async def unsubscribe_page(token: Token, links: UnsubscribeLinksDep) -> str:
-    links.read(token)  # a broken link is told at once, not after the click
+async def unsubscribe_page(_link: UnsubscribeFrom) -> str:
     return (
         "<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>Filiera</title></head><body>"
         "<form method='post'><p>Non ricevere più questi messaggi via email? / Stop these emails?</p>"

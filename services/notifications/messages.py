@@ -73,6 +73,9 @@ class Notice:
         )
 
 
+Unsubscription = tuple[str, list[Category]]  # the person, and the categories whose email a link turns off
+
+
 @dataclass(frozen=True)
 class UnsubscribeLinks:
     """One-click unsubscribe (RFC 8058): a link signed with the service's secret, naming the person and the
@@ -91,7 +94,7 @@ class UnsubscribeLinks:
         )
         return f"{self.public_url}/unsubscribe?token={token}"
 
-    def read(self, token: str) -> tuple[str, list[Category]]:
+    def read(self, token: str) -> Unsubscription:
         """The person and the categories a link's token names; DomainError when it is not one of ours."""
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"])

@@ -62,11 +62,13 @@ def test_a_daily_digest_is_due_from_the_morning_and_named_by_its_day() -> None:
 
 
 def test_a_weekly_digest_is_due_from_monday_morning_and_named_by_its_week() -> None:
-    key, cutoff = digest_period(Frequency.WEEKLY, NOON, hour=7, weekday=0)  # type: ignore[misc]
-    assert key == "weekly:2026-W48"
-    assert cutoff == datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert digest_period(Frequency.WEEKLY, NOON, hour=7, weekday=0) == (
+        "weekly:2026-W48",
+        datetime(2026, 11, 23, 6, 0, tzinfo=UTC),
+    )
     sunday_night = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
-    assert digest_period(Frequency.WEEKLY, sunday_night, hour=7, weekday=0)[0] == "weekly:2026-W48"  # type: ignore[index]
+    period = digest_period(Frequency.WEEKLY, sunday_night, hour=7, weekday=0)
+    assert period is not None and period[0] == "weekly:2026-W48"
     monday_early = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # 06:00: the new week's digest is not due yet
     assert digest_period(Frequency.WEEKLY, monday_early, hour=7, weekday=0) is None
 

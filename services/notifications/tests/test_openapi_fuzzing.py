@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from services.notifications.tests.conftest import STAFF
-from tests.support.infrastructure import run_schemathesis, service_process
+from tests.support.infrastructure import PostgresDatabases, run_schemathesis, service_process
 
 
 @pytest.fixture
-def notifications_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def notifications_process(
+    postgres: PostgresDatabases, kafka_bootstrap: str, jwks_url: str, tmp_path: Path
+) -> Iterator[str]:
     env = {
         "NOTIFICATIONS_DATABASE_URL": postgres.new_database(),
         "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
