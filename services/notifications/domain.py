@@ -148,6 +148,12 @@ def changes_named(changed: list[str], language: str) -> list[str]:
     return list(dict.fromkeys(NOTEWORTHY_CHANGES[name][language] for name in noteworthy_changes(changed)))
 
 
+def deadline_to_tell(deadlines: list[datetime], now: datetime) -> datetime | None:
+    """The deadline a message about a funding call names: the next one, or the last when all have passed."""
+    ordered = sorted(deadlines)
+    return next((moment for moment in ordered if moment > now), ordered[-1] if ordered else None)
+
+
 @dataclass(frozen=True)
 class Choice:
     """What a person chose for one category on one channel."""

@@ -5,6 +5,7 @@ registrations is kept first."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.notifications import commands, store
@@ -81,11 +82,11 @@ async def on_registration_fact(uow: UnitOfWork, delivery_context: DeliveryContex
     await delivery_context.deliver(uow, notice, recipients)
 
 
-async def _registrants(uow: UnitOfWork, event_id: str, statuses: tuple[str, ...] | list[str]) -> list[Recipient]:
+async def _registrants(uow: UnitOfWork, event_id: str, statuses: Sequence[str]) -> list[Recipient]:
     return await _recipients_of(uow, await store.registrations_of(uow.session, event_id, statuses))
 
 
-async def _recipients_of(uow: UnitOfWork, registrations: list[KnownRegistration]) -> list[Recipient]:
+async def _recipients_of(uow: UnitOfWork, registrations: Sequence[KnownRegistration]) -> list[Recipient]:
     """Whom to write to about each registration: the person, or a guest known only by address."""
     recipients = []
     for registration in registrations:

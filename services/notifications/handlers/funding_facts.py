@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from services.notifications import store
-from services.notifications.domain import Kind
+from services.notifications.domain import Kind, deadline_to_tell
 from services.notifications.messages import Context, DeliveryContext, Notice, Recipient
 from services.notifications.models import CallSummary, ClosingSoonFact, ContactPerson, MatchFact, SearchFact
 from shared.consumer import Fact, read_fact
@@ -68,14 +68,13 @@ async def on_search_fact(uow: UnitOfWork, delivery_context: DeliveryContext, eve
 
 
 def _call_context(call: CallSummary, extra: dict[str, Any], now: datetime) -> Context:
-    deadlines = sorted(call.deadlines)
-    upcoming = [moment for moment in deadlines if moment > now] or deadlines[-1:]
+    deadline = deadline_to_tell(call.deadlines, now)
 
     def context(language: str) -> dict[str, Any]:
         preferred = [call.title_en, call.title_it] if language == "en" else [call.title_it, call.title_en]
         title = next((text for text in preferred if text), call.external_id)
         return {
-            "call": {"title": title, "programme": call.programme, "deadline": upcoming[0] if upcoming else None},
+            "call": {"title": title, "programme": call.programme, "deadline": deadline},
             **extra,
         }
 

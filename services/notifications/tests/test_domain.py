@@ -18,6 +18,7 @@ from services.notifications.domain import (
     Kind,
     WebhookManager,
     changes_named,
+    deadline_to_tell,
     default_choice,
     delivery_plan,
     digest_period,
@@ -250,3 +251,11 @@ def test_webhooks_are_managed_by_staff_or_partners_with_the_scope_each_its_own()
     ):
         with pytest.raises(Forbidden):
             webhook_manager(refused)
+
+
+def test_a_call_is_told_with_its_next_deadline_or_its_last_once_all_have_passed() -> None:
+    first, second = NOON + timedelta(days=3), NOON + timedelta(days=40)
+    assert deadline_to_tell([second, first], NOON) == first
+    assert deadline_to_tell([second, first], first) == second
+    assert deadline_to_tell([second, first], second + timedelta(days=1)) == second
+    assert deadline_to_tell([], NOON) is None
