@@ -27,20 +27,6 @@ from tests.support.tokens import LocalKeys, bearer
 STAFF = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
 
 
-class MovableClock:
-    """The real time, moved forward on demand: the service's commands and scheduler see what the test makes the
-    time, instead of the test waiting for it."""
-
-    def __init__(self) -> None:
-        self._ahead = timedelta()
-
-    def __call__(self) -> datetime:
-        return utc_now() + self._ahead
-
-    def move(self, by: timedelta) -> None:
-        self._ahead += by
-
-
 def event_body(**overrides: Any) -> dict[str, Any]:
     starts = datetime.now(UTC) + timedelta(days=10)
     body: dict[str, Any] = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from services.events.tests.conftest import STAFF, EventsApi, MovableClock, events_service, eventually
+from services.events.tests.conftest import STAFF, EventsApi, events_service, eventually
+from tests.support.clock import MovableClock
 from tests.support.infrastructure import KafkaReader
 
 
@@ -114,7 +115,7 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_in_line(database_ur
         offered = (await events.client.get(f"/registrations/{slow['id']}", headers=second.headers)).json()
         assert offered["status"] == "offered"
 
-        clock.move(timedelta(hours=24, minutes=1))  # the offer's day has passed
+        clock.advance(timedelta(hours=24, minutes=1))  # the offer's day has passed
 
         async def offer_reached_the_next() -> bool:
             now = (await events.client.get(f"/registrations/{next_in_line['id']}", headers=third.headers)).json()

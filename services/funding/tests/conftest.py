@@ -37,8 +37,8 @@ def fixture(name: str) -> bytes:
 
 
 @dataclass
-class MovableClock:
-    """The service's time, moved by the test instead of waited for."""
+class StoppedClock:
+    """The service's time, standing where the test sets it (an absolute date), instead of waited for."""
 
     now: datetime
 

@@ -12,7 +12,7 @@ from services.funding.tests.conftest import (
     STAFF,
     FakeSources,
     FundingApi,
-    MovableClock,
+    StoppedClock,
     call_body,
     fixture,
     funding_service,
@@ -213,7 +213,7 @@ async def test_a_call_closes_when_the_service_s_clock_passes_its_last_deadline(
     database_url: str, kafka_bootstrap: str, fake_sources: tuple[FakeSources, str], kafka_reader: KafkaReader
 ) -> None:
     sources, url = fake_sources
-    clock = MovableClock(datetime(2027, 3, 1, tzinfo=UTC))
+    clock = StoppedClock(datetime(2027, 3, 1, tzinfo=UTC))
     async with funding_service(database_url, kafka_bootstrap, sources, url, clock=clock) as funding:
         call = await funding.create_call()  # its deadline: 31 March 2027
         assert call["status"] == "open"

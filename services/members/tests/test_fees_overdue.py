@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -16,21 +16,12 @@ from services.members.settings import MembersSettings
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MembersApi
 from shared.clock import rome_date, utc_now
 from shared.runtime import ServiceRuntime
+from tests.support.clock import MovableClock
 from tests.support.infrastructure import KafkaReader
 
 FEES = "members.fees.v1"
 OVERDUE = "members.fee.overdue"
 TODAY = rome_date(utc_now())  # the service's day, as its overdue-fees job reads it
-
-
-class MovableClock:
-    """The service's clock, which a test moves on instead of waiting."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta()
-
-    def __call__(self) -> datetime:
-        return utc_now() + self.ahead
 
 
 @asynccontextmanager
@@ -149,7 +140,7 @@ async def test_the_periodic_job_announces_overdue_fees_once_across_restarts(
         # the service signs from then on start in two months, which verifiers (on the real clock) refuse:
         # staff log in before.
         staff = await members.staff()
-        clock.ahead = timedelta(days=61)
+        clock.advance(timedelta(days=61))
         events = await kafka_reader.read(FEES, lambda evs: 2026 in overdue_years(evs, company["id"]))
         assert overdue_years(events, company["id"]) == [2025, 2026]
 

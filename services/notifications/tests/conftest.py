@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,23 +40,11 @@ from shared.consumer import ProcessedEvent
 from shared.kafka import partitions_of
 from shared.membership import MembershipStatus, Role
 from shared.topics import consumer_group
+from tests.support.clock import MovableClock
 from tests.support.facts import publish_fact, until_stored
 from tests.support.tokens import LocalKeys, bearer
 
 STAFF = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
-
-
-class FakeClock:
-    """The service's notion of now: real time, plus however far a test moved it forward instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, by: timedelta) -> None:
-        self.offset += by
 
 
 class Mailbox:
@@ -165,7 +152,7 @@ class Person:
 
 class NotificationsApi:
     def __init__(
-        self, client: httpx.AsyncClient, app: Any, kafka_bootstrap: str, mailbox: Mailbox, clock: FakeClock
+        self, client: httpx.AsyncClient, app: Any, kafka_bootstrap: str, mailbox: Mailbox, clock: MovableClock
     ) -> None:
         self.client = client
         self.app = app
@@ -274,11 +261,11 @@ async def notifications_service(
     kafka_bootstrap: str,
     mailbox: Mailbox,
     smtp_port: int,
-    clock: FakeClock | None = None,
+    clock: MovableClock | None = None,
     resolver: Any = None,
     **settings: Any,
 ) -> AsyncIterator[NotificationsApi]:
-    clock = clock or FakeClock()
+    clock = clock or MovableClock()
     extra = {"resolver": resolver} if resolver else {}
     app = create_app(
         notifications_settings(database_url, kafka_bootstrap, smtp_port, **settings),

@@ -15,13 +15,13 @@ from services.notifications.models import MessageStatus
 from services.notifications.tests import facts
 from services.notifications.tests.conftest import (
     STAFF,
-    FakeClock,
     Mailbox,
     NotificationsApi,
     Person,
     notifications_service,
     plain_text,
 )
+from tests.support.clock import MovableClock
 
 
 async def choose(api: NotificationsApi, person: Person, category: str, channel: str, **choice: Any) -> Any:
@@ -32,7 +32,7 @@ async def match(api: NotificationsApi, company_id: str, title: str) -> str:
     return await api.publish(facts.match_found(facts.call_summary(title), company_id, ["PMI"]))
 
 
-def to_next_morning(clock: FakeClock, hour: int = 7) -> None:
+def to_next_morning(clock: MovableClock, hour: int = 7) -> None:
     """Move the clock to tomorrow's digest time in Capannori."""
     local = clock().astimezone(DISTRICT_TIME)
     target = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), DISTRICT_TIME) + timedelta(
@@ -86,7 +86,7 @@ async def test_a_daily_digest_gathers_what_was_held_and_goes_out_once_across_res
     database_url: str, kafka_bootstrap: str, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = smtp
-    clock = FakeClock()
+    clock = MovableClock()
     async with notifications_service(database_url, kafka_bootstrap, mailbox, port, clock=clock) as api:
         company_id = await api.company()
         person = await api.person(company_id, language="en", given_name="John")

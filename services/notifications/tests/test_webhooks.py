@@ -20,7 +20,6 @@ from services.notifications.models import WebhookDelivery
 from services.notifications.tests import facts
 from services.notifications.tests.conftest import (
     STAFF,
-    FakeClock,
     Mailbox,
     NotificationsApi,
     Receiver,
@@ -29,6 +28,7 @@ from services.notifications.tests.conftest import (
     webhook_receiver,
 )
 from shared.membership import Role
+from tests.support.clock import MovableClock
 from tests.support.tokens import bearer, partner_bearer
 
 PARTNER = partner_bearer("camera-di-commercio-lucca", "webhooks:manage")
@@ -123,7 +123,7 @@ async def attempts_reach(api: NotificationsApi, fact_id: str, count: int) -> Web
     return found
 
 
-async def jump_to_next_attempt(api: NotificationsApi, clock: FakeClock, fact_id: str) -> None:
+async def jump_to_next_attempt(api: NotificationsApi, clock: MovableClock, fact_id: str) -> None:
     """Move the clock to the moment the failed delivery is due again, instead of waiting for it."""
     found = await delivery(api, fact_id)
     assert found is not None and found.next_attempt_at is not None
