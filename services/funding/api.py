@@ -2,7 +2,7 @@
 
 Authorisation is checked here, and only here: staff-only routes take a `StaffPrincipal`, a company's matches
 are its people's (`ensure_company_access`), saved searches belong to the person who saved them. The use cases
-(commands.py) trust that whoever reaches them may.
+(commands/) trust that whoever reaches them may.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 import httpx
 from prometheus_client import Counter, Gauge
 
-from services.funding import ingest, store
+from services.funding import store
+from services.funding.commands import ingest
 from services.funding.connectors import eu_funding_tenders, incentivi_gov_it
 from services.funding.domain import ParsedRecord, Source
 from services.funding.models import SourceState

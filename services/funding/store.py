@@ -1,4 +1,4 @@
-"""Queries over the funding database. Writes go through the use cases (`commands.py`, `ingest.py`), inside a
+"""Queries over the funding database. Writes go through the use cases (`commands/`), inside a
 unit of work."""
 
 from __future__ import annotations

@@ -1,19 +1,16 @@
-"""Use cases of the funding service: each loads what it needs, applies the domain's rules, records the facts it
-publishes, and commits once (handlers' commands leave the commit to the idempotent consumer).
-
-Taking a source's records in is in `ingest.py`; keeping matches and saved searches' hits, which several use
-cases share, in `matches.py`. Who may call each use case is checked by the routes (api.py), not here.
-"""
+"""Staff-entered calls, the copy of member companies, saved searches, and the calendar's work (statuses moved on,
+deadline reminders)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from services.funding import domain, matches, store
+from services.funding import domain, store
 from services.funding.classifications import canonical_region
+from services.funding.commands import matches
+from services.funding.commands.ingest import apply_changes, call_values, dated_values, ingest
 from services.funding.domain import CallRecord, Source
 from services.funding.events import CallClosingSoon, CallSummary, CallUpdated
-from services.funding.ingest import apply_changes, call_values, dated_values, ingest
 from services.funding.models import (
     CallCreate,
     CallFields,

@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.funding import domain, matches, store
+from services.funding import domain, store
+from services.funding.commands import matches
 from services.funding.domain import CallRecord, CallStatus, ParsedRecord, Quarantined, Source
 from services.funding.events import CallPublished, CallSummary, CallUpdated
 from services.funding.models import CallFields, FundingCall, QuarantinedRecord, SourceState
