@@ -76,7 +76,7 @@ def datetime_list(**field_kwargs: Any) -> Any:
     return Field(default_factory=list, sa_type=_DateTimeList, **field_kwargs)
 
 
-def enum_column(enum: type[StrEnum], **field_kwargs: Any) -> Any:
-    """An enum stored as its readable value ('applied'), as VARCHAR: no database enum types to migrate."""
-    column_type = Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+def enum_column(enum: type[StrEnum], length: int = 40, **field_kwargs: Any) -> Any:
+    """An enum stored as its readable value ('applied'), as VARCHAR(length): no database enum types to migrate."""
+    column_type = Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
     return Field(sa_type=column_type, **field_kwargs)

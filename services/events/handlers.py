@@ -8,10 +8,11 @@ malformed one goes to the dead-letter topic saying what is wrong.
 from __future__ import annotations
 
 from services.events import commands
-from services.events.models import CompanyFact, PersonErased, PersonFact
+from services.events.models import CompanyFact, PersonFact
 from shared import topics
 from shared.consumer import read_fact
 from shared.envelope import CloudEvent
+from shared.membership import PersonErasure
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -28,7 +29,7 @@ async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
 
 async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:
     if event.type == PERSON_ERASED:
-        erased = read_fact(PersonErased, event.data, f"a {PERSON_ERASED} fact as members.people.v1 carries it")
+        erased = read_fact(PersonErasure, event.data, f"a {PERSON_ERASED} fact as members.people.v1 carries it")
         await commands.forget_person(uow, erased.person_id)
     elif event.type in PERSON_PROFILE_FACTS:
         fact = read_fact(PersonFact, event.data, f"a {event.type} fact as members.people.v1 carries it")

@@ -8,14 +8,14 @@ from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, EmailStr, model_validator
-from sqlalchemy import Enum, Index, text
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from services.events.domain import ACTIVE, Audience, EventStatus, EventType, RegistrationStatus
 from shared.columns import enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import Id, new_id
-from shared.membership import MembershipStatus
+from shared.membership import MembershipStatus, PublishedCompany, PublishedPerson
 from shared.text import Line, Paragraph, PartialUpdate, WebUrl
 
 POLO_TECNOLOGICO = "Polo Tecnologico di Capannori, via Nuova 44/A, Segromigno in Monte (LU)"
@@ -294,44 +294,16 @@ class CalendarFeed(SQLModel, table=True):
     secret: str = Field(unique=True, max_length=64)
 
 
-class CompanyProfile(SQLModel):
-    """What events reads of the members service's CompanyProfile: who is an active member, under which name."""
-
-    id: str
-    legal_name: str
-    status: MembershipStatus
-
-
 class CompanyFact(SQLModel):
     """The data of every members.companies.v1 fact, as far as events reads it: the company as it now is."""
 
-    company: CompanyProfile
-
-
-class PersonProfile(SQLModel):
-    """What events reads of the members service's PersonProfile: names and addresses for attendance lists."""
-
-    id: str
-    company_id: str | None = None
-    given_name: str
-    family_name: str
-    email: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+    company: PublishedCompany
 
 
 class PersonFact(SQLModel):
     """The data of members.person.joined and .updated: the person as they now are."""
 
-    person: PersonProfile
-
-
-class PersonErased(SQLModel):
-    """The data of members.person.erased: the person events must forget."""
-
-    person_id: str
+    person: PublishedPerson
 
 
 class MemberCompany(SQLModel, table=True):
@@ -339,10 +311,9 @@ class MemberCompany(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     legal_name: str
-    # VARCHAR(20) as migration 0001 made it; read back as the enum.
-    status: MembershipStatus = Field(
-        sa_type=Enum(MembershipStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
-        description="The members service's membership status",
+    # VARCHAR(20), as migration 0001 made it.
+    status: MembershipStatus = enum_column(
+        MembershipStatus, length=20, description="The members service's membership status"
     )
 
 

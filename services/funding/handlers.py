@@ -8,10 +8,11 @@ dead-lettered with the reason (shared.consumer.read_fact).
 from __future__ import annotations
 
 from services.funding import commands
-from services.funding.models import CompanyFactData, PersonErased
+from services.funding.models import CompanyFactData
 from shared import topics
 from shared.consumer import read_fact
 from shared.envelope import CloudEvent
+from shared.membership import PersonErasure
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -27,7 +28,7 @@ async def on_company_fact(uow: UnitOfWork, event: CloudEvent) -> None:
 
 async def on_person_fact(uow: UnitOfWork, event: CloudEvent) -> None:
     if event.type == PERSON_ERASED:
-        erased = read_fact(PersonErased, event.data, "an erasure as members.people.v1 carries it")
+        erased = read_fact(PersonErasure, event.data, "an erasure as members.people.v1 carries it")
         await commands.forget_person(uow, erased.person_id)
 
 

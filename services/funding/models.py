@@ -14,7 +14,8 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-from sqlalchemy import BigInteger, Enum, String, UniqueConstraint
+from pydantic import Field as PydanticField
+from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.funding.classifications import ATECO_PATTERN, ItalianRegion, canonical_region, is_ateco_code
@@ -23,7 +24,7 @@ from shared.clock import utc_now
 from shared.columns import datetime_list, enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import new_id
-from shared.membership import MembershipStatus
+from shared.membership import MembershipStatus, PublishedCompany
 from shared.text import Line, Moment, Paragraph, PartialUpdate, WebUrl
 
 
@@ -139,32 +140,23 @@ class CallPublic(CallFields):
     updated_at: datetime
 
 
-class CompanyFact(SQLModel):
+class CompanyFact(PublishedCompany):
     """What funding reads of a company in a members.companies.v1 fact (the members service's CompanyProfile)."""
 
-    id: str
-    legal_name: str
-    status: MembershipStatus
     size_class: SizeClass | None = None
     region: str | None = None
     ateco_primary: str
-    ateco_secondary: list[str] = []
-    capabilities: list[str] = []
-    interests: list[str] = []
-    certifications: list[str] = []
-    export_markets: list[str] = []
+    ateco_secondary: list[str] = PydanticField(default_factory=list)
+    capabilities: list[str] = PydanticField(default_factory=list)
+    interests: list[str] = PydanticField(default_factory=list)
+    certifications: list[str] = PydanticField(default_factory=list)
+    export_markets: list[str] = PydanticField(default_factory=list)
 
 
 class CompanyFactData(BaseModel):
     """The data of every members.companies.v1 fact: the company as it now is, whatever happened to it."""
 
     company: CompanyFact
-
-
-class PersonErased(BaseModel):
-    """The data of a members.person.erased fact: whom to forget."""
-
-    person_id: str
 
 
 class MemberCompany(SQLModel, table=True):
@@ -174,9 +166,9 @@ class MemberCompany(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     legal_name: str
-    status: MembershipStatus = Field(
-        sa_type=Enum(MembershipStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
-        description="The members service's membership status",
+    # VARCHAR(20), as migration 0001 made it.
+    status: MembershipStatus = enum_column(
+        MembershipStatus, length=20, description="The members service's membership status"
     )
     size_class: SizeClass | None = enum_column(SizeClass, default=None, nullable=True)
     region: str | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import EmailStr, StrictBool
+from pydantic import BaseModel, EmailStr, StrictBool
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -19,44 +19,32 @@ from services.notifications.domain import Category, Channel, Frequency, Kind, Pa
 from shared.clock import utc_now
 from shared.columns import enum_column, json_list, timestamp
 from shared.ids import new_id
-from shared.membership import MembershipStatus, Role
+from shared.membership import PublishedCompany, PublishedPerson, Role
 from shared.text import Paragraph, PartialUpdate, WebUrl
 
 
-class CompanyProfile(SQLModel):
+class CompanyProfile(PublishedCompany):
     """What notifications reads of a company in a members.companies.v1 fact (the members service's profile)."""
 
-    id: str
-    legal_name: str
     partita_iva: str  # the staff's notice of an application names it, and where the company is
     comune: str
-    status: MembershipStatus
     public_listing: bool = False
 
 
-class CompanyFact(SQLModel):
+class CompanyFact(BaseModel):
     company: CompanyProfile
     reason: str | None = None  # why an application was rejected
 
 
-class PersonProfile(SQLModel):
+class PersonProfile(PublishedPerson):
     """What notifications reads of a person in a members.people.v1 fact."""
 
-    id: str
-    company_id: str | None = None
-    given_name: str
-    family_name: str
-    email: str
     language: str | None = None
     role: Role = Role.COMPANY_MEMBER
 
 
-class PersonFact(SQLModel):
+class PersonFact(BaseModel):
     person: PersonProfile
-
-
-class ErasureFact(SQLModel):
-    person_id: str
 
 
 class FeeFact(SQLModel):

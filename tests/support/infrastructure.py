@@ -10,17 +10,20 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.engine import make_url
 
 from deploy.local.ports import free_port
 from deploy.local.processes import ROOT, start_service, wait_ready
+from shared.kafka import partitions_of
+from shared.topics import consumer_group
 
 
 def docker_engine_available() -> bool:
@@ -147,3 +150,28 @@ def service_process(app_factory: str, env: dict[str, str], log_path: Path) -> It
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+async def start_consumer_groups_at_the_end(bootstrap: str, service: str, topics: Iterable[str]) -> None:
+    """Every service's tests share one broker, and the other suites leave hundreds of people and companies on its
+    topics. Moving `service`'s consumer groups to the topics' end before its first test makes that test read
+    only the facts it publishes itself, whichever suites ran before it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        for topic in topics:
+            partitions = await partitions_of(admin, topic)
+            if not partitions:
+                continue
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=bootstrap, group_id=consumer_group(service, topic), enable_auto_commit=False
+            )
+            await consumer.start()
+            try:
+                consumer.assign(partitions)
+                await consumer.seek_to_end(*partitions)
+                await consumer.commit({partition: await consumer.position(partition) for partition in partitions})
+            finally:
+                await consumer.stop()
+    finally:
+        await admin.close()

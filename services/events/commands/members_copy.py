@@ -4,7 +4,8 @@ that copy serves."""
 from __future__ import annotations
 
 from services.events import domain, store
-from services.events.models import CompanyProfile, MemberCompany, MemberPerson, PersonProfile
+from services.events.models import MemberCompany, MemberPerson
+from shared.membership import PublishedCompany, PublishedPerson
 from shared.unit_of_work import UnitOfWork
 
 
@@ -13,7 +14,7 @@ async def ensure_active_member(uow: UnitOfWork, company_id: str) -> None:
     domain.check_active_member(company.status if company else None)
 
 
-async def remember_company(uow: UnitOfWork, company: CompanyProfile) -> None:
+async def remember_company(uow: UnitOfWork, company: PublishedCompany) -> None:
     known = await store.member_company(uow.session, company.id)
     if known is None:
         uow.session.add(MemberCompany(id=company.id, legal_name=company.legal_name, status=company.status))
@@ -21,7 +22,7 @@ async def remember_company(uow: UnitOfWork, company: CompanyProfile) -> None:
         known.legal_name, known.status = company.legal_name, company.status
 
 
-async def remember_person(uow: UnitOfWork, person: PersonProfile) -> None:
+async def remember_person(uow: UnitOfWork, person: PublishedPerson) -> None:
     known = await store.member_person(uow.session, person.id)
     if known is None:
         uow.session.add(MemberPerson(id=person.id, company_id=person.company_id, name=person.name, email=person.email))

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from services.events.models import CompanyFact, PersonErased, PersonFact
+from services.events.models import CompanyFact, PersonFact
 from shared.consumer import DeadLetter, read_fact
-from shared.membership import MembershipStatus
+from shared.membership import MembershipStatus, PersonErasure
 
 WHAT = "a company fact as members.companies.v1 carries it"
 
@@ -52,6 +52,6 @@ def test_a_person_fact_gives_the_name_for_attendance_lists() -> None:
 
 
 def test_an_erasure_names_the_person_to_forget() -> None:
-    assert read_fact(PersonErased, {"person_id": "p-1", "company_id": None}, "an erasure").person_id == "p-1"
+    assert read_fact(PersonErasure, {"person_id": "p-1", "company_id": None}, "an erasure").person_id == "p-1"
     with pytest.raises(DeadLetter, match=r"^not an erasure: person_id: Field required$"):
-        read_fact(PersonErased, {}, "an erasure")
+        read_fact(PersonErasure, {}, "an erasure")

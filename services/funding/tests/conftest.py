@@ -23,9 +23,11 @@ from deploy.local.feeds import RecordedFeeds, feed_settings, serving
 from services.funding.app import create_app
 from services.funding.models import CallMatch, MemberCompany, SourceState
 from services.funding.settings import FundingSettings
+from shared import topics
 from shared.clock import Clock, utc_now
 from shared.membership import MembershipStatus, Role
 from tests.support.facts import publish_fact, until_stored
+from tests.support.infrastructure import start_consumer_groups_at_the_end
 from tests.support.tokens import LocalKeys, bearer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -206,6 +208,21 @@ async def _every_feed_read(session: Any, app: Any) -> bool:
         return False
     states = {state.source: state for state in (await session.exec(select(SourceState))).all()}
     return all(feed.source in states and states[feed.source].last_attempt_at for feed in app.state.feeds)
+
+
+@pytest.fixture(autouse=True)
+def _consumers_start_after_other_suites_facts(request: pytest.FixtureRequest) -> None:
+    """For the tests on the real broker only (asked for here, not declared, so the unit tests stay off it)."""
+    if "kafka_bootstrap" in request.fixturenames:
+        request.getfixturevalue("_consumer_groups_at_the_topics_end")
+
+
+@pytest.fixture(scope="session")
+async def _consumer_groups_at_the_topics_end(kafka_bootstrap: str) -> None:
+    # Else the first test here matches its calls against the companies other suites left on the broker.
+    await start_consumer_groups_at_the_end(
+        kafka_bootstrap, "funding", [topics.MEMBERS_COMPANIES, topics.MEMBERS_PEOPLE]
+    )
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from __future__ import annotations
 from services.notifications import commands, store
 from services.notifications.domain import COMPANY_NOTICES, Kind
 from services.notifications.messages import DeliveryContext, Notice, Recipient, people
-from services.notifications.models import CompanyFact, ContactCompany, ErasureFact, FeeFact, PersonFact
+from services.notifications.models import CompanyFact, ContactCompany, FeeFact, PersonFact
 from shared.consumer import read_fact
 from shared.envelope import CloudEvent
-from shared.membership import Role
+from shared.membership import PersonErasure, Role
 from shared.unit_of_work import UnitOfWork
 
 
@@ -32,7 +32,7 @@ async def on_company_fact(uow: UnitOfWork, delivery_context: DeliveryContext, ev
 
 async def on_person_fact(uow: UnitOfWork, delivery_context: DeliveryContext, event: CloudEvent) -> None:
     if event.type == "members.person.erased":
-        erased = read_fact(ErasureFact, event.data, "an erasure as members.people.v1 carries it")
+        erased = read_fact(PersonErasure, event.data, "an erasure as members.people.v1 carries it")
         await commands.forget_person(uow, erased.person_id)
         return
     fact = read_fact(PersonFact, event.data, "a person fact as members.people.v1 carries it")

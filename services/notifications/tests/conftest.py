@@ -23,8 +23,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
@@ -34,14 +32,13 @@ from services.notifications.app import create_app
 from services.notifications.handlers import TOPICS
 from services.notifications.models import ContactCompany, ContactPerson, Message
 from services.notifications.settings import NotificationsSettings
-from services.notifications.tests import facts
-from services.notifications.tests.facts import PublishedFact
 from shared.consumer import ProcessedEvent
-from shared.kafka import partitions_of
 from shared.membership import MembershipStatus, Role
-from shared.topics import consumer_group
+from tests.support import partner_facts as facts
 from tests.support.clock import MovableClock
 from tests.support.facts import publish_fact, until_stored
+from tests.support.infrastructure import start_consumer_groups_at_the_end
+from tests.support.partner_facts import PublishedFact
 from tests.support.tokens import LocalKeys, bearer
 
 STAFF = bearer(str(uuid.uuid4()), role=Role.NETWORK_ADMIN)
@@ -305,30 +302,9 @@ def _consumers_start_after_other_suites_facts(request: pytest.FixtureRequest) ->
 
 @pytest.fixture(scope="session")
 async def _consumer_groups_at_the_topics_end(kafka_bootstrap: str) -> None:
-    """Every service's tests share one broker: the members tests alone leave hundreds of people and companies on
-    its topics. Each of this service's consumer groups starts at the topics' end, so the first test here does not
-    write welcomes to all of them before its own facts (it timed out doing so under load)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        for topic in TOPICS:
-            partitions = await partitions_of(admin, topic)
-            if not partitions:
-                continue
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=kafka_bootstrap,
-                group_id=consumer_group("notifications", topic),
-                enable_auto_commit=False,
-            )
-            await consumer.start()
-            try:
-                consumer.assign(partitions)
-                await consumer.seek_to_end(*partitions)
-                await consumer.commit({partition: await consumer.position(partition) for partition in partitions})
-            finally:
-                await consumer.stop()
-    finally:
-        await admin.close()
+    # Else the first test here writes welcomes to all the other suites' people before its own facts (it timed out
+    # doing so under load).
+    await start_consumer_groups_at_the_end(kafka_bootstrap, "notifications", TOPICS)
 
 
 @pytest.fixture

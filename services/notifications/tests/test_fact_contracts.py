@@ -22,9 +22,9 @@ from services.funding.app import create_app as funding_app
 from services.funding.settings import FundingSettings
 from services.members.app import create_app as members_app
 from services.members.settings import MembersSettings
-from services.notifications.tests import facts
-from services.notifications.tests.facts import PublishedFact
 from shared.membership import MembershipStatus, Role
+from tests.support import partner_facts as facts
+from tests.support.partner_facts import PublishedFact
 
 IN_MEMORY = "sqlite+aiosqlite://"  # never connected to: the apps are not started
 PUBLISHERS: dict[str, Callable[[], FastAPI]] = {

@@ -22,10 +22,10 @@ from services.notifications.models import (
     MessageStatus,
     Preference,
 )
-from services.notifications.tests import facts
 from services.notifications.tests.conftest import STAFF, NotificationsApi, over_http, plain_text
-from services.notifications.tests.facts import call_summary, event_summary, registration_summary
 from shared.membership import MembershipStatus, Role
+from tests.support import partner_facts as facts
+from tests.support.partner_facts import call_summary, event_summary, registration_summary
 
 
 async def registrations_known(api: NotificationsApi, event_id: str, count: int) -> None:

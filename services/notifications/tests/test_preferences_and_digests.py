@@ -12,7 +12,6 @@ from typing import Any
 from services.notifications import commands
 from services.notifications.domain import DISTRICT_TIME, EMAIL_RETRY_DELAYS
 from services.notifications.models import MessageStatus
-from services.notifications.tests import facts
 from services.notifications.tests.conftest import (
     STAFF,
     Mailbox,
@@ -21,6 +20,7 @@ from services.notifications.tests.conftest import (
     notifications_service,
     plain_text,
 )
+from tests.support import partner_facts as facts
 from tests.support.clock import MovableClock
 
 

@@ -17,7 +17,6 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from services.notifications.domain import WEBHOOK_RETRY_DELAYS
 from services.notifications.models import WebhookDelivery
-from services.notifications.tests import facts
 from services.notifications.tests.conftest import (
     STAFF,
     Mailbox,
@@ -28,6 +27,7 @@ from services.notifications.tests.conftest import (
     webhook_receiver,
 )
 from shared.membership import Role
+from tests.support import partner_facts as facts
 from tests.support.clock import MovableClock
 from tests.support.tokens import bearer, partner_bearer
 

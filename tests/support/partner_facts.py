@@ -1,5 +1,6 @@
 """The other services' facts as a partner would publish them: plain JSON, built from the publishers' published
-contracts (`/events/schemas/<type>.json`), not from their code. test_fact_contracts.py checks every builder here
+contracts (`/events/schemas/<type>.json`), not from their code, for the tests and the benchmarks of a service that
+reads them. services/notifications/tests/test_fact_contracts.py checks every builder here
 against the schema its publisher serves, so a change to a publisher's contract breaks these tests."""
 
 from __future__ import annotations
