@@ -43,6 +43,8 @@ class WebhookOutcome(IntegrationEvent):
     delivery_id: str
     endpoint_id: str
     event_id: str
+    # The delivered fact's type ("event_type" is every fact class's own type).
+    delivered_type: str
     attempts: int
     status_code: int | None
 

@@ -269,6 +269,7 @@ def _outcome(
         delivery_id=delivery.id,
         endpoint_id=delivery.endpoint_id,
         event_id=delivery.event_id,
+        delivered_type=delivery.event_type,
         attempts=delivery.attempts,
         status_code=delivery.last_status_code,
         **extra,

@@ -157,7 +157,7 @@ async def test_a_partner_registers_an_endpoint_and_receives_signed_deliveries(
         ),
     )
     assert any(
-        event["data"].get("status_code") == 204
+        event["data"].get("status_code") == 204 and event["data"].get("delivered_type") == "events.event.published"
         for event in outcomes
         if event["data"].get("delivery_id") == logged["id"]
     )
