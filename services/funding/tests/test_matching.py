@@ -40,6 +40,8 @@ async def test_a_new_call_is_matched_to_the_companies_that_can_use_it_with_reaso
         "keyword: digitalisation",
     ]
     assert found[0]["data"]["score"] == 90
+    # Both companies were stored before the call came: the call was matched against both in the transaction that
+    # announced the shoemaker's match, so had the tannery matched, its fact would be on Kafka by now too.
     assert not _for(facts, tannery_in_veneto)
 
     own = bearer(str(uuid.uuid4()), role=Role.COMPANY_MEMBER, company_id=shoemaker)
