@@ -13,31 +13,14 @@ import pytest
 
 from services.funding.tests.conftest import call_body
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
-from tests.support.infrastructure import KafkaReader, service_process
-from tests.test_member_journey import eventually
+from tests.support.infrastructure import KafkaReader
+from tests.support.journeys import beside_members, eventually
 
 
 @pytest.fixture
 def services(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, httpx.Client]]:
-    members_env = {
-        "MEMBERS_DATABASE_URL": postgres.new_database(),
-        "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL,
-        "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "MEMBERS_OUTBOX_POLL_INTERVAL_SECONDS": "0.3",
-    }
-    with service_process("services.members.app:create_app", members_env, tmp_path / "members.log") as members:
-        funding_env = {
-            "FUNDING_DATABASE_URL": postgres.new_database(),
-            "FUNDING_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "FUNDING_JWKS_URL": f"{members}/.well-known/jwks.json",
-        }
-        with (
-            service_process("services.funding.app:create_app", funding_env, tmp_path / "funding.log") as funding,
-            httpx.Client(base_url=members, timeout=10) as m,
-            httpx.Client(base_url=funding, timeout=10) as f,
-        ):
-            yield m, f
+    with beside_members("funding", postgres, kafka_bootstrap, tmp_path) as clients:
+        yield clients
 
 
 async def test_an_approved_company_is_told_of_the_calls_that_fit_it(

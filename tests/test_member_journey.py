@@ -3,8 +3,7 @@ through Kafka, with the tokens the members service signs and the events service 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 
 from services.events.tests.conftest import event_body
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
-from tests.support.infrastructure import service_process
+from tests.support.journeys import beside_members, eventually
 
 
 @dataclass
@@ -32,35 +31,8 @@ class Platform:
 
 @pytest.fixture
 def platform(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Platform]:
-    members_env = {
-        "MEMBERS_DATABASE_URL": postgres.new_database(),
-        "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL,
-        "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "MEMBERS_OUTBOX_POLL_INTERVAL_SECONDS": "0.3",
-    }
-    with service_process("services.members.app:create_app", members_env, tmp_path / "members.log") as members:
-        events_env = {
-            "EVENTS_DATABASE_URL": postgres.new_database(),
-            "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "EVENTS_JWKS_URL": f"{members}/.well-known/jwks.json",
-        }
-        with (
-            service_process("services.events.app:create_app", events_env, tmp_path / "events.log") as events,
-            httpx.Client(base_url=members, timeout=10) as m,
-            httpx.Client(base_url=events, timeout=10) as e,
-        ):
-            yield Platform(m, e)
-
-
-def eventually(attempt: Callable[[], httpx.Response], timeout: float = 60) -> httpx.Response:
-    """Retry `attempt` until it answers 2xx: the events service learns of members' facts through Kafka."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = attempt()
-        if response.is_success or time.monotonic() > deadline:
-            return response
-        time.sleep(0.3)
+    with beside_members("events", postgres, kafka_bootstrap, tmp_path) as (members, events):
+        yield Platform(members, events)
 
 
 def test_an_approved_company_registers_its_people_and_suspension_stops_new_registrations(platform: Platform) -> None:
