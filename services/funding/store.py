@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, not_, or_
+from sqlalchemy import ColumnElement, and_, delete, not_, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -65,9 +65,9 @@ async def calls_with_deadline_before(session: AsyncSession, moment: datetime) ->
     return list((await session.exec(query)).all())
 
 
-def criteria_filters(criteria: SearchCriteria) -> list[object]:
+def criteria_filters(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
     """The search's criteria as SQL conditions; a call without a limit on size, region or ATECO fits any value."""
-    conditions: list[object] = []
+    conditions: list[ColumnElement[bool]] = []
     for word in sorted(domain.words(criteria.text or "")):
         conditions.append(col(FundingCall.search_text).contains(word, autoescape=True))
     if criteria.status:
@@ -99,11 +99,11 @@ async def search_calls(
     """Calls that fit, soonest deadline first (calls without a deadline last), and how many fit in all."""
     conditions = criteria_filters(criteria)
     if source is not None:
-        conditions.append(FundingCall.source == source)
-    total = (await session.exec(select(func.count()).select_from(FundingCall).where(*conditions))).one()  # type: ignore[arg-type]
+        conditions.append(col(FundingCall.source) == source)
+    total = (await session.exec(select(func.count()).select_from(FundingCall).where(*conditions))).one()
     query = (
         select(FundingCall)
-        .where(*conditions)  # type: ignore[arg-type]
+        .where(*conditions)
         .order_by(col(FundingCall.next_deadline).is_(None), col(FundingCall.next_deadline), col(FundingCall.id))
         .offset((page - 1) * page_size)
         .limit(page_size)
@@ -113,7 +113,7 @@ async def search_calls(
 
 async def fitting_calls(session: AsyncSession, criteria: SearchCriteria, call_ids: list[str]) -> set[str]:
     """Which of these calls a saved search would find: the same criteria as the search API."""
-    query = select(FundingCall.id).where(col(FundingCall.id).in_(call_ids), *criteria_filters(criteria))  # type: ignore[arg-type]
+    query = select(FundingCall.id).where(col(FundingCall.id).in_(call_ids), *criteria_filters(criteria))
     return set((await session.exec(query)).all())
 
 

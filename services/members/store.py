@@ -96,7 +96,8 @@ async def get_fee(session: AsyncSession, fee_id: str) -> Fee:
 
 
 def _overdue_on(today: date) -> ColumnElement[bool]:
-    return fee_overdue(col(Fee.due_date), col(Fee.paid_cents), col(Fee.amount_cents), today)  # type: ignore[no-any-return]
+    condition: ColumnElement[bool] = fee_overdue(col(Fee.due_date), col(Fee.paid_cents), col(Fee.amount_cents), today)
+    return condition
 
 
 async def overdue_fees(session: AsyncSession, today: date) -> list[Fee]:

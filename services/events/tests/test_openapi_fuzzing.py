@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from services.events.tests.conftest import STAFF
-from tests.support.infrastructure import run_schemathesis, service_process
+from tests.support.infrastructure import PostgresDatabases, run_schemathesis, service_process
 
 
 @pytest.fixture
-def events_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def events_process(postgres: PostgresDatabases, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:
     env = {
         "EVENTS_DATABASE_URL": postgres.new_database(),
         "EVENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,

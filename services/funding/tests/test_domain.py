@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 def company(**overrides: object) -> CompanyProfile:
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         id="c1",
         name="Calzaturificio",
         active=True,
@@ -49,13 +50,13 @@ def company(**overrides: object) -> CompanyProfile:
         interests=("finished_shoes", "sustainability"),
     )
     values.update(overrides)
-    return CompanyProfile(**values)  # type: ignore[arg-type]
+    return CompanyProfile(**values)
 
 
 def call(**overrides: object) -> CallFacts:
-    values: dict[str, object] = dict(source=Source.STAFF, external_id="x", title_it="Bando", summary="")
+    values: dict[str, Any] = dict(source=Source.STAFF, external_id="x", title_it="Bando", summary="")
     values.update(overrides)
-    return CallFacts.of("call-1", CallRecord(**values))  # type: ignore[arg-type]
+    return CallFacts.of("call-1", CallRecord(**values))
 
 
 def test_status_follows_the_dates_unless_the_source_says_otherwise() -> None:

@@ -11,11 +11,11 @@ import pytest
 
 from deploy.local.feeds import feed_environment, serving
 from services.funding.tests.conftest import STAFF, FakeSources
-from tests.support.infrastructure import run_schemathesis, service_process
+from tests.support.infrastructure import PostgresDatabases, run_schemathesis, service_process
 
 
 @pytest.fixture
-def funding_process(postgres, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def funding_process(postgres: PostgresDatabases, kafka_bootstrap: str, jwks_url: str, tmp_path: Path) -> Iterator[str]:
     with serving(FakeSources().respond) as sources_url:
         env = {
             "FUNDING_DATABASE_URL": postgres.new_database(),

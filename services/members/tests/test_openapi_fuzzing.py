@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.support.infrastructure import run_schemathesis, service_process
+from tests.support.infrastructure import PostgresDatabases, run_schemathesis, service_process
 
 
 @pytest.fixture
-def members_process(postgres, kafka_bootstrap: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def members_process(postgres: PostgresDatabases, kafka_bootstrap: str, tmp_path: Path) -> Iterator[str]:
     env = {
         "MEMBERS_DATABASE_URL": postgres.new_database(),
         "MEMBERS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
