@@ -16,6 +16,11 @@ FUNDING_SEARCHES = "funding.searches.v1"
 NOTIFICATIONS_DELIVERIES = "notifications.deliveries.v1"
 
 
+# Not a public topic: what members asks notifications to write to people who are not (yet) members, with the
+# single-use links that must not reach partners (invitations, password resets, decisions on applications).
+MEMBERS_CORRESPONDENCE = "members.correspondence.v1"
+
+
 def consumer_group(service: str, topic: str) -> str:
     """The consumer group (and inbox name) in which `service` reads `topic`: events reads members.people.v1 as
     `events.members-people`. One rule, so an operator reading the lag of a group knows what it is."""
