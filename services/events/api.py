@@ -8,7 +8,6 @@ import io
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-import segno
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,12 +22,15 @@ from services.events.models import (
     EventUpdate,
     FeedbackCreate,
     FeedbackSummary,
+    MyRegistration,
     Registration,
     RegistrationCreated,
+    RegistrationDetail,
     RegistrationPublic,
     RegistrationRequest,
     RejectionReason,
 )
+from services.events.qr_codes import qr_svg
 from services.events.registration_queue import RegistrationQueue
 from services.events.settings import EventsSettings
 from shared.api import ERRORS, SettingsDep, UnitOfWorkDep
@@ -47,6 +49,7 @@ RegistrationQueueDep = Annotated[RegistrationQueue, Depends(registration_queue)]
 # Check-in codes and feed secrets come from secrets.token_urlsafe.
 UrlSafeSecret = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ICS = "text/calendar; charset=utf-8"
+SVG = "image/svg+xml"
 
 
 async def registration_public(session: AsyncSession, registration: Registration) -> RegistrationPublic:
@@ -237,13 +240,26 @@ registrations = APIRouter(prefix="/registrations", tags=["registrations"], respo
 
 @registrations.get(
     "/{registration_id:id}",
-    response_model=RegistrationPublic,
-    summary="One registration (the registrant or the organisers)",
+    response_model=RegistrationDetail,
+    summary="One registration with its event (the registrant or the organisers); its check-in code for the "
+    "registrant and the network's staff",
 )
 async def get_registration(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
     async with uow:
-        registration = await commands.registration_for(uow, registration_id, principal)
-        return await registration_public(uow.session, registration)
+        return await commands.registration_detail(uow, registration_id, principal)
+
+
+@registrations.get(
+    "/{registration_id:id}/qr.svg",
+    response_class=Response,
+    summary="The ticket: the QR code of a confirmed registration's check-in code (the registrant or the network's "
+    "staff)",
+    responses={200: {"content": {SVG: {}}}},
+)
+async def registration_qr_code(registration_id: Id, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Response:
+    async with uow:
+        code = await commands.ticket_code(uow, registration_id, principal)
+    return Response(qr_svg(code), media_type=SVG, headers={"Cache-Control": "private, no-store"})
 
 
 @registrations.post(
@@ -312,14 +328,12 @@ async def check_in(scan: CheckIn, principal: CurrentPrincipal, uow: UnitOfWorkDe
     "/qr/{token}.svg",
     response_class=Response,
     summary="The QR code of a check-in code, to show at the door",
-    responses={200: {"content": {"image/svg+xml": {}}}},
+    responses={200: {"content": {SVG: {}}}},
 )
 async def qr_code(token: UrlSafeSecret, uow: UnitOfWorkDep) -> Response:
     async with uow:
         await store.registration_by_token(uow.session, token)
-    image = io.BytesIO()
-    segno.make_qr(token, error="m").save(image, kind="svg", scale=8, border=2)
-    return Response(image.getvalue(), media_type="image/svg+xml")
+    return Response(qr_svg(token), media_type=SVG)
 
 
 @check_in_and_calendars.get(
@@ -346,12 +360,17 @@ async def my_calendar_link(principal: CurrentPrincipal, uow: UnitOfWorkDep, conf
 
 
 @check_in_and_calendars.get(
-    "/me/registrations", response_model=list[RegistrationPublic], summary="One's own registrations"
+    "/me/registrations",
+    response_model=list[MyRegistration],
+    summary="One's own registrations with their events, soonest event first",
 )
-async def my_registrations(principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+async def my_registrations(
+    principal: CurrentPrincipal,
+    uow: UnitOfWorkDep,
+    upcoming: Annotated[bool, Query(description="Only registrations for events that have not ended yet")] = False,
+) -> Any:
     async with uow:
-        mine = await store.registrations_of_person(uow.session, principal.subject)
-        return [await registration_public(uow.session, r) for r in mine]
+        return await commands.registrations_of(uow, principal, upcoming)
 
 
 @check_in_and_calendars.get(

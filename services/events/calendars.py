@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.events.domain import EventStatus
+from services.events.domain import EventStatus, calendar_uid
 from services.events.models import Event
 from shared.calendar import CalendarEntry
 from shared.calendar import calendar_of as _calendar_of
@@ -16,7 +16,7 @@ def calendar_of(events: Iterable[Event], name: str, public_url: str) -> bytes:
 
 def _entry(event: Event, public_url: str) -> CalendarEntry:
     return CalendarEntry(
-        uid=f"{event.id}@filiera",
+        uid=calendar_uid(event.id),
         stamp=event.updated_at,
         starts_at=event.starts_at,
         ends_at=event.ends_at,

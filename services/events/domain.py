@@ -29,6 +29,13 @@ class EventType(StrEnum):
     MISSION = "mission"
 
 
+class Language(StrEnum):
+    """The languages Filiera writes to people in; a guest chooses theirs when registering."""
+
+    IT = "it"
+    EN = "en"
+
+
 class Audience(StrEnum):
     MEMBERS = "members"
     PUBLIC = "public"
@@ -65,6 +72,33 @@ def next_event_status(current: EventStatus, action: EventAction) -> EventStatus:
     if current not in allowed_from:
         raise Conflict(f"cannot {action} an event that is {current}")
     return target
+
+
+# What an event's calendar entry shows people: a change to any of them must replace the entry in the calendars
+# holding it, which they do only for a higher SEQUENCE (RFC 5545 §3.8.7.4). Descriptions, seats and prices do not.
+CALENDAR_ENTRY_FIELDS = frozenset({"title_it", "title_en", "starts_at", "ends_at", "venue", "online_url"})
+
+
+def calendar_uid(event_id: str) -> str:
+    """The UID every calendar entry of the event carries (the .ics, the feeds, the emails' attachments)."""
+    return f"{event_id}@filiera"
+
+
+def calendar_revision(revision: int, changed: Iterable[str]) -> int:
+    """The event's revision (its entries' SEQUENCE) after an edit of the fields `changed`."""
+    return revision + 1 if CALENDAR_ENTRY_FIELDS.intersection(changed) else revision
+
+
+def calendar_revision_on(revision: int, action: EventAction) -> int:
+    """Cancelling the event strikes its entry out (STATUS:CANCELLED): a revision. Publishing a draft (never
+    in a calendar) and completing the event (its entry unchanged) are not."""
+    return revision + 1 if action == EventAction.CANCEL else revision
+
+
+def cancellation_sequence(revision: int) -> int:
+    """The SEQUENCE of the CANCEL a registrant gets for their own cancelled registration: above the entries they
+    were sent for the event as it now is, whose SEQUENCE is the event's revision."""
+    return revision + 1
 
 
 def check_editable(status: EventStatus) -> None:
@@ -265,6 +299,23 @@ def is_registrant(actor: Principal, person_id: str | None) -> bool:
 def check_registrant_or_organiser(actor: Principal, person_id: str | None, organiser_company_id: str | None) -> None:
     if not is_registrant(actor, person_id):
         check_organiser(actor, organiser_company_id)
+
+
+def may_see_check_in_code(actor: Principal, person_id: str | None) -> bool:
+    """The code the door scans is the registrant's ticket: they see it, and the network's staff, who help at the
+    door; an organising company's admins see who registered, not their tickets."""
+    return is_registrant(actor, person_id) or actor.is_staff
+
+
+def check_ticket_viewer(actor: Principal, person_id: str | None) -> None:
+    if not may_see_check_in_code(actor, person_id):
+        raise Forbidden("only the registrant and the network's staff may see the ticket")
+
+
+def check_ticket_admits(status: RegistrationStatus) -> None:
+    """A ticket is shown only for a confirmed seat: the door admits no one else (check_check_in)."""
+    if status != RegistrationStatus.CONFIRMED:
+        raise Conflict(f"the registration is {status}: there is no ticket to show")
 
 
 def check_offer_taker(actor: Principal, person_id: str | None) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from services.events.domain import Audience, EventStatus, EventType, RegistrationStatus
+from services.events.domain import Audience, EventStatus, EventType, Language, RegistrationStatus
 from shared import topics
 from shared.envelope import IntegrationEvent
 
@@ -32,6 +32,11 @@ class EventSummary(BaseModel):
     organiser_company_id: str | None
     capacity: int
     tags: list[str]
+    calendar_uid: str = Field(description="The UID of the event's calendar entries (.ics), the same in every copy")
+    calendar_sequence: int = Field(
+        description="The SEQUENCE of its calendar entries as the event now is: grows with each change of title, "
+        "time or place, and when the event is cancelled"
+    )
 
 
 class EventFact(IntegrationEvent):
@@ -76,6 +81,11 @@ class RegistrationSummary(BaseModel):
     price_due_cents: int
     offer_expires_at: datetime | None
     checked_in_at: datetime | None
+    check_in_code: str = Field(description="What the door scans (as a QR code) to check the registrant in")
+    language: Language | None = Field(
+        description="The language a guest chose; null for members, written to in their own as the members "
+        "service keeps it"
+    )
 
 
 class RegistrationFact(IntegrationEvent):
@@ -108,8 +118,16 @@ class RegistrationPromoted(RegistrationFact):
     event_type: ClassVar[str] = "events.registration.promoted"
 
 
+class CalendarCancellation(BaseModel):
+    """What the registrant's calendar needs to remove the event: a METHOD:CANCEL of the entry they were sent."""
+
+    uid: str = Field(description="The event's calendar UID (event.calendar_uid)")
+    sequence: int = Field(description="The CANCEL's SEQUENCE, above every entry sent for the event as it now is")
+
+
 class RegistrationCancelled(RegistrationFact):
     event_type: ClassVar[str] = "events.registration.cancelled"
+    calendar: CalendarCancellation
 
 
 class RegistrationRejected(RegistrationFact):

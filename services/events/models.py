@@ -11,7 +11,7 @@ from pydantic import AfterValidator, EmailStr, model_validator
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from services.events.domain import ACTIVE, Audience, EventStatus, EventType, RegistrationStatus
+from services.events.domain import ACTIVE, Audience, EventStatus, EventType, Language, RegistrationStatus
 from shared.columns import enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import Id, new_id
@@ -96,6 +96,9 @@ class Event(EventFields, table=True):
     registrations_received: int = Field(default=0, description="Arrival order of registrations")
     seats_held: int = Field(default=0, description="Registrations confirmed or offered")
     waiting: int = Field(default=0, description="Registrations on the waitlist")
+    # The SEQUENCE of the event's calendar entries: grows with each change people's calendars must apply
+    # (domain.calendar_revision).
+    revision: int = Field(default=0)
 
 
 class EventUpdate(PartialUpdate):
@@ -169,6 +172,7 @@ class Guest(SQLModel):
     name: Line = Field(min_length=2, max_length=200)
     company: Line | None = Field(default=None, max_length=200)
     email: EmailStr
+    language: Language = Field(default=Language.IT, description="The language the guest is written to in")
 
 
 class RegistrationRequest(SQLModel):
@@ -205,6 +209,8 @@ class Registration(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=320)
     guest_company: str | None = Field(default=None, max_length=200)
+    # A guest's own choice; none for members, whose language the members service keeps.
+    language: Language | None = enum_column(Language, length=2, default=None, nullable=True)
     is_member: bool
     status: RegistrationStatus = enum_column(RegistrationStatus)
     price_due_cents: int
@@ -227,6 +233,7 @@ class RegistrationPublic(SQLModel):
     checked_in_at: datetime | None
     offer_expires_at: datetime | None
     created_at: datetime
+    language: Language | None = Field(default=None, description="A guest's language; none for members")
 
     @classmethod
     def of(cls, registration: Registration, waitlist_position: int | None) -> RegistrationPublic:
@@ -235,6 +242,57 @@ class RegistrationPublic(SQLModel):
 
 class RegistrationCreated(RegistrationPublic):
     checkin_token: str = Field(description="Shown to the registrant as a QR code; staff scan it at the door")
+
+
+class RegisteredEvent(SQLModel):
+    """What a registrant's list shows of the event; times in the event's time zone, with their offset."""
+
+    id: str
+    title_it: str
+    title_en: str
+    event_type: EventType
+    status: EventStatus
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    venue: str
+    online_url: str | None
+    cancellation_deadline: datetime | None
+
+    @classmethod
+    def of(cls, event: Event) -> RegisteredEvent:
+        zone = ZoneInfo(event.time_zone)
+        deadline = event.cancellation_deadline
+        return cls.model_validate(
+            {
+                **event.model_dump(),
+                "starts_at": event.starts_at.astimezone(zone),
+                "ends_at": event.ends_at.astimezone(zone),
+                "cancellation_deadline": deadline.astimezone(zone) if deadline else None,
+            }
+        )
+
+
+class MyRegistration(RegistrationPublic):
+    """One of the caller's registrations, with its event."""
+
+    event: RegisteredEvent
+
+    @classmethod
+    def of_event(cls, registration: Registration, event: Event, waitlist_position: int | None) -> MyRegistration:
+        public = RegistrationPublic.of(registration, waitlist_position)
+        return cls.model_validate({**public.model_dump(), "event": RegisteredEvent.of(event)})
+
+
+class RegistrationDetail(MyRegistration):
+    checkin_token: str | None = Field(
+        description="The code the door scans (its QR: /registrations/{id}/qr.svg); for the registrant and the "
+        "network's staff only, null for the organising company's admins"
+    )
+
+    @classmethod
+    def shown(cls, registration: MyRegistration, checkin_token: str | None) -> RegistrationDetail:
+        return cls.model_validate({**registration.model_dump(), "checkin_token": checkin_token})
 
 
 class RejectionReason(SQLModel):

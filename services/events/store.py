@@ -113,6 +113,22 @@ async def registrations_of_person(session: AsyncSession, person_id: str) -> list
     return list((await session.exec(query)).all())
 
 
+async def registrations_of_person_with_events(
+    session: AsyncSession, person_id: str, ending_after: datetime | None
+) -> list[tuple[Registration, Event]]:
+    """The person's registrations with their events, soonest event first; with `ending_after`, only for events
+    that end after it."""
+    query = (
+        select(Registration, Event)
+        .join(Event, col(Event.id) == col(Registration.event_id))
+        .where(Registration.person_id == person_id)
+        .order_by(col(Event.starts_at), col(Registration.created_at))
+    )
+    if ending_after is not None:
+        query = query.where(Event.ends_at > ending_after)
+    return [(registration, event) for registration, event in (await session.exec(query)).all()]
+
+
 async def events_by_id(session: AsyncSession, event_ids: set[str]) -> dict[str, Event]:
     if not event_ids:
         return {}

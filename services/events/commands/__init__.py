@@ -3,6 +3,7 @@ records the facts it publishes, and commits once. Routes and subscribers call th
 
 - event_management: create, edit, publish/cancel/complete, reminders; which events a caller may see
 - registrations: registering, seats and the waitlist, offers, approval, cancellation
+- tickets: a person's own registrations, one with its check-in code, the code behind its QR ticket
 - attendees: check-in, the attendance list, feedback, one's calendar feed
 - members_copy: what events keeps of the members service's companies and people
 - seats, published_facts: what the others share (seat counters and offers; the facts built from the tables)
@@ -30,10 +31,10 @@ from services.events.commands.registrations import (
     decide_registration,
     lapse_offers_of,
     prepare_registration,
-    registration_for,
     registrations_of_organised_event,
     seat_new_registrations,
 )
+from services.events.commands.tickets import registration_detail, registrations_of, ticket_code
 
 __all__ = [
     "accept_offer",
@@ -50,12 +51,14 @@ __all__ = [
     "lapse_offers_of",
     "leave_feedback",
     "prepare_registration",
-    "registration_for",
+    "registration_detail",
+    "registrations_of",
     "registrations_of_organised_event",
     "remember_company",
     "remember_person",
     "remind_events_starting_within",
     "seat_new_registrations",
+    "ticket_code",
     "update_event",
     "visible_event",
 ]

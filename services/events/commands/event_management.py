@@ -69,6 +69,7 @@ async def update_event(
     domain.check_schedule(event.starts_at, event.ends_at)
     domain.check_registration_window(event.registration_opens_at, event.registration_closes_at, event.starts_at)
     domain.check_capacity(event.capacity, event.seats_held)
+    event.revision = domain.calendar_revision(event.revision, changes)
     event.updated_at = uow.now()
     if event.status == EventStatus.PUBLISHED:
         uow.publish(EventUpdated(event_id=event.id, event=event_summary(event), changed=sorted(changes)))
@@ -89,6 +90,7 @@ async def change_event_status(uow: UnitOfWork, event_id: str, action: EventActio
     event = await store.lock_event(uow.session, event_id)
     domain.check_organiser(actor, event.organiser_company_id)
     event.status = domain.next_event_status(event.status, action)
+    event.revision = domain.calendar_revision_on(event.revision, action)
     event.updated_at = uow.now()
     uow.publish(_STATUS_EVENTS[action](event_id=event.id, event=event_summary(event)))
     await uow.commit()

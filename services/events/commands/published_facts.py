@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from services.events.events import EventSummary, RegistrationFact, RegistrationSummary
+from services.events import domain
+from services.events.events import CalendarCancellation, EventSummary, RegistrationFact, RegistrationSummary
 from services.events.models import Event, Registration
 
 FactType = TypeVar("FactType", bound=RegistrationFact)
 
 
 def event_summary(event: Event) -> EventSummary:
-    return EventSummary.model_validate(event, from_attributes=True)
+    return EventSummary.model_validate(
+        {**event.model_dump(), "calendar_uid": domain.calendar_uid(event.id), "calendar_sequence": event.revision}
+    )
 
 
 def registration_summary(registration: Registration) -> RegistrationSummary:
-    return RegistrationSummary.model_validate(registration, from_attributes=True)
+    return RegistrationSummary.model_validate(
+        {**registration.model_dump(), "check_in_code": registration.checkin_token}
+    )
+
+
+def calendar_cancellation(event: Event) -> CalendarCancellation:
+    return CalendarCancellation(
+        uid=domain.calendar_uid(event.id), sequence=domain.cancellation_sequence(event.revision)
+    )
 
 
 def registration_fact(kind: type[FactType], event: Event, registration: Registration, **extra: Any) -> FactType:

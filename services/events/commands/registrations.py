@@ -8,7 +8,7 @@ import secrets
 from services.events import domain, store
 from services.events.commands.event_management import organised_event
 from services.events.commands.members_copy import ensure_active_member
-from services.events.commands.published_facts import registration_fact
+from services.events.commands.published_facts import calendar_cancellation, registration_fact
 from services.events.commands.seats import announce_seat_decision, offer_free_seats, set_status
 from services.events.domain import RegistrationStatus
 from services.events.events import (
@@ -46,6 +46,7 @@ async def _guest_registration(uow: UnitOfWork, event: Event, guest: Guest) -> Re
         name=guest.name,
         email=guest.email.lower(),
         guest_company=guest.company,
+        language=guest.language,
         is_member=False,
         price_due_cents=domain.price_due(False, event.price_member_cents, event.price_other_cents),
         created_at=now,
@@ -159,7 +160,7 @@ async def cancel_registration(
     domain.check_cancellable(registration.status)
     held_a_seat = registration.status in domain.HOLDS_A_SEAT
     set_status(event, registration, RegistrationStatus.CANCELLED, now)
-    uow.publish(registration_fact(RegistrationCancelled, event, registration))
+    uow.publish(registration_fact(RegistrationCancelled, event, registration, calendar=calendar_cancellation(event)))
     if held_a_seat:
         await offer_free_seats(uow, event, offer_hours)
     await uow.commit()
@@ -215,14 +216,6 @@ async def decide_registration(
         set_status(event, registration, domain.seat_for_newcomer(seats), now)
         announce_seat_decision(uow, event, registration, waiting_before=waiting)
     await uow.commit()
-    return registration
-
-
-async def registration_for(uow: UnitOfWork, registration_id: str, viewer: Principal) -> Registration:
-    """One registration, for the registrant or the event's organisers."""
-    registration = await store.get_registration(uow.session, registration_id)
-    event = await store.get_event(uow.session, registration.event_id)
-    domain.check_registrant_or_organiser(viewer, registration.person_id, event.organiser_company_id)
     return registration
 
 
