@@ -32,10 +32,16 @@ class EventSummary(BaseModel):
     organiser_company_id: str | None
     capacity: int
     tags: list[str]
-    calendar_uid: str = Field(description="The UID of the event's calendar entries (.ics), the same in every copy")
+    # Added for the calendar files of emails: facts published before lack them, so they are optional here.
+    calendar_uid: str | None = Field(
+        default=None,
+        description="The UID of the event's calendar entries (.ics), the same in every copy; absent from earlier "
+        "facts, where it is the event's id followed by @filiera",
+    )
     calendar_sequence: int = Field(
+        default=0,
         description="The SEQUENCE of its calendar entries as the event now is: grows with each change of title, "
-        "time or place, and when the event is cancelled"
+        "time or place, and when the event is cancelled (0 in earlier facts, as it was then for every event)",
     )
 
 
@@ -81,10 +87,14 @@ class RegistrationSummary(BaseModel):
     price_due_cents: int
     offer_expires_at: datetime | None
     checked_in_at: datetime | None
-    check_in_code: str = Field(description="What the door scans (as a QR code) to check the registrant in")
+    # Added for the emails' tickets and languages: facts published before lack them, so they are optional here.
+    check_in_code: str | None = Field(
+        default=None, description="What the door scans (as a QR code) to check the registrant in"
+    )
     language: Language | None = Field(
+        default=None,
         description="The language a guest chose; null for members, written to in their own as the members "
-        "service keeps it"
+        "service keeps it",
     )
 
 
@@ -127,7 +137,7 @@ class CalendarCancellation(BaseModel):
 
 class RegistrationCancelled(RegistrationFact):
     event_type: ClassVar[str] = "events.registration.cancelled"
-    calendar: CalendarCancellation
+    calendar: CalendarCancellation | None = Field(default=None, description="Absent from earlier facts")
 
 
 class RegistrationRejected(RegistrationFact):
