@@ -26,12 +26,19 @@ class CalendarEntry:
     url: str
     cancelled: bool = False
     categories: Sequence[str] = ()
+    # Grows with each change of time, place or title (and with a cancellation), so a calendar that holds the entry
+    # takes the newer copy (RFC 5545 §3.8.7.4).
+    sequence: int = 0
 
 
-def calendar_of(entries: Iterable[CalendarEntry], name: str) -> bytes:
+def calendar_of(entries: Iterable[CalendarEntry], name: str, method: str | None = None) -> bytes:
+    """A calendar of `entries`. `method` ("PUBLISH", "REQUEST", "CANCEL") makes it an iTIP message (RFC 5546), as
+    an email's calendar part is; a feed has none."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
     calendar.add("x-wr-calname", name)
     for entry in entries:
         calendar.add_component(_component(entry))
@@ -52,6 +59,7 @@ def _component(entry: CalendarEntry) -> Component:
     component.add("description", entry.description)
     component.add("location", entry.location)
     component.add("url", entry.url)
+    component.add("sequence", entry.sequence)
     component.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
     if entry.categories:
         component.add("categories", list(entry.categories))

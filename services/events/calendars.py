@@ -27,4 +27,5 @@ def _entry(event: Event, public_url: str) -> CalendarEntry:
         url=f"{public_url}/events/{event.id}",
         cancelled=event.status == EventStatus.CANCELLED,
         categories=[event.event_type.value, *event.tags],
+        sequence=event.revision,
     )

@@ -112,6 +112,11 @@ async def test_each_event_the_public_feed_and_a_private_feed_are_valid_icalendar
     assert entry.decoded("DTSTART").isoformat() == "2027-02-24T09:00:00+01:00"
     assert entry.decoded("DTSTART").tzinfo.key == "Europe/Rome"
     assert str(entry["UID"]) == f"{fair['id']}@filiera"
+    assert entry.decoded("SEQUENCE") == 0
+    moved = {"starts_at": "2027-02-25T09:00:00", "ends_at": "2027-02-26T18:00:00"}
+    assert (await events.client.patch(f"/events/{fair['id']}", headers=STAFF, json=moved)).status_code == 200
+    [entry] = parse_calendar((await events.client.get(f"/events/{fair['id']}.ics")).content).walk("VEVENT")
+    assert entry.decoded("SEQUENCE") == 1, "a calendar that holds the fair takes the moved copy"
 
     feed = parse_calendar((await events.client.get("/calendar.ics")).content)
     uids = {str(e["UID"]) for e in feed.walk("VEVENT")}
