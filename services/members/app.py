@@ -9,7 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.members import commands
-from services.members.api import ROUTERS
+from services.members.api import ROUTERS, token_refused
+from services.members.domain import TokenRefused
 from services.members.events import PUBLISHED_EVENTS
 from services.members.identity import KeyRing
 from services.members.settings import MembersSettings
@@ -42,6 +43,7 @@ def create_app(settings: MembersSettings | None = None, clock: Clock = utc_now) 
         "the public B2B directory, and identity (login, JWKS).",
         ROUTERS,
     )
+    app.add_exception_handler(TokenRefused, token_refused)
 
     async def prepare_identity() -> None:
         keys.ring = KeyRing(runtime.sessions)

@@ -3,12 +3,12 @@ services can keep their own copy without calling us (event-carried state transfe
 
 from __future__ import annotations
 
-from datetime import date
-from typing import ClassVar
+from datetime import date, datetime
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
-from services.members.domain import GovernanceOffice, SizeClass
+from services.members.domain import GovernanceOffice, Language, SizeClass
 from shared import topics
 from shared.envelope import IntegrationEvent
 from shared.membership import MembershipStatus, Role
@@ -17,6 +17,7 @@ COMPANIES_TOPIC = topics.MEMBERS_COMPANIES
 PEOPLE_TOPIC = topics.MEMBERS_PEOPLE
 FEES_TOPIC = topics.MEMBERS_FEES
 GOVERNANCE_TOPIC = topics.MEMBERS_GOVERNANCE
+CORRESPONDENCE_TOPIC = topics.MEMBERS_CORRESPONDENCE
 
 
 class CompanyProfile(BaseModel):
@@ -162,6 +163,65 @@ class GovernanceTermEnded(GovernanceEvent):
     event_type: ClassVar[str] = "members.governance.term_ended"
 
 
+class CorrespondenceEvent(IntegrationEvent):
+    """Internal, for notifications only: what to write to someone who cannot read an inbox here yet. Email
+    addresses and single-use tokens travel on this topic and no public one."""
+
+    topic: ClassVar[str] = CORRESPONDENCE_TOPIC
+
+
+class InvitationSent(CorrespondenceEvent):
+    """A company's admin (or staff) invited a colleague: write them the link to `/invitations/{token}`."""
+
+    event_type: ClassVar[str] = "members.invitation.sent"
+    key_field: ClassVar[str] = "invitation_id"
+
+    invitation_id: str
+    email: str
+    language: Language
+    company_id: str
+    company_name: str
+    invited_by: str  # "Given Family"
+    token: str
+    expires_at: datetime
+
+
+class PasswordResetRequested(CorrespondenceEvent):
+    """A person asked to reset their password: write them the link to `/password-reset/{token}`. Only for an
+    address that has an account (the answer to the request does not say which)."""
+
+    event_type: ClassVar[str] = "members.password_reset.requested"
+    key_field: ClassVar[str] = "request_id"
+
+    request_id: str
+    person_id: str
+    email: str
+    language: Language
+    token: str
+    expires_at: datetime
+
+
+class Applicant(BaseModel):
+    email: str
+    given_name: str
+    family_name: str
+    language: Language
+
+
+class ApplicationDecided(CorrespondenceEvent):
+    """Staff approved or rejected a company's application: tell its applicant, with staff's reason on a
+    rejection."""
+
+    event_type: ClassVar[str] = "members.application.decided"
+    key_field: ClassVar[str] = "company_id"
+
+    company_id: str
+    company_name: str
+    decision: Literal["approved", "rejected"]
+    reason: str | None
+    applicant: Applicant
+
+
 PUBLISHED_EVENTS: list[type[IntegrationEvent]] = [
     CompanyApplied,
     CompanyApproved,
@@ -178,4 +238,7 @@ PUBLISHED_EVENTS: list[type[IntegrationEvent]] = [
     FeeOverdue,
     GovernanceTermStarted,
     GovernanceTermEnded,
+    InvitationSent,
+    PasswordResetRequested,
+    ApplicationDecided,
 ]

@@ -1,12 +1,13 @@
-"""Identity: password hashes (argon2), the RS256 signing keys and their JWKS, access tokens, login throttling."""
+"""Identity: password hashes (argon2), the RS256 signing keys and their JWKS, access tokens, and the secrets of
+refresh tokens and single-use links (kept as SHA-256 digests)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import secrets
-from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -19,9 +20,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.members.domain import AccessToken
-from services.members.models import Person, SigningKey
+from services.members.models import SigningKey
 from shared.auth import ALGORITHM
-from shared.errors import TooManyAttempts
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one for a known email.
@@ -124,20 +124,12 @@ def token_claims(token: AccessToken, issuer: str, audience: str) -> dict[str, An
     return claims
 
 
-def check_not_locked(person: Person, now: datetime) -> None:
-    if person.locked_until is not None and person.locked_until > now:
-        seconds = int((person.locked_until - now).total_seconds()) + 1
-        raise TooManyAttempts(f"too many failed logins; try again in {seconds} seconds")
+def new_secret() -> tuple[str, str]:
+    """A secret for a refresh token or a single-use link (256 random bits), and the digest it is stored as: the
+    secret itself is handed to its holder once and kept nowhere."""
+    secret = secrets.token_urlsafe(32)
+    return secret, secret_digest(secret)
 
 
-def record_failed_login(person: Person, now: datetime, max_failures: int, lockout: timedelta) -> None:
-    """After `max_failures` wrong passwords in a row the account is locked for `lockout`, then counting restarts."""
-    person.failed_logins += 1
-    if person.failed_logins >= max_failures:
-        person.locked_until = now + lockout
-        person.failed_logins = 0
-
-
-def record_successful_login(person: Person) -> None:
-    person.failed_logins = 0
-    person.locked_until = None
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -3,10 +3,10 @@ governance list). Writes go through `commands`, inside a unit of work."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement
-from sqlmodel import col, func, select
+from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.members.domain import DirectoryQuery, fee_overdue
@@ -17,8 +17,12 @@ from services.members.models import (
     Fee,
     GovernanceTerm,
     GovernanceTermPublic,
+    Invitation,
+    LoginAttempts,
     MembershipStep,
+    PasswordReset,
     Person,
+    RefreshToken,
 )
 from shared.api import Page
 from shared.errors import NotFound
@@ -76,6 +80,12 @@ async def people_of(session: AsyncSession, company_id: str) -> list[Person]:
         .order_by(col(Person.family_name), col(Person.given_name))
     )
     return list((await session.exec(query)).all())
+
+
+async def applicant_of(session: AsyncSession, company_id: str) -> Person | None:
+    """Who applied for the company: its first person, registered with the application."""
+    query = select(Person).where(Person.company_id == company_id).order_by(col(Person.created_at)).limit(1)
+    return (await session.exec(query)).first()
 
 
 async def any_network_admin(session: AsyncSession) -> bool:
@@ -169,3 +179,83 @@ async def directory(
         page=page,
         page_size=page_size,
     )
+
+
+async def refresh_token_with_digest(session: AsyncSession, digest: str) -> RefreshToken | None:
+    return (await session.exec(select(RefreshToken).where(RefreshToken.digest == digest))).first()
+
+
+async def spend_refresh_token(session: AsyncSession, token_id: str, now: datetime) -> bool:
+    """Mark a refresh token rotated, if no one did first: of two requests presenting it at once, one rotates it
+    and the other is a reuse."""
+    result = await session.exec(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.id) == token_id,
+            col(RefreshToken.rotated_at).is_(None),
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(rotated_at=now)
+    )
+    return int(result.rowcount) == 1
+
+
+async def revoke_refresh_family(session: AsyncSession, family_id: str, now: datetime) -> None:
+    await session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_refresh_tokens_of(session: AsyncSession, person_id: str, now: datetime) -> None:
+    """End every session of a person (their password changed hands, or they are erased)."""
+    await session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.person_id) == person_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def login_attempts(session: AsyncSession, account: str, client_address: str) -> LoginAttempts | None:
+    return await session.get(LoginAttempts, (account, client_address))
+
+
+async def forget_login_attempts(session: AsyncSession, account: str) -> None:
+    """A new password starts every client of the account afresh."""
+    for attempts in await session.exec(select(LoginAttempts).where(LoginAttempts.account == account)):
+        await session.delete(attempts)
+
+
+async def invitation_with_digest(session: AsyncSession, digest: str) -> Invitation:
+    invitation = (await session.exec(select(Invitation).where(Invitation.digest == digest))).first()
+    if invitation is None:
+        raise NotFound("no such invitation")
+    return invitation
+
+
+async def accept_invitation(session: AsyncSession, invitation_id: str, person_id: str, now: datetime) -> bool:
+    """Mark an invitation accepted, if no one did first (single use, even for two requests at once)."""
+    result = await session.exec(
+        update(Invitation)
+        .where(col(Invitation.id) == invitation_id, col(Invitation.accepted_at).is_(None))
+        .values(accepted_at=now, person_id=person_id)
+    )
+    return int(result.rowcount) == 1
+
+
+async def password_reset_with_digest(session: AsyncSession, digest: str) -> PasswordReset:
+    reset = (await session.exec(select(PasswordReset).where(PasswordReset.digest == digest))).first()
+    if reset is None:
+        raise NotFound("no such password reset")
+    return reset
+
+
+async def use_password_reset(session: AsyncSession, reset_id: str, now: datetime) -> bool:
+    """Mark a password reset used, if no one did first (single use, even for two requests at once)."""
+    result = await session.exec(
+        update(PasswordReset)
+        .where(col(PasswordReset.id) == reset_id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=now)
+    )
+    return int(result.rowcount) == 1

@@ -20,7 +20,18 @@ from services.members.commands.fees import (
     record_payment,
 )
 from services.members.commands.governance import end_governance_term, start_governance_term
-from services.members.commands.identity import partner_login, password_login, register_partner_client
+from services.members.commands.identity import (
+    IssuedTokens,
+    authenticate_client,
+    client_credentials_grant,
+    grant_tokens,
+    password_grant,
+    refresh_token_grant,
+    register_partner_client,
+    revoke_token,
+)
+from services.members.commands.invitations import accept_invitation, invite_colleague, open_invitation
+from services.members.commands.password_resets import request_password_reset, reset_password
 from services.members.commands.people import (
     add_colleague,
     add_staff,
@@ -33,13 +44,17 @@ from services.members.commands.people import (
 )
 
 __all__ = [
+    "IssuedTokens",
+    "accept_invitation",
     "add_colleague",
     "add_staff",
     "announce_overdue_fees",
     "apply_for_membership",
     "assess_fee",
+    "authenticate_client",
     "change_membership",
     "change_password",
+    "client_credentials_grant",
     "company_fees",
     "company_people",
     "create_first_admin",
@@ -48,13 +63,19 @@ __all__ = [
     "export_person",
     "get_company",
     "get_person",
+    "grant_tokens",
+    "invite_colleague",
     "list_companies",
     "membership_history",
+    "open_invitation",
     "overdue_fees",
-    "partner_login",
-    "password_login",
+    "password_grant",
     "record_payment",
+    "refresh_token_grant",
     "register_partner_client",
+    "request_password_reset",
+    "reset_password",
+    "revoke_token",
     "start_governance_term",
     "update_company",
     "update_person",

@@ -3,11 +3,15 @@ of it."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from services.members import store
 from services.members.commands.access import ensure_company_access, ensure_may_change_membership, ensure_staff
 from services.members.commands.profiles import company_profile, person_profile
-from services.members.domain import MembershipAction, next_status, size_class
+from services.members.domain import MembershipAction, check_may_edit_company, next_status, size_class
 from services.members.events import (
+    Applicant,
+    ApplicationDecided,
     CompanyApplied,
     CompanyApproved,
     CompanyEvent,
@@ -33,6 +37,12 @@ from shared.errors import Conflict
 from shared.membership import MembershipStatus, Role
 from shared.unit_of_work import UnitOfWork
 
+Decision = Literal["approved", "rejected"]
+# The decisions on an application, which its applicant is told of.
+_DECISIONS: dict[MembershipAction, Decision] = {
+    MembershipAction.APPROVE: "approved",
+    MembershipAction.REJECT: "rejected",
+}
 _MEMBERSHIP_EVENTS: dict[MembershipAction, type[CompanyEvent]] = {
     MembershipAction.APPROVE: CompanyApproved,
     MembershipAction.REJECT: CompanyRejected,
@@ -105,13 +115,32 @@ async def change_membership(
         # The applicant becomes a member person of the network together with the company.
         for person in await store.people_of(session, company.id):
             uow.publish(PersonJoined(person_id=person.id, person=person_profile(person)))
+    if action in _DECISIONS and (applicant := await store.applicant_of(session, company.id)) is not None:
+        uow.publish(_decision(company, _DECISIONS[action], reason, applicant))
     await uow.commit()
     return company
+
+
+def _decision(company: Company, decision: Decision, reason: str | None, applicant: Person) -> ApplicationDecided:
+    """What the applicant is told of staff's decision, in their language (notifications writes it)."""
+    return ApplicationDecided(
+        company_id=company.id,
+        company_name=company.legal_name,
+        decision=decision,
+        reason=reason,
+        applicant=Applicant(
+            email=applicant.email,
+            given_name=applicant.given_name,
+            family_name=applicant.family_name,
+            language=applicant.language,
+        ),
+    )
 
 
 async def update_company(uow: UnitOfWork, company_id: str, update: CompanyUpdate, actor: Principal) -> Company:
     ensure_company_access(actor, company_id, write=True)
     company = await store.get_company(uow.session, company_id)
+    check_may_edit_company(actor, update.model_fields_set)
     changes = {k: v for k, v in update.model_dump(exclude_unset=True).items() if getattr(company, k) != v}
     if not changes:
         return company
@@ -125,7 +154,7 @@ async def update_company(uow: UnitOfWork, company_id: str, update: CompanyUpdate
             company_id=company.id, company=company_profile(company), actor_id=actor.subject, changed=sorted(changes)
         )
     )
-    await uow.commit()
+    await uow.commit_or_conflict(f"a company with Partita IVA {company.partita_iva} is already registered")
     return company
 
 

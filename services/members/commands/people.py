@@ -43,6 +43,13 @@ async def create_first_admin(uow: UnitOfWork, email: str, password: str) -> Pers
 
 
 async def _register(uow: UnitOfWork, data: PersonCreate, company_id: str | None) -> Person:
+    person = await join(uow, data, company_id)
+    await uow.commit_or_conflict(f"a person with email {data.email} already exists")
+    return person
+
+
+async def join(uow: UnitOfWork, data: PersonCreate, company_id: str | None) -> Person:
+    """A person joins the network (announced with members.person.joined) when the caller commits."""
     if await store.person_with_email(uow.session, data.email):
         raise Conflict(f"{data.email} is already registered")
     person = Person.model_validate(
@@ -55,7 +62,6 @@ async def _register(uow: UnitOfWork, data: PersonCreate, company_id: str | None)
     )
     uow.session.add(person)
     uow.publish(PersonJoined(person_id=person.id, person=person_profile(person)))
-    await uow.commit_or_conflict(f"a person with email {data.email} already exists")
     return person
 
 
@@ -98,9 +104,11 @@ async def erase_person(uow: UnitOfWork, person_id: str, actor: Principal) -> Non
     through `members.person.erased`."""
     person = await store.get_person(uow.session, person_id)
     ensure_person_access(actor, person, write=True)
-    for field, value in erased_person_fields(person.id, uow.now()).items():
+    now = uow.now()
+    for field, value in erased_person_fields(person.id, now).items():
         setattr(person, field, value)
     uow.session.add(person)
+    await store.revoke_refresh_tokens_of(uow.session, person.id, now)
     uow.publish(PersonErased(person_id=person.id, company_id=person.company_id))
     await uow.commit()
 

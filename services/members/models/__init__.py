@@ -1,6 +1,22 @@
 """Tables of the members service and the shapes its API accepts and returns (Base -> Create/Update/Public), one
 module per topic; every name is importable from here too (the migrations and other areas do so)."""
 
+from services.members.models.access import (
+    TOKEN_FORM_SCHEMA,
+    Invitation,
+    InvitationAcceptance,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationPublic,
+    LoginAttempts,
+    NewPassword,
+    PasswordReset,
+    PasswordResetRequest,
+    RefreshToken,
+    TokenErrorResponse,
+    TokenRequest,
+    TokenResponse,
+)
 from services.members.models.companies import (
     ApplicantCreate,
     AtecoCode,
@@ -36,10 +52,10 @@ from services.members.models.people import (
     PersonUpdate,
     SigningKey,
     StaffCreate,
-    TokenResponse,
 )
 
 __all__ = [
+    "TOKEN_FORM_SCHEMA",
     "ApplicantCreate",
     "AtecoCode",
     "Company",
@@ -57,13 +73,22 @@ __all__ = [
     "GovernanceTermCreate",
     "GovernanceTermEnd",
     "GovernanceTermPublic",
+    "Invitation",
+    "InvitationAcceptance",
+    "InvitationCreate",
+    "InvitationCreated",
+    "InvitationPublic",
+    "LoginAttempts",
     "MembershipDecision",
     "MembershipStep",
     "MembershipStepPublic",
+    "NewPassword",
     "PartnerClient",
     "PartnerClientCreate",
     "PartnerClientCreated",
     "PasswordChange",
+    "PasswordReset",
+    "PasswordResetRequest",
     "Payment",
     "PaymentCreate",
     "Person",
@@ -72,7 +97,10 @@ __all__ = [
     "PersonPublic",
     "PersonUpdate",
     "ReasonedMembershipDecision",
+    "RefreshToken",
     "SigningKey",
     "StaffCreate",
+    "TokenErrorResponse",
+    "TokenRequest",
     "TokenResponse",
 ]

@@ -4,9 +4,17 @@ and their own people, and to the public directory), and the steps of their membe
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, EmailStr, StringConstraints, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    EmailStr,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Field, SQLModel
 
 from services.members.domain import (
@@ -17,6 +25,7 @@ from services.members.domain import (
     SizeClass,
     check_ateco,
     check_country,
+    check_not_edited,
     check_password_strength,
     normalise_codice_fiscale,
     normalise_partita_iva,
@@ -119,9 +128,26 @@ class CompanyApplication(CompanyProfileFields, CompanyIdentity):
 
 
 class CompanyUpdate(PartialUpdate):
-    """Only the fields sent are changed."""
+    """Only the fields sent are changed. A field no edit changes (status, size class...) is refused, named, with
+    the reason; so is a field that does not exist, rather than ignored. The Partita IVA and codice fiscale are
+    corrected by staff only (commands check who edits)."""
 
+    model_config = ConfigDict(extra="forbid")
     clearable: ClassVar[frozenset[str]] = frozenset({"balance_sheet_eur", "frazione", "website"})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_field_no_edit_changes(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            check_not_edited(data)
+        return data
+
+    partita_iva: Annotated[str, StringConstraints(pattern=r"^(IT|it)?[0-9]{11}$")] | None = Field(
+        default=None, description="Staff only: 11 digits; an IT prefix is accepted"
+    )
+    codice_fiscale: Annotated[str, StringConstraints(pattern=r"^([0-9]{11}|[A-Za-z0-9]{16})$")] | None = Field(
+        default=None, description="Staff only"
+    )
 
     legal_name: Line | None = Field(default=None, min_length=2, max_length=200)
     legal_form: Line | None = Field(default=None, max_length=50)
@@ -145,6 +171,16 @@ class CompanyUpdate(PartialUpdate):
     description_it: Paragraph | None = Field(default=None, max_length=5000)
     description_en: Paragraph | None = Field(default=None, max_length=5000)
     public_listing: bool | None = None
+
+    @field_validator("partita_iva")
+    @classmethod
+    def _partita_iva(cls, value: str | None) -> str | None:
+        return normalise_partita_iva(value) if value is not None else None
+
+    @field_validator("codice_fiscale")
+    @classmethod
+    def _codice_fiscale(cls, value: str | None) -> str | None:
+        return normalise_codice_fiscale(value) if value is not None else None
 
 
 class CompanyPublic(CompanyProfileFields):

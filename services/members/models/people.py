@@ -1,5 +1,5 @@
 """People and partner systems, and what identifies them: a person's table and the API's shapes for them,
-partner clients, the signing keys of access tokens, and the token answer."""
+partner clients, and the signing keys of access tokens."""
 
 from __future__ import annotations
 
@@ -31,8 +31,6 @@ class Person(PersonFields, table=True):
     email: str = Field(unique=True, index=True, max_length=320)
     role: Role = enum_column(Role)
     password_hash: str | None = None
-    failed_logins: int = 0
-    locked_until: datetime | None = timestamp(default=None, nullable=True)
     created_at: datetime = timestamp(default_factory=utc_now)
     updated_at: datetime = timestamp(default_factory=utc_now)
     erased_at: datetime | None = timestamp(default=None, nullable=True)
@@ -119,9 +117,3 @@ class SigningKey(SQLModel, table=True):
     kid: str = Field(primary_key=True)
     private_pem: str
     created_at: datetime = timestamp(default_factory=utc_now)
-
-
-class TokenResponse(SQLModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int

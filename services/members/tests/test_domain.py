@@ -25,6 +25,7 @@ from services.members.domain import (
     person_token,
     size_class,
 )
+from services.members.domain.tokens import TokenErrorCode, TokenRefused
 from services.members.identity import token_claims
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, Forbidden
@@ -161,9 +162,10 @@ class TestJoining:
 
     def test_people_log_in_while_their_company_is_active(self) -> None:
         check_may_log_in(MembershipStatus.ACTIVE)
-        with pytest.raises(Forbidden, match="membership is suspended; login opens once it is active"):
+        with pytest.raises(TokenRefused, match="membership is suspended; login opens once it is active") as refused:
             check_may_log_in(MembershipStatus.SUSPENDED)
-        with pytest.raises(Forbidden):
+        assert refused.value.error == TokenErrorCode.INVALID_GRANT
+        with pytest.raises(TokenRefused):
             check_may_log_in(MembershipStatus.APPLIED)
 
 
@@ -231,8 +233,9 @@ class TestTokens:
         granted = ["directory:read", "events:read"]
         assert partner_scopes(granted, {"events:read"}) == {"events:read"}
         assert partner_scopes(granted, set()) == {"directory:read", "events:read"}
-        with pytest.raises(Forbidden, match="scopes not granted to this client: webhooks:manage"):
+        with pytest.raises(TokenRefused, match="scopes not granted to this client: webhooks:manage") as refused:
             partner_scopes(granted, {"events:read", "webhooks:manage"})
+        assert (refused.value.error, refused.value.status) == (TokenErrorCode.INVALID_SCOPE, 400)
 
     def test_a_persons_token_names_their_role_and_company(self) -> None:
         token = person_token("member-1", Role.COMPANY_MEMBER, "company-1", NOW, timedelta(minutes=15))
