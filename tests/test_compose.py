@@ -17,6 +17,7 @@ from services.funding.settings import FundingSettings
 from services.members.settings import MembersSettings
 from services.notifications.settings import NotificationsSettings
 from shared.settings import ServiceSettings
+from web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -67,6 +68,20 @@ def test_the_gateway_routes_to_every_service_with_every_variable_its_template_ne
         "./deploy/gateway/preflight.conf",
         "./deploy/gateway/docs.html",
     } <= mounted
+
+
+def test_the_web_client_runs_behind_the_gateway_which_believes_its_forwarded_addresses_only() -> None:
+    web = COMPOSE["services"]["web"]
+    assert web["build"]["dockerfile"] == "web/Dockerfile"
+    assert "ports" not in web, "people reach the web client through the gateway"
+    fields = set(WebSettings.model_fields)
+    for name in web["environment"]:
+        assert name.startswith("WEB_") and name.removeprefix("WEB_").lower() in fields, f"{name} is read by nothing"
+    assert web["environment"]["WEB_GATEWAY_URL"] == "http://gateway:8080"
+    gateway = COMPOSE["services"]["gateway"]["environment"]
+    assert gateway["FILIERA_WEB_UPSTREAM"] == "web:8000"
+    assert gateway["FILIERA_WEB_CLIENT_ADDRESS"] == web["networks"]["default"]["ipv4_address"]
+    assert "web" in COMPOSE["services"]["gateway"]["depends_on"]
 
 
 def test_no_two_containers_claim_a_host_port() -> None:

@@ -1,6 +1,8 @@
-"""The API gateway (nginx, configured from deploy/gateway/) in front of stand-ins for the four services: it routes
-each prefix to its service, carries the correlation id both ways, limits bodies and login attempts, answers CORS
-for the web client only, passes server-sent events through as they are written, and logs JSON."""
+"""The gateway (nginx, configured from deploy/gateway/) in front of stand-ins for the four services and the web
+client: it routes each API prefix to its service and everything else to the web client, carries the correlation id
+both ways, tells each service the client's address (the person's, for the calls the web client makes on their
+behalf), limits bodies and login attempts per client, answers CORS for the web client's origin only, passes
+server-sent events through as they are written, and logs JSON."""
 
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ pytestmark = pytest.mark.integration
 
 WEB_ORIGIN = "https://app.filiera.example"
 SERVICES = ("members", "events", "funding", "notifications")
+UPSTREAMS = (*SERVICES, "web")
+# The web client's calls come from this loopback address, anyone else's from another (Linux answers all of 127/8).
+WEB_CLIENT_ADDRESS = "127.0.0.1"
+STRANGER_ADDRESS = "127.0.0.2"
 # Longer than any wait that succeeds: only a gateway that buffers the stream makes the stand-in wait this long.
 STREAM_TIMEOUT = 10.0
 
@@ -49,7 +55,12 @@ def stand_in(name: str, steps: StreamSteps) -> tuple[ThreadingHTTPServer, str]:
                 self._stream()
                 return
             body = json.dumps(
-                {"service": name, "path": self.path, "request_id": self.headers.get("X-Request-ID")}
+                {
+                    "service": name,
+                    "path": self.path,
+                    "request_id": self.headers.get("X-Request-ID"),
+                    "client": self.headers.get("X-Real-IP"),
+                }
             ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -91,12 +102,13 @@ def stream_steps() -> StreamSteps:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory, stream_steps: StreamSteps) -> Iterator[Gateway]:
-    servers = {name: stand_in(name, stream_steps) for name in SERVICES}
+    servers = {name: stand_in(name, stream_steps) for name in UPSTREAMS}
     running = Gateway(
         tmp_path_factory.mktemp("gateway"),
         free_port(),
         {name: address for name, (_, address) in servers.items()},
         WEB_ORIGIN,
+        web_client_address=WEB_CLIENT_ADDRESS,
     )
     running.start()
     try:
@@ -114,6 +126,49 @@ def test_each_prefix_reaches_its_service_without_the_prefix(gateway: Gateway, se
     assert answer.status_code == 200
     assert answer.json()["service"] == service
     assert answer.json()["path"] == "/some/path?page=2"
+
+
+@pytest.mark.parametrize("path", ["/", "/directory?q=suola", "/events/42", "/static/vendor/htmx.min.js"])
+def test_everything_outside_the_apis_and_the_docs_is_the_web_clients(gateway: Gateway, path: str) -> None:
+    answer = httpx.get(f"{gateway.url}{path}")
+    assert answer.status_code == 200
+    assert answer.json()["service"] == "web" and answer.json()["path"] == path
+
+
+def from_address(address: str) -> httpx.Client:
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address))
+
+
+def test_each_service_is_told_the_clients_address(gateway: Gateway) -> None:
+    with from_address(STRANGER_ADDRESS) as stranger:
+        page = stranger.get(f"{gateway.url}/directory")
+        call = stranger.get(f"{gateway.url}/api/members/directory")
+    assert page.json()["client"] == STRANGER_ADDRESS, "the web client learns the browser's address"
+    assert call.json()["client"] == STRANGER_ADDRESS
+
+
+def test_the_person_a_web_client_call_is_for_is_believed_from_the_web_client_only(gateway: Gateway) -> None:
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    with from_address(WEB_CLIENT_ADDRESS) as web_client, from_address(STRANGER_ADDRESS) as stranger:
+        on_behalf = web_client.get(f"{gateway.url}/api/members/people/me", headers=forwarded)
+        spoofed = stranger.get(f"{gateway.url}/api/members/people/me", headers=forwarded)
+    assert on_behalf.json()["client"] == "203.0.113.7"
+    assert spoofed.json()["client"] == STRANGER_ADDRESS
+
+
+def test_login_limits_count_each_person_behind_the_web_client(gateway: Gateway) -> None:
+    """Five logins a minute per person: one person's typos through the web client do not lock out the next."""
+
+    def login(person: str) -> int:
+        headers = {"X-Forwarded-For": person}
+        form = {"username": "a", "password": "b"}
+        return web_client.post(f"{gateway.url}/api/members/auth/token", data=form, headers=headers).status_code
+
+    with from_address(WEB_CLIENT_ADDRESS) as web_client:
+        first = [login("198.51.100.1") for _ in range(6)]
+        second = [login("198.51.100.2") for _ in range(5)]
+    assert first == [200] * 5 + [429]
+    assert second == [200] * 5
 
 
 def test_metrics_and_health_stay_inside_the_network(gateway: Gateway) -> None:
@@ -187,7 +242,7 @@ def test_the_combined_docs_page_links_every_service_document(gateway: Gateway) -
     for service in SERVICES:
         assert f'href="/api/{service}/openapi.json"' in page.text
         assert f'href="/api/{service}/asyncapi.json"' in page.text
-    unknown = httpx.get(f"{gateway.url}/nowhere")
+    unknown = httpx.get(f"{gateway.url}/api/nowhere")
     assert unknown.status_code == 404 and "/api/members/" in unknown.json()["detail"]
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 from deploy.local.processes import ROOT, wait_ready
 
 GATEWAY_DIR = ROOT / "deploy" / "gateway"
+# Where / goes when the platform runs without its web client (the APIs' own benchmarks): nothing listens there, so
+# pages answer 502 and the APIs are unaffected.
+NO_WEB_CLIENT = "127.0.0.1:9"
 
 
 def nginx_binary() -> str:
@@ -29,6 +32,7 @@ class Gateway:
         web_origin: str,
         api_rate: str = "50r/s",
         api_burst: int = 200,
+        web_client_address: str = "127.0.0.1",
     ) -> None:
         self.data_dir = data_dir
         self.port = port
@@ -40,8 +44,10 @@ class Gateway:
             "FILIERA_GATEWAY_DIR": str(GATEWAY_DIR),
             "FILIERA_GATEWAY_DOCS": str(GATEWAY_DIR / "docs.html"),
             "FILIERA_WEB_ORIGIN": web_origin,
+            "FILIERA_WEB_CLIENT_ADDRESS": web_client_address,
             "FILIERA_API_RATE": api_rate,
             "FILIERA_API_BURST": str(api_burst),
+            "FILIERA_WEB_UPSTREAM": NO_WEB_CLIENT,
             **{f"FILIERA_{name.upper()}_UPSTREAM": address for name, address in upstreams.items()},
         }
         self._process: subprocess.Popen[bytes] | None = None

@@ -1,9 +1,10 @@
-"""`./filiera run`: Kafka and every service on this machine, SQLite per service, until Ctrl-C.
+"""`./filiera run`: Kafka, every service and the web client on this machine, SQLite per service, until Ctrl-C.
 
 Data lives in .filiera/ and survives restarts. Set KAFKA_BOOTSTRAP_SERVERS to use a broker you already run, or a
 service's <PREFIX>DATABASE_URL (e.g. MEMBERS_DATABASE_URL=postgresql+asyncpg://...) to use PostgreSQL.
 FILIERA_DATA_DIR moves the data elsewhere; FILIERA_PORT_BASE (8001) is the first service's port, the next
-service takes the next port. The first start seeds the demo district (deploy/local/demo.py); FILIERA_DEMO=0 starts
+service takes the next port, and the web client the one after the last service's (FILIERA_WEB_PORT moves it); people
+open it through the gateway. The first start seeds the demo district (deploy/local/demo.py); FILIERA_DEMO=0 starts
 empty, with no funding feed.
 """
 
@@ -59,6 +60,9 @@ SERVICES = [
     Service("notifications", "services.notifications.app:create_app", PORT_BASE + 3, "NOTIFICATIONS_"),
 ]
 MEMBERS = SERVICES[0]
+# The web client: a client of the gateway, with no database or Kafka of its own; the gateway serves it at /.
+WEB_APP = "web.app:create_app"
+WEB_PORT = int(os.environ.get("FILIERA_WEB_PORT", str(PORT_BASE + len(SERVICES))))
 
 
 def say(message: str) -> None:
@@ -132,7 +136,11 @@ def check_ports_are_free() -> None:
         for index, service in enumerate(SERVICES)
     }
     wanted.update(
-        {"the gateway (FILIERA_GATEWAY_PORT)": GATEWAY_PORT, "the mail catcher (FILIERA_MAIL_PORT)": MAIL_PORT}
+        {
+            "the gateway (FILIERA_GATEWAY_PORT)": GATEWAY_PORT,
+            "the mail catcher (FILIERA_MAIL_PORT)": MAIL_PORT,
+            "the web client (FILIERA_WEB_PORT)": WEB_PORT,
+        }
     )
     if taken := [f"{port} for {name}" for name, port in wanted.items() if not port_is_free(port)]:
         raise SystemExit(f"ports taken by another program: {', '.join(taken)}. Stop it, or choose other ports.")
@@ -144,11 +152,25 @@ def start(service: Service, kafka: str, feeds_url: str | None) -> subprocess.Pop
     return start_service(service.app_factory, service.port, local_environment(service, kafka, feeds_url), log)
 
 
-def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None:
+def web_environment(gateway_url: str) -> dict[str, str]:
+    """The web client calls the gateway, and is seen at the gateway's address."""
+    return {"WEB_GATEWAY_URL": gateway_url, "WEB_PUBLIC_URL": gateway_url, **os.environ}
+
+
+def start_web_client(gateway_url: str) -> subprocess.Popen[bytes]:
+    log_path = DATA / "web.log"
+    say(f"starting the web client on 127.0.0.1:{WEB_PORT} (log in {log_path})")
+    log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the process
+    process = start_service(WEB_APP, WEB_PORT, web_environment(gateway_url), log)
+    wait_until_ready("web", f"http://127.0.0.1:{WEB_PORT}", process, path="/healthz")
+    return process
+
+
+def wait_until_ready(name: str, url: str, process: subprocess.Popen[bytes], path: str = "/readyz") -> None:
     try:
-        wait_ready(service.url, process)
+        wait_ready(url, process, path=path)
     except RuntimeError as error:
-        log = DATA / f"{service.name}.log"
+        log = DATA / f"{name}.log"
         raise SystemExit(f"{error}; the end of {log}:\n{log_tail(log)}") from error
 
 
@@ -201,9 +223,8 @@ def main() -> None:
     say(f"catching outgoing email on 127.0.0.1:{MAIL_PORT}: every message lands in {mail.folder} as .eml")
     mail.start()
     processes: list[subprocess.Popen[bytes]] = []
-    gateway = Gateway(
-        DATA / "gateway", GATEWAY_PORT, {service.name: f"127.0.0.1:{service.port}" for service in SERVICES}, WEB_ORIGIN
-    )
+    upstreams = {service.name: f"127.0.0.1:{service.port}" for service in SERVICES} | {"web": f"127.0.0.1:{WEB_PORT}"}
+    gateway = Gateway(DATA / "gateway", GATEWAY_PORT, upstreams, WEB_ORIGIN, web_client_address="127.0.0.1")
     stopping = False
 
     def stop(*_: object) -> None:
@@ -225,11 +246,13 @@ def main() -> None:
     try:
         for service in SERVICES:
             processes.append(start(service, kafka, feeds_url))
-            wait_until_ready(service, processes[-1])
+            wait_until_ready(service.name, service.url, processes[-1])
+        processes.append(start_web_client(f"http://127.0.0.1:{GATEWAY_PORT}"))
         say(f"starting the API gateway (nginx) on {gateway.url} (JSON access log in {gateway.access_log})")
         gateway.start()
         marker = seed_demo_data_once(gateway.url) if DEMO else None
         say("Filiera is running. Ctrl-C stops everything.")
+        print(f"  web            {gateway.url}/   (the site: directory, events, members' area)")
         print(f"  gateway        {gateway.url}/api/<members|events|funding|notifications>/   docs: {gateway.url}/docs")
         for service in SERVICES:
             print(f"  {service.name:<14} {service.url}/docs   (AsyncAPI: {service.url}/asyncapi.json)")

@@ -1,0 +1,1 @@
+"""The web client's pages, one module per area (public, account, members_area...)."""
