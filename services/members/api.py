@@ -12,7 +12,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Reques
 from fastapi.responses import JSONResponse
 
 from services.members import commands, store
-from services.members.domain import ACTIONS_NEEDING_REASON, Capability, DirectoryQuery, MembershipAction, TokenRefused
+from services.members.domain import (
+    ACTIONS_NEEDING_REASON,
+    Capability,
+    DirectoryQuery,
+    MembershipAction,
+    TokenErrorCode,
+    TokenRefused,
+)
 from services.members.identity import KeyRing, token_claims
 from services.members.models import (
     TOKEN_FORM_SCHEMA,
@@ -374,15 +381,18 @@ async def token(request: Request, uow: UnitOfWorkDep, config: SettingsDep[Member
 @auth.post(
     "/auth/revoke",
     response_class=Response,
-    responses={200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"}},
+    responses={200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"}, 400: TOKEN_ERRORS[400]},
     summary="End a session: revoke a refresh token and every token rotated from its login (RFC 7009)",
 )
 async def revoke(
     uow: UnitOfWorkDep,
-    token: Annotated[str, Form(max_length=200)],
+    # Long enough for an access token too (a JWT), which is accepted and left to lapse.
+    token: Annotated[str | None, Form(max_length=4096)] = None,
     token_type_hint: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     # The hint may be ignored (§2.1): only refresh tokens can be revoked, and the token is looked up as one.
+    if not token:
+        raise TokenRefused(TokenErrorCode.INVALID_REQUEST, "token is required")
     async with uow:
         await commands.revoke_token(uow, token)
     return Response(status_code=status.HTTP_200_OK, headers=NO_STORE)

@@ -10,6 +10,7 @@ import pytest
 
 from services.members.app import create_app
 from services.members.settings import MembersSettings
+from tests.support.clock import MovableClock
 
 ADMIN_EMAIL = "staff@example.com"
 ADMIN_PASSWORD = "segromigno-in-monte-2026"
@@ -52,9 +53,10 @@ def application(partita_iva: str, email: str, **overrides: Any) -> dict[str, Any
 class MembersApi:
     """The members HTTP API as a client sees it, with the steps most tests need."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: MembersSettings) -> None:
+    def __init__(self, client: httpx.AsyncClient, settings: MembersSettings, clock: MovableClock) -> None:
         self.client = client
         self.settings = settings
+        self.clock = clock
         self._next_piva = iter(PARTITE_IVA[2:])
 
     async def token(self, email: str, password: str) -> dict[str, str]:
@@ -88,8 +90,9 @@ async def members(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Memb
         first_admin_password=ADMIN_PASSWORD,
         outbox_poll_interval_seconds=0.5,
     )
-    app = create_app(settings)
+    clock = MovableClock()
+    app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://members") as client:
-            yield MembersApi(client, settings)
+            yield MembersApi(client, settings, clock)

@@ -9,11 +9,12 @@ from services.members.tests.conftest import MembersApi
 from tests.support.infrastructure import KafkaReader
 
 
-async def test_the_asyncapi_document_lists_every_public_topic(members: MembersApi) -> None:
+async def test_the_asyncapi_document_lists_every_topic_members_publishes_on(members: MembersApi) -> None:
     document = (await members.client.get("/asyncapi.json")).json()
     assert document["asyncapi"].startswith("3.")
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == {"members.companies.v1", "members.people.v1", "members.fees.v1", "members.governance.v1"}
+    public = {"members.companies.v1", "members.people.v1", "members.fees.v1", "members.governance.v1"}
+    assert addresses == public | {"members.correspondence.v1"}  # the last for notifications only
 
 
 async def test_every_event_type_has_a_schema(members: MembersApi) -> None:

@@ -133,11 +133,11 @@ async def test_tokens_verify_against_the_published_jwks(members: MembersApi) -> 
 
 async def test_repeated_wrong_passwords_lock_the_account(members: MembersApi) -> None:
     form = {"grant_type": "password", "username": ADMIN_EMAIL, "password": "wrong-password-123"}
-    statuses = [(await members.client.post("/auth/token", data=form)).status_code for _ in range(5)]
-    assert statuses == [403] * 5
+    answers = [await members.client.post("/auth/token", data=form) for _ in range(5)]
+    assert [(a.status_code, a.json()["error"]) for a in answers] == [(400, "invalid_grant")] * 5
     locked = await members.client.post("/auth/token", data={**form, "password": ADMIN_PASSWORD})
     assert locked.status_code == 429
-    assert "too many failed logins" in locked.json()["detail"]
+    assert "too many failed logins" in locked.json()["error_description"]
 
 
 async def test_a_partner_system_gets_a_scoped_client_credentials_token(members: MembersApi) -> None:
@@ -168,12 +168,12 @@ async def test_a_partner_system_gets_a_scoped_client_credentials_token(members: 
             "scope": "webhooks:manage",
         },
     )
-    assert too_much.status_code == 403
+    assert (too_much.status_code, too_much.json()["error"]) == (400, "invalid_scope")
     wrong = await members.client.post(
         "/auth/token",
         data={"grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": "guess"},
     )
-    assert wrong.status_code == 403
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
 
 
 async def test_a_person_exports_their_data_and_erasure_reaches_kafka(
@@ -195,7 +195,7 @@ async def test_a_person_exports_their_data_and_erasure_reaches_kafka(
     login = await members.client.post(
         "/auth/token", data={"grant_type": "password", "username": "marco@example.com", "password": "orlatura-2026-ok"}
     )
-    assert login.status_code == 403
+    assert (login.status_code, login.json()["error"]) == (400, "invalid_grant")
     people = await members.client.get(f"/companies/{company['id']}/people", headers=admin)
     assert "marco@example.com" not in people.text
 
