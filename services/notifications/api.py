@@ -2,12 +2,14 @@
 
 Who may call a route is decided here, in its dependencies, and only here: an inbox and preferences belong to a
 person (`InboxOwner`), the delivery log to staff, webhook endpoints to a `WebhookManager` (staff, or a partner with
-the scope, each seeing its own); commands are given the person or manager they act for.
+the scope, each seeing its own), inquiries to anyone (the directory is public); commands are given the person or
+manager they act for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -22,10 +24,11 @@ from services.notifications.domain import (
     Category,
     Channel,
     Choice,
+    TooManyInquiries,
     WebhookManager,
     webhook_manager,
 )
-from services.notifications.messages import UnsubscribeLinks, Unsubscription
+from services.notifications.messages import DeliveryContext, UnsubscribeLinks, Unsubscription
 from services.notifications.models import (
     AttemptPublic,
     DeliveryDetail,
@@ -37,6 +40,8 @@ from services.notifications.models import (
     EndpointUpdate,
     EventTypeDescription,
     InboxMessage,
+    InquiryAccepted,
+    InquiryCreate,
     MarkedRead,
     Message,
     MessageLogEntry,
@@ -61,6 +66,11 @@ from shared.text import Line
 async def unsubscribe_links(request: Request) -> UnsubscribeLinks:
     links: UnsubscribeLinks = request.app.state.unsubscribe_links
     return links
+
+
+async def delivery_context(request: Request) -> DeliveryContext:
+    context: DeliveryContext = request.app.state.delivery_context
+    return context
 
 
 async def url_policy(request: Request) -> UrlPolicy:
@@ -92,6 +102,7 @@ async def unsubscription(
 
 UnsubscribeFrom = Annotated[Unsubscription, Depends(unsubscription)]
 PolicyDep = Annotated[UrlPolicy, Depends(url_policy)]
+DeliveryContextDep = Annotated[DeliveryContext, Depends(delivery_context)]
 InboxOwner = Annotated[str, Depends(inbox_owner)]
 Manager = Annotated[WebhookManager, Depends(manager_of_webhooks)]
 
@@ -363,4 +374,33 @@ async def replay(delivery_id: DeliveryId, manager: Manager, uow: UnitOfWorkDep) 
         return await commands.replay_webhook_delivery(uow, delivery_id, manager)
 
 
-ROUTERS = [inbox, preferences, unsubscribe, deliveries, hooks]
+inquiries = APIRouter(prefix="/inquiries", tags=["inquiries"], responses=ERRORS)
+
+
+@inquiries.post(
+    "",
+    status_code=202,
+    response_model=InquiryAccepted,
+    summary="A buyer writes to a company of the directory (public): to its people, with a copy to the buyer",
+    responses={429: {"description": "Too many inquiries from this client, or to this company, for now"}},
+)
+async def send_inquiry(
+    data: InquiryCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    context: DeliveryContextDep,
+    x_real_ip: Annotated[
+        Line | None, Header(max_length=100, description="The sender's address (the gateway's)")
+    ] = None,
+) -> Any:
+    client_address = x_real_ip or (request.client.host if request.client else "")
+    try:
+        async with uow:
+            await commands.send_inquiry(uow, context, data, client_address)
+    except TooManyInquiries as refused:
+        retry_after = str(math.ceil(refused.retry_after.total_seconds()))
+        raise HTTPException(429, detail=refused.message, headers={"Retry-After": retry_after}) from refused
+    return InquiryAccepted()
+
+
+ROUTERS = [inbox, preferences, unsubscribe, deliveries, hooks, inquiries]

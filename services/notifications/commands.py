@@ -1,5 +1,6 @@
 """Use cases of the notifications service: keeping its copy of people, companies, events and registrations; the
-inbox; preferences; digests; partners' webhook endpoints (registration, changes, secret rotation, replay).
+inbox; preferences; digests; buyers' inquiries; partners' webhook endpoints (registration, changes, secret
+rotation, replay).
 
 Commands called by Kafka handlers do not commit: the idempotent consumer commits their work together with the
 fact's id in its inbox. Commands called by the API and the scheduler commit themselves. Who may call them is
@@ -8,6 +9,7 @@ decided before (api.py's dependencies): a command is given the person, or the we
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -16,17 +18,22 @@ from sqlmodel import col
 
 from services.notifications import store
 from services.notifications.domain import (
+    LONGEST_WINDOW,
     Category,
     Channel,
     Choice,
     Frequency,
     Kind,
     WebhookManager,
+    caught_by_honeypot,
+    client_key,
     digest_period,
     ensure_choice_allowed,
+    ensure_within_limits,
+    may_be_written_to,
     new_webhook_secret,
 )
-from services.notifications.messages import DeliveryContext, Notice, Recipient, message_row, sent
+from services.notifications.messages import DeliveryContext, Notice, Recipient, message_row, people, sent
 from services.notifications.models import (
     CompanyProfile,
     ContactCompany,
@@ -37,6 +44,8 @@ from services.notifications.models import (
     EndpointPublic,
     EndpointUpdate,
     EventSummary,
+    Inquiry,
+    InquiryCreate,
     KnownEvent,
     KnownRegistration,
     Message,
@@ -53,6 +62,8 @@ from services.notifications.rendering import language_of
 from services.notifications.webhook_delivery import UrlPolicy
 from shared.errors import DomainError, NotFound
 from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 CopiedTable = TypeVar("CopiedTable", ContactCompany, ContactPerson, KnownEvent, KnownRegistration)
 
@@ -100,7 +111,18 @@ async def forget_person(uow: UnitOfWork, person_id: str) -> None:
 
 async def remember_event(uow: UnitOfWork, event: EventSummary) -> KnownEvent:
     fields = {
-        **event.model_dump(include={"title_it", "event_type", "status", "time_zone", "venue", "online_url"}),
+        **event.model_dump(
+            include={
+                "title_it",
+                "event_type",
+                "status",
+                "time_zone",
+                "venue",
+                "online_url",
+                "calendar_uid",
+                "calendar_sequence",
+            }
+        ),
         "title_en": event.title_en or "",
         "starts_at": event.starts_at,
         "ends_at": event.ends_at,
@@ -117,6 +139,7 @@ async def remember_registration(uow: UnitOfWork, registration: RegistrationSumma
         "email": registration.email,
         "status": registration.status,
         "checked_in": registration.checked_in_at is not None,
+        "language": registration.language,
     }
     return await _upsert_copy(uow, KnownRegistration, registration.id, fields)
 
@@ -218,6 +241,48 @@ async def _digest_of(
         uow.session.add(message)
     unsubscribe = sorted({message.category.value for message in held if message.category})
     return message_row(notice, recipient, first.channel, None, Frequency.INSTANT, rendered, now, unsubscribe)
+
+
+async def send_inquiry(
+    uow: UnitOfWork, delivery_context: DeliveryContext, inquiry: InquiryCreate, client_address: str
+) -> None:
+    """A buyer's message to a company of the directory: to its people by email (a reply reaches the buyer) and in
+    their inbox, and a copy to the buyer; within the limits per client and per company. A robot caught by the
+    spam trap is answered as everyone is, and nothing is sent."""
+    if caught_by_honeypot(inquiry.website):
+        log.info("an inquiry with the spam trap filled was dropped")
+        return
+    session = uow.session
+    company = await session.get(ContactCompany, str(inquiry.company_id))
+    if company is None or not may_be_written_to(company.status, company.public_listing):
+        raise NotFound("there is no such company in the directory")
+    now, client = uow.now(), client_key(client_address)
+    since = now - LONGEST_WINDOW
+    ensure_within_limits(
+        await store.inquiries_from(session, client, since), await store.inquiries_to(session, company.id, since), now
+    )
+    await store.forget_inquiries_before(session, since)
+    recorded = Inquiry(company_id=company.id, client=client, created_at=now)
+    session.add(recorded)
+
+    buyer = Recipient.address_only(str(inquiry.email), inquiry.name, inquiry.language)
+    company_people = people(await store.people_of_company(session, company.id))
+    context = {
+        "company_name": company.legal_name,
+        "buyer": inquiry.model_dump(include={"name", "email", "company", "country", "message"}),
+    }
+    source = f"inquiry:{recorded.id}"
+    web_url = delivery_context.web_url
+    batch = await delivery_context.batch(uow, [*company_people, buyer])
+    batch.add(
+        Notice(source, Kind.INQUIRY_RECEIVED, lambda _language: context, f"{web_url}/inbox", reply_to=buyer.address),
+        company_people,
+    )
+    batch.add(
+        Notice(source, Kind.INQUIRY_COPY, lambda _language: context, f"{web_url}/directory/{company.id}"), [buyer]
+    )
+    await batch.insert()
+    await uow.commit()
 
 
 async def register_webhook_endpoint(

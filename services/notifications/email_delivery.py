@@ -1,29 +1,33 @@
-"""Email delivery over SMTP: queued messages are built as multipart (plain text + HTML, and the event's .ics when
-there is one), handed to the mail server over a few connections at once, and marked sent, retried later, or given
-up with the reason, each outcome announced on notifications.deliveries.v1."""
+"""Email delivery over SMTP: queued messages are built as multipart (plain text + HTML, the ticket's QR code and the
+event's .ics when there are), handed to the mail server over a few connections at once, and marked sent, retried
+later, or given up with the reason, each outcome announced on notifications.deliveries.v1."""
 
 from __future__ import annotations
 
 import asyncio
 import email.policy
+import io
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import charset
 from email.header import Header
 from email.message import Message as MimeMessage
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
 import aiosmtplib
+import segno
 
 from services.notifications import store
 from services.notifications.domain import next_email_attempt
 from services.notifications.events import MessageFailed
 from services.notifications.messages import UnsubscribeLinks, sent
 from services.notifications.models import Message, MessageStatus
-from services.notifications.rendering import one_line
+from services.notifications.rendering import TICKET_CONTENT_ID, one_line
 from services.notifications.settings import NotificationsSettings
 from shared.unit_of_work import UnitOfWork
 
@@ -58,24 +62,50 @@ def _text_part(text: str, subtype: str) -> MIMEText:
     return MIMEText(text, subtype, UTF8)  # type: ignore[arg-type]
 
 
+def ticket_image(code: str) -> bytes:
+    """The ticket's QR code as a PNG the door's scanner reads from a phone's screen: large modules, the standard
+    quiet zone, medium error correction (a cracked screen still scans)."""
+    image = io.BytesIO()
+    segno.make_qr(code, error="m").save(image, kind="png", scale=8, border=4)
+    return image.getvalue()
+
+
+_CALENDAR_METHOD = re.compile(r"^METHOD:(\w+)\r?$", re.MULTILINE)
+
+
+def calendar_method(ics: str) -> str:
+    """The iTIP method an .ics states (RFC 5546), which its MIME part must repeat (RFC 6047); PUBLISH if none."""
+    found = _CALENDAR_METHOD.search(ics)
+    return found.group(1) if found else "PUBLISH"
+
+
 def email_of(message: Message, sender: str, unsubscribe_url: str | None) -> MimeMessage:
-    """multipart/alternative (plain text, HTML), inside multipart/mixed with the .ics when there is one. The
-    boundaries are the message id: unique per message, and no random boundary to draw."""
+    """multipart/alternative (plain text, HTML); inside multipart/related with the ticket's QR code the HTML shows,
+    when there is one; inside multipart/mixed with the .ics, when there is one. The boundaries are the message id:
+    unique per message, and no random boundary to draw."""
+    english = message.language == "en"
     email: MimeMessage = _text_part(message.body, "plain")
     if message.html:
         email = MIMEMultipart(
             "alternative", boundary=f"alternative-{message.id}", _subparts=[email, _text_part(message.html, "html")]
         )
+    if message.ticket_code:
+        qr = MIMEImage(ticket_image(message.ticket_code), "png")
+        qr.add_header("Content-ID", f"<{TICKET_CONTENT_ID}>")
+        qr.add_header("Content-Disposition", "inline", filename="ticket.png" if english else "biglietto.png")
+        related = MIMEMultipart("related", boundary=f"related-{message.id}", _subparts=[email, qr])
+        related.set_param("type", email.get_content_type())  # RFC 2387: what the first part, the root, is
+        email = related
     if message.calendar:
         ics = _text_part(message.calendar, "calendar")
-        ics.set_param("method", "PUBLISH")
-        ics.add_header(
-            "Content-Disposition", "attachment", filename="evento.ics" if message.language == "it" else "event.ics"
-        )
+        ics.set_param("method", calendar_method(message.calendar))
+        ics.add_header("Content-Disposition", "attachment", filename="event.ics" if english else "evento.ics")
         email = MIMEMultipart("mixed", boundary=f"mixed-{message.id}", _subparts=[email, ics])
     subject = one_line(message.title)  # a line break in a header value would start a header of its own
     email["From"] = formataddr(parseaddr(sender), UTF8)
     email["To"] = one_line(message.address or "")
+    if message.reply_to:
+        email["Reply-To"] = one_line(message.reply_to)
     email["Subject"] = (
         subject
         if subject.isascii()

@@ -45,8 +45,9 @@ class Recipient:
         return cls(person.id, person.id, person.email, language_of(person.language), person.given_name)
 
     @classmethod
-    def address_only(cls, address: str, name: str) -> Recipient:
-        return cls(f"email:{address.lower()}", None, address, "it", name)
+    def address_only(cls, address: str, name: str, language: str | None = None) -> Recipient:
+        """Someone the platform knows only by address: a guest, a colleague invited, a buyer, an applicant."""
+        return cls(f"email:{address.lower()}", None, address, language_of(language), name)
 
 
 def people(found: Iterable[ContactPerson]) -> list[Recipient]:
@@ -65,11 +66,17 @@ class Notice:
     context: Context
     link: str | None = None
     calendar: str | None = None  # an .ics for the email
+    ticket_code: str | None = None  # the email shows it as a QR code (the template's `ticket` block says so)
+    reply_to: str | None = None  # whom a reply to the email reaches (a buyer, for the company's people)
 
     def render(self, templates: Templates, recipient: Recipient, variables: dict[str, Any]) -> Rendered:
         """The notice in the recipient's words; `variables` are the context in their language."""
         return templates.render(
-            self.kind, recipient.language, {**variables, "recipient_name": recipient.name}, self.link
+            self.kind,
+            recipient.language,
+            {**variables, "recipient_name": recipient.name},
+            self.link,
+            ticket=self.ticket_code is not None,
         )
 
 
@@ -216,6 +223,8 @@ def message_row(
         "html": rendered.html if email else None,
         "link": notice.link,
         "calendar": notice.calendar if email else None,
+        "ticket_code": notice.ticket_code if email else None,
+        "reply_to": notice.reply_to if email else None,
         "unsubscribe": unsubscribe,
         "status": status,
         "held_for": plan if status == MessageStatus.HELD else None,

@@ -1,6 +1,7 @@
 """Messages written from templates: templates/<language>/<kind>.j2 hold a `subject` and a `body` block (plain
-text, paragraphs separated by blank lines) and may hold `action` (the label of the message's link). The HTML
-part of an email is the same text in templates/layout.html.j2, so each message is written once per language."""
+text, paragraphs separated by blank lines) and may hold `action` (the label of the message's link) and `ticket`
+(the words standing for the ticket's QR code, when the email shows one). The HTML part of an email is the same
+text in templates/layout.html.j2, so each message is written once per language."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from services.notifications.domain import DISTRICT_TIME, Kind
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The Content-ID by which an email's HTML shows the ticket's QR code, attached beside it (RFC 2392).
+TICKET_CONTENT_ID = "ticket@filiera"
 LANGUAGES = ("it", "en")
 MONTHS = {
     "it": [
@@ -104,22 +107,27 @@ class Templates:
         self._text.filters["when"] = _when
         self._text.filters["euros"] = _euros
 
-    def render(self, kind: Kind, language: str, context: dict[str, Any], link: str | None = None) -> Rendered:
+    def render(
+        self, kind: Kind, language: str, context: dict[str, Any], link: str | None = None, ticket: bool = False
+    ) -> Rendered:
+        """`ticket`: the email shows the ticket's QR code, described by the template's `ticket` block."""
         template = self._text.get_template(f"{language}/{kind.value}.j2")
         variables = {**context, "language": language}
-        blocks = template.new_context(variables)
-        subject = one_line("".join(template.blocks["subject"](blocks)))
-        body = "".join(template.blocks["body"](template.new_context(variables))).strip()
-        action = (
-            "".join(template.blocks["action"](template.new_context(variables))).strip()
-            if "action" in template.blocks
-            else None
-        )
+
+        def block(name: str) -> str | None:
+            if name not in template.blocks:
+                return None
+            return "".join(template.blocks[name](template.new_context(variables))).strip()
+
+        subject = one_line(block("subject") or "")
+        body = block("body") or ""
+        action = block("action")
         html = self._html.get_template("layout.html.j2").render(
             subject=subject,
             paragraphs=[part.strip() for part in body.split("\n\n") if part.strip()],
             link=link,
             action=action,
+            ticket=(TICKET_CONTENT_ID, one_line(block("ticket") or "")) if ticket else None,
             language=language,
         )
         text = f"{body}\n\n{action or link}: {link}" if link else body

@@ -1,12 +1,12 @@
 """Queries of the notifications service: whom to write to, the inbox, preferences, what is due to be sent, the
-delivery logs and webhook endpoints."""
+delivery logs, webhook endpoints and the moments of recent inquiries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,6 +15,7 @@ from services.notifications.models import (
     ContactCompany,
     ContactPerson,
     DeliveryStatus,
+    Inquiry,
     KnownRegistration,
     Message,
     MessageStatus,
@@ -249,3 +250,17 @@ async def pending_deliveries_of(session: AsyncSession, endpoint_id: str) -> list
         WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == DeliveryStatus.PENDING
     )
     return list(await session.exec(query))
+
+
+async def inquiries_from(session: AsyncSession, client: str, since: datetime) -> list[datetime]:
+    query = select(Inquiry.created_at).where(Inquiry.client == client, col(Inquiry.created_at) > since)
+    return list(await session.exec(query))
+
+
+async def inquiries_to(session: AsyncSession, company_id: str, since: datetime) -> list[datetime]:
+    query = select(Inquiry.created_at).where(Inquiry.company_id == company_id, col(Inquiry.created_at) > since)
+    return list(await session.exec(query))
+
+
+async def forget_inquiries_before(session: AsyncSession, moment: datetime) -> None:
+    await session.exec(delete(Inquiry).where(col(Inquiry.created_at) <= moment))

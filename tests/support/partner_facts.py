@@ -124,6 +124,65 @@ def fee_overdue(company_id: str, year: int, amount_cents: int, paid_cents: int, 
     return PublishedFact(topics.MEMBERS_FEES, "members.fee.overdue", company_id, data, MEMBERS)
 
 
+def invitation_sent(
+    email: str, company_id: str, company_name: str, language: str = "it", token: str | None = None
+) -> PublishedFact:
+    """A company admin, Giulia Bertolucci, invites a colleague by address; the invitation lasts a week."""
+    invitation_id = str(uuid.uuid4())
+    data = {
+        "invitation_id": invitation_id,
+        "email": email,
+        "language": language,
+        "company_id": company_id,
+        "company_name": company_name,
+        "invited_by": "Giulia Bertolucci",
+        "token": token or uuid.uuid4().hex,
+        "expires_at": _moment(datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)),
+    }
+    return PublishedFact(topics.MEMBERS_CORRESPONDENCE, "members.invitation.sent", invitation_id, data, MEMBERS)
+
+
+def password_reset_requested(
+    person_id: str, email: str, language: str = "it", token: str | None = None
+) -> PublishedFact:
+    """A person with an account asks for a new password; the link lasts an hour."""
+    request_id = str(uuid.uuid4())
+    data = {
+        "request_id": request_id,
+        "person_id": person_id,
+        "email": email,
+        "language": language,
+        "token": token or uuid.uuid4().hex,
+        "expires_at": _moment(datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)),
+    }
+    return PublishedFact(topics.MEMBERS_CORRESPONDENCE, "members.password_reset.requested", request_id, data, MEMBERS)
+
+
+def application_decided(
+    company_id: str,
+    company_name: str,
+    decision: str,
+    applicant_email: str,
+    language: str = "it",
+    reason: str | None = None,
+) -> PublishedFact:
+    """Staff decided on a company's application ("approved" or "rejected", with a reason); Marco Del Carlo, who
+    applied, is told."""
+    data = {
+        "company_id": company_id,
+        "company_name": company_name,
+        "decision": decision,
+        "reason": reason,
+        "applicant": {
+            "email": applicant_email,
+            "given_name": "Marco",
+            "family_name": "Del Carlo",
+            "language": language,
+        },
+    }
+    return PublishedFact(topics.MEMBERS_CORRESPONDENCE, "members.application.decided", company_id, data, MEMBERS)
+
+
 def event_summary(event_id: str, **overrides: Any) -> dict[str, Any]:
     """A training course ten days from now; `starts_at`/`ends_at` overrides are datetimes."""
     starts = overrides.pop("starts_at", datetime.now(UTC).replace(microsecond=0) + timedelta(days=10))
@@ -143,6 +202,8 @@ def event_summary(event_id: str, **overrides: Any) -> dict[str, Any]:
         "organiser_company_id": None,
         "capacity": 20,
         "tags": [],
+        "calendar_uid": f"{event_id}@filiera",
+        "calendar_sequence": 0,
         **overrides,
     }
 
@@ -175,8 +236,11 @@ def registration_summary(
     offer_expires_at: datetime | None = None,
     checked_in_at: datetime | None = None,
     registration_id: str | None = None,
+    check_in_code: str | None = None,
+    guest_language: str = "it",
 ) -> dict[str, Any]:
-    """A person's registration, or (without a person) a guest's known only by name and address."""
+    """A person's registration, or (without a person) a guest's known only by name and address, written to in
+    `guest_language`. Its check-in code is drawn unless given."""
     return {
         "id": registration_id or str(uuid.uuid4()),
         "event_id": event_id,
@@ -188,6 +252,8 @@ def registration_summary(
         "price_due_cents": 0,
         "offer_expires_at": _moment(offer_expires_at),
         "checked_in_at": _moment(checked_in_at),
+        "check_in_code": check_in_code or uuid.uuid4().hex,
+        "language": None if person else guest_language,
     }
 
 
@@ -216,6 +282,16 @@ def registration_offered(registration: dict[str, Any], event: dict[str, Any]) ->
 
 def registration_checked_in(registration: dict[str, Any], event: dict[str, Any]) -> PublishedFact:
     return _registration_fact("checked_in", registration, event)
+
+
+def registration_promoted(registration: dict[str, Any], event: dict[str, Any]) -> PublishedFact:
+    return _registration_fact("promoted", registration, event)
+
+
+def registration_cancelled(registration: dict[str, Any], event: dict[str, Any]) -> PublishedFact:
+    """The registrant's calendar gets a CANCEL one SEQUENCE above the event's entries."""
+    calendar = {"uid": event["calendar_uid"], "sequence": event["calendar_sequence"] + 1}
+    return _registration_fact("cancelled", registration, event, calendar=calendar)
 
 
 def call_summary(

@@ -37,13 +37,17 @@ def fact_by_fact(handler: FactHandler) -> BatchFactHandler:
 TOPICS: dict[str, tuple[BatchFactHandler, str]] = {
     topics.MEMBERS_COMPANIES: (
         fact_by_fact(members_facts.on_company_fact),
-        "Applications to staff, approval or rejection to the applicant; listed companies to partners' webhooks",
+        "Applications to staff; listed companies to partners' webhooks",
     ),
     topics.MEMBERS_PEOPLE: (
         fact_by_fact(members_facts.on_person_fact),
         "Who people are and how to write to them; welcome; erasure",
     ),
     topics.MEMBERS_FEES: (fact_by_fact(members_facts.on_fee_fact), "Overdue fees to the company's admins"),
+    topics.MEMBERS_CORRESPONDENCE: (
+        fact_by_fact(members_facts.on_correspondence_fact),
+        "Invitations, password resets and decisions on applications, to addresses that are nobody we know yet",
+    ),
     topics.EVENTS_EVENTS: (
         fact_by_fact(events_facts.on_event_fact),
         "New events to members, changes and cancellations to registrants, reminders, feedback "

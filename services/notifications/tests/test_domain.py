@@ -10,31 +10,40 @@ import pytest
 
 from services.notifications.domain import (
     EMAIL_RETRY_DELAYS,
+    PER_CLIENT,
+    PER_COMPANY,
     WEBHOOK_RETRY_DELAYS,
     Category,
     Channel,
     Choice,
     Frequency,
     Kind,
+    TooManyInquiries,
     WebhookManager,
+    caught_by_honeypot,
     changes_named,
+    client_key,
     deadline_to_tell,
     default_choice,
     delivery_plan,
     digest_period,
     endpoint_failing_too_long,
     ensure_choice_allowed,
+    ensure_within_limits,
+    may_be_written_to,
     next_email_attempt,
     next_webhook_attempt,
+    opens_the_registration,
     refuse_private_addresses,
     retry_after_of,
+    wait_before_next,
     webhook_host,
     webhook_manager,
 )
 from services.notifications.rendering import Templates
 from shared.auth import Principal
 from shared.errors import DomainError, Forbidden
-from shared.membership import PARTNER_ROLE, Role
+from shared.membership import PARTNER_ROLE, MembershipStatus, Role
 
 NOON = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # 12:00 in Capannori, a Wednesday
 
@@ -167,6 +176,13 @@ SAMPLE_EVENT = {
     "online_url": None,
     "time_zone": "Europe/Rome",
 }
+SAMPLE_BUYER = {
+    "name": "Anna Schmidt",
+    "email": "anna.schmidt@schuhhaus.example",
+    "company": "Schuhhaus Schmidt GmbH",
+    "country": "Germany",
+    "message": "We are looking for a sole maker.\n\nCould you send us your catalogue?",
+}
 SAMPLE_CALL = {"title": "Euroclusters", "programme": "SMP", "deadline": NOON + timedelta(days=30)}
 SAMPLES: dict[Kind, dict[str, Any]] = {
     Kind.APPLICATION_RECEIVED: {
@@ -179,10 +195,16 @@ SAMPLES: dict[Kind, dict[str, Any]] = {
         "fee": {"year": 2026, "amount_cents": 123456, "paid_cents": 0, "due_date": date(2026, 3, 31)},
         "company_name": "Suolificio S.r.l.",
     },
-    Kind.REGISTRATION_CONFIRMED: {"event": SAMPLE_EVENT, "price_due_cents": 1500},
+    Kind.REGISTRATION_CONFIRMED: {
+        "event": SAMPLE_EVENT,
+        "price_due_cents": 1500,
+        "check_in_code": "7f3a9c",
+        "links_to_registration": True,
+    },
     Kind.REGISTRATION_WAITLISTED: {"event": SAMPLE_EVENT, "position": 2},
     Kind.SEAT_OFFERED: {"event": SAMPLE_EVENT, "offer_expires_at": NOON},
-    Kind.REGISTRATION_PROMOTED: {"event": SAMPLE_EVENT},
+    Kind.REGISTRATION_PROMOTED: {"event": SAMPLE_EVENT, "check_in_code": None, "links_to_registration": False},
+    Kind.REGISTRATION_CANCELLED: {"event": SAMPLE_EVENT},
     Kind.REGISTRATION_REJECTED: {"event": SAMPLE_EVENT, "reason": "posti riservati ai soci"},
     Kind.EVENT_CHANGED: {"event": SAMPLE_EVENT, "changed": ["luogo"]},
     Kind.EVENT_CANCELLED: {"event": SAMPLE_EVENT},
@@ -199,6 +221,10 @@ SAMPLES: dict[Kind, dict[str, Any]] = {
     },
     Kind.ENDPOINT_DISABLED: {"url": "https://partner.example.org/hooks", "reason": "410 Gone"},
     Kind.DIGEST: {"items": [{"title": "Un bando", "link": "https://filiera.test/x"}], "frequency": "daily"},
+    Kind.INVITATION: {"company_name": "Suolificio S.r.l.", "invited_by": "Giulia Bertolucci", "expires_at": NOON},
+    Kind.PASSWORD_RESET: {"expires_at": NOON},
+    Kind.INQUIRY_RECEIVED: {"company_name": "Suolificio S.r.l.", "buyer": SAMPLE_BUYER},
+    Kind.INQUIRY_COPY: {"company_name": "Suolificio S.r.l.", "buyer": SAMPLE_BUYER},
 }
 
 
@@ -259,3 +285,39 @@ def test_a_call_is_told_with_its_next_deadline_or_its_last_once_all_have_passed(
     assert deadline_to_tell([second, first], first) == second
     assert deadline_to_tell([second, first], second + timedelta(days=1)) == second
     assert deadline_to_tell([], NOON) is None
+
+
+def test_a_client_may_send_a_few_inquiries_an_hour_then_is_told_when_to_try_again() -> None:
+    sent = [NOON + timedelta(minutes=minute) for minute in range(0, 50, 10)]  # 12:00 ... 12:40
+    assert len(sent) == PER_CLIENT.count
+    assert wait_before_next(sent[:-1], PER_CLIENT, NOON + timedelta(minutes=45)) is None
+    assert wait_before_next(sent, PER_CLIENT, NOON + timedelta(minutes=45)) == timedelta(minutes=15)
+    assert wait_before_next(sent, PER_CLIENT, NOON + timedelta(hours=1)) is None, "the first has left the hour"
+    with pytest.raises(TooManyInquiries) as refused:
+        ensure_within_limits(sent, [], NOON + timedelta(minutes=45))
+    assert refused.value.status == 429 and refused.value.retry_after == timedelta(minutes=15)
+    assert refused.value.message == "you have sent several messages in a short time: please try again in 15 minutes"
+
+
+def test_a_company_receives_at_most_so_many_inquiries_a_day_whoever_sends_them() -> None:
+    received = [NOON - timedelta(hours=23) + timedelta(minutes=index) for index in range(PER_COMPANY.count)]
+    with pytest.raises(TooManyInquiries) as refused:
+        ensure_within_limits([], received, NOON)
+    assert refused.value.message.startswith("this company has received many messages today")
+    ensure_within_limits([], received, NOON + timedelta(hours=1))
+
+
+def test_buyers_write_to_the_listed_active_members_and_robots_fill_the_hidden_field() -> None:
+    assert may_be_written_to(MembershipStatus.ACTIVE, public_listing=True)
+    assert not may_be_written_to(MembershipStatus.ACTIVE, public_listing=False)
+    assert not may_be_written_to(MembershipStatus.SUSPENDED, public_listing=True)
+    assert caught_by_honeypot("https://spam.example") and not caught_by_honeypot("  ")
+    assert client_key("203.0.113.7") == client_key(" 203.0.113.7") != client_key("203.0.113.8")
+    assert "203.0.113.7" not in client_key("203.0.113.7")
+
+
+@pytest.mark.parametrize("kind", [Kind.REGISTRATION_CONFIRMED, Kind.SEAT_OFFERED, Kind.REGISTRATION_WAITLISTED])
+def test_a_member_is_sent_to_their_registration_a_guest_and_a_gone_registration_to_the_event(kind: Kind) -> None:
+    assert opens_the_registration(kind, member=True)
+    assert not opens_the_registration(kind, member=False)
+    assert not opens_the_registration(Kind.REGISTRATION_CANCELLED, member=True)

@@ -10,10 +10,18 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import segno
+from icalendar import Calendar
+
+from services.notifications.calendars import cancellation_calendar, event_calendar
 from services.notifications.domain import Category, Channel, Kind
 from services.notifications.email_delivery import WIRE_POLICY, email_of
-from services.notifications.models import Message, MessageStatus
+from services.notifications.models import KnownEvent, Message, MessageStatus
+from services.notifications.rendering import Templates
+from services.notifications.tests.qr_pictures import modules_of
+from services.notifications.tests.test_domain import SAMPLES
 
+CHECK_IN_CODE = "a3f09c27e1b44d6f9f0c5b2a8e7d1c33"
 TITLE = "Un bando per il Calzaturificio Lucchese: credito d'imposta per ricerca, sviluppo e innovazione — scade presto"
 
 
@@ -97,3 +105,83 @@ def test_a_line_break_in_a_title_cannot_add_a_header() -> None:
     )
     assert "Bcc" not in read
     assert read["Subject"] == "Bando Bcc: tutti@example.com"
+
+
+def test_a_ticket_travels_as_a_qr_code_the_html_shows_and_the_door_scans() -> None:
+    rendered = Templates().render(
+        Kind.REGISTRATION_CONFIRMED,
+        "en",
+        {**SAMPLES[Kind.REGISTRATION_CONFIRMED], "recipient_name": "John", "check_in_code": CHECK_IN_CODE},
+        "https://filiera.test/registrations/r-1",
+        ticket=True,
+    )
+    ticket = queued(language="en", html=rendered.html, body=rendered.text, ticket_code=CHECK_IN_CODE)
+    read = email.message_from_bytes(on_the_wire(ticket), policy=email.policy.default)
+    assert read.get_content_type() == "multipart/related"
+    assert read.get_param("type") == "multipart/alternative"
+    [picture] = read.iter_attachments()
+    assert (picture.get_content_type(), picture.get_filename()) == ("image/png", "ticket.png")
+    assert modules_of(picture.get_content()) == qr_modules(CHECK_IN_CODE)
+    html = text_of(read, "html")
+    content_id = picture["Content-ID"].strip("<>")
+    assert f'src="cid:{content_id}"' in html
+    assert f'alt="QR code of your ticket for &#34;Corso di modellistica 3D&#34;, check-in code {CHECK_IN_CODE}"' in html
+    assert f"Your check-in code: {CHECK_IN_CODE}" in text_of(read, "plain")
+
+
+def test_without_a_check_in_code_the_confirmation_has_no_picture() -> None:
+    context = {**SAMPLES[Kind.REGISTRATION_CONFIRMED], "recipient_name": "Giulia", "check_in_code": None}
+    rendered = Templates().render(Kind.REGISTRATION_CONFIRMED, "it", context, "https://filiera.test/events/e-1")
+    assert "cid:" not in rendered.html and "codice di ingresso" not in rendered.text
+    read = email.message_from_bytes(on_the_wire(queued(html=rendered.html)), policy=email.policy.default)
+    assert read.get_content_type() == "multipart/alternative"
+
+
+def test_a_reply_to_the_email_reaches_whom_it_names() -> None:
+    read = email.message_from_bytes(
+        on_the_wire(queued(reply_to="anna.schmidt@schuhhaus.example\r\nBcc: x@example.com")),
+        policy=email.policy.default,
+    )
+    assert "Bcc" not in read
+    assert read["Reply-To"].addresses[0].addr_spec == "anna.schmidt@schuhhaus.example"
+    assert "Reply-To" not in email.message_from_bytes(on_the_wire(queued()), policy=email.policy.default)
+
+
+def test_a_cancelled_registration_cancels_the_calendar_entry_it_was_sent() -> None:
+    event = known_event(calendar_sequence=2)
+    sent = Calendar.from_ical(event_calendar(event, "https://filiera.test/events/e-1"))
+    cancel = Calendar.from_ical(cancellation_calendar(event, "https://filiera.test/events/e-1", None, None))
+    [entry], [cancelled] = sent.walk("VEVENT"), cancel.walk("VEVENT")
+    assert (str(sent["METHOD"]), str(cancel["METHOD"])) == ("PUBLISH", "CANCEL")
+    assert str(cancelled["UID"]) == str(entry["UID"]) == "e-1@filiera"
+    assert (entry["SEQUENCE"], cancelled["SEQUENCE"]) == (2, 3)
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    told = Calendar.from_ical(cancellation_calendar(event, "https://filiera.test/events/e-1", "e-1@events", 7))
+    [as_told] = told.walk("VEVENT")
+    assert (str(as_told["UID"]), as_told["SEQUENCE"]) == ("e-1@events", 7), "as the cancelled registration says"
+
+    read = email.message_from_bytes(
+        on_the_wire(queued(calendar=cancel.to_ical().decode())), policy=email.policy.default
+    )
+    [attachment] = read.iter_attachments()
+    assert attachment.get_param("method") == "CANCEL", "the MIME part repeats the calendar's method (RFC 6047)"
+
+
+def known_event(**changes: Any) -> KnownEvent:
+    fields: dict[str, Any] = dict(
+        id="e-1",
+        title_it="Corso di modellistica 3D",
+        title_en="3D pattern making course",
+        event_type="training",
+        status="published",
+        starts_at=datetime(2026, 12, 14, 8, 30, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 14, 12, 30, tzinfo=UTC),
+        venue="Polo Tecnologico di Capannori",
+        updated_at=datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
+    )
+    return KnownEvent(**{**fields, **changes})
+
+
+def qr_modules(content: str) -> list[list[bool]]:
+    """The modules of the QR code of `content`, made afresh."""
+    return [[bool(module) for module in row] for row in segno.make_qr(content, error="m").matrix]

@@ -281,7 +281,7 @@ async def test_attendees_of_a_training_course_are_asked_for_feedback(notificatio
 
     feedback, _welcome = await notifications.until_in_inbox(came, 2)
     assert feedback["title"] == "Com'è andato il corso? Corso di modellistica 3D"
-    assert feedback["link"] == f"https://filiera.test/events/{event['id']}/feedback"
+    assert feedback["link"] == f"https://filiera.test/events/{event['id']}", "the event's page, where the web asks"
     # Everyone's messages about a fact are written in one transaction: with Dario's there, Elena's would be too.
     assert (await notifications.inbox(stayed_home))["total"] == 1, "only those checked in at the door"
 

@@ -1,129 +1,19 @@
-"""Tables of the notifications service, the shapes its API reads and writes, and what it reads of the other
-services' facts.
-
-What it knows of people, companies, events and registrations is its own copy, kept from those facts (each read
-through a model below, so a malformed one is dead-lettered with what is wrong); what it owns is messages,
-preferences, webhook endpoints and their deliveries.
-"""
+"""Tables of the notifications service. What it knows of people, companies, events and registrations is its own
+copy, kept from the other services' facts; what it owns is messages, preferences, webhook endpoints and their
+deliveries, and the moments of buyers' inquiries (their limits)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, EmailStr, StrictBool
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.notifications.domain import Category, Channel, Frequency, Kind, PartnerEventType
+from services.notifications.domain import Category, Channel, Frequency, Kind
 from shared.clock import utc_now
 from shared.columns import enum_column, json_list, timestamp
 from shared.ids import new_id
-from shared.membership import PublishedCompany, PublishedPerson, Role
-from shared.text import Paragraph, PartialUpdate, WebUrl
-
-
-class CompanyProfile(PublishedCompany):
-    """What notifications reads of a company in a members.companies.v1 fact (the members service's profile)."""
-
-    partita_iva: str  # the staff's notice of an application names it, and where the company is
-    comune: str
-    public_listing: bool = False
-
-
-class CompanyFact(BaseModel):
-    company: CompanyProfile
-    reason: str | None = None  # why an application was rejected
-
-
-class PersonProfile(PublishedPerson):
-    """What notifications reads of a person in a members.people.v1 fact."""
-
-    language: str | None = None
-    role: Role = Role.COMPANY_MEMBER
-
-
-class PersonFact(BaseModel):
-    person: PersonProfile
-
-
-class FeeFact(SQLModel):
-    """A members.fees.v1 fact: the fee as its overdue notice names it."""
-
-    company_id: str
-    year: int
-    amount_cents: int
-    paid_cents: int
-    due_date: date
-
-
-class EventSummary(SQLModel):
-    """What notifications reads of an event in an events.events.v1 or events.registrations.v1 fact."""
-
-    id: str
-    title_it: str
-    title_en: str | None = None
-    event_type: str
-    status: str
-    starts_at: datetime
-    ends_at: datetime
-    time_zone: str
-    venue: str
-    online_url: str | None = None
-
-
-class EventFact(SQLModel):
-    event: EventSummary
-    changed: list[str] = []  # events.event.updated: the names of the fields that changed
-
-
-class RegistrationSummary(SQLModel):
-    id: str
-    event_id: str
-    person_id: str | None = None
-    name: str
-    email: str | None = None
-    status: str
-    price_due_cents: int | None = None
-    offer_expires_at: datetime | None = None
-    checked_in_at: datetime | None = None
-
-
-class RegistrationFact(SQLModel):
-    registration: RegistrationSummary
-    event: EventSummary
-    position: int | None = None  # on the waitlist
-    reason: str | None = None  # why it was rejected
-
-
-class CallSummary(SQLModel):
-    """What notifications reads of a funding call in a funding.calls/matches/searches.v1 fact."""
-
-    id: str
-    external_id: str = ""
-    title_it: str | None = None
-    title_en: str | None = None
-    programme: str | None = None
-    deadlines: list[datetime] = []
-
-
-class ClosingSoonFact(SQLModel):
-    call: CallSummary
-    deadline: datetime
-    days_before: int
-    company_ids: list[str]
-
-
-class MatchFact(SQLModel):
-    call: CallSummary
-    company_id: str
-    reasons: list[str]
-
-
-class SearchFact(SQLModel):
-    call: CallSummary
-    person_id: str
-    search_name: str
 
 
 class ContactCompany(SQLModel, table=True):
@@ -160,6 +50,9 @@ class KnownEvent(SQLModel, table=True):
     time_zone: str = "Europe/Rome"
     venue: str
     online_url: str | None = None
+    # The UID and SEQUENCE its calendar entries carry (a calendar applies an entry only with a higher SEQUENCE).
+    calendar_uid: str | None = None
+    calendar_sequence: int = 0
     updated_at: datetime = timestamp(default_factory=utc_now)
 
 
@@ -173,6 +66,7 @@ class KnownRegistration(SQLModel, table=True):
     email: str | None = None
     status: str = Field(max_length=40)
     checked_in: bool = False
+    language: str | None = Field(default=None, max_length=5)  # a guest's; members are written to in their own
 
 
 class Preference(SQLModel, table=True):
@@ -218,6 +112,8 @@ class Message(SQLModel, table=True):
     html: str | None = Field(default=None, sa_type=Text)
     link: str | None = None
     calendar: str | None = Field(default=None, sa_type=Text, description="An .ics attached to the email")
+    ticket_code: str | None = Field(default=None, max_length=200, description="Shown as a QR code in the email")
+    reply_to: str | None = Field(default=None, max_length=320, description="Whom a reply to the email reaches")
     # Categories the email's one-click unsubscribe turns off (none for transactional mail).
     unsubscribe: list[str] = json_list()
     status: MessageStatus = enum_column(MessageStatus)
@@ -289,123 +185,16 @@ class WebhookAttempt(SQLModel, table=True):
     duration_ms: int
 
 
-class InboxMessage(SQLModel):
-    id: str
-    kind: Kind
-    category: Category | None
-    title: str
-    body: str
-    link: str | None
-    created_at: datetime
-    read_at: datetime | None
+class Inquiry(SQLModel, table=True):
+    """A buyer's inquiry as far as its limits need it: when, to which company, from which client (a digest of its
+    address). What the buyer wrote is in the messages; these rows go once older than the longest limit."""
 
-
-class UnreadCount(SQLModel):
-    unread: int
-
-
-class MarkedRead(SQLModel):
-    marked: int
-
-
-class PreferencePublic(SQLModel):
-    category: Category
-    channel: Channel
-    enabled: bool
-    frequency: Frequency
-    transactional: bool = Field(description="Always on and instant: membership administration")
-
-
-class PreferenceUpdate(SQLModel):
-    enabled: StrictBool
-    frequency: Frequency = Frequency.INSTANT
-
-
-class Unsubscribed(SQLModel):
-    person_id: str
-    categories: list[Category]
-
-
-class EndpointCreate(SQLModel):
-    url: WebUrl = Field(description="https address of the receiver; private and loopback addresses are refused")
-    event_types: list[PartnerEventType] = Field(
-        min_length=1, max_length=20, description="Types from GET /webhooks/event-types"
+    __table_args__ = (
+        Index("ix_inquiry_client", "client", "created_at"),
+        Index("ix_inquiry_company", "company_id", "created_at"),
     )
-    description: Paragraph = Field(default="", max_length=500)
-    contact_email: EmailStr = Field(description="Told when the endpoint is disabled")
 
-
-class EndpointUpdate(PartialUpdate):
-    url: WebUrl | None = None
-    event_types: list[PartnerEventType] | None = Field(default=None, min_length=1, max_length=20)
-    description: Paragraph | None = Field(default=None, max_length=500)
-    contact_email: EmailStr | None = None
-    enabled: StrictBool | None = Field(default=None, description="true re-enables a disabled endpoint")
-
-
-class EndpointPublic(SQLModel):
-    id: str
-    owner_id: str
-    url: str
-    description: str
-    event_types: list[str]
-    contact_email: str
-    enabled: bool
-    disabled_reason: str | None
-    failing_since: datetime | None
-    created_at: datetime
-
-
-class EndpointCreated(EndpointPublic):
-    secret: str = Field(description="whsec_...: shown once; verifies our signatures")
-
-
-class SecretRotated(SQLModel):
-    secret: str = Field(description="The new whsec_... secret, shown once")
-    previous_valid_until: datetime = Field(description="Until then, deliveries carry both signatures")
-
-
-class EventTypeDescription(SQLModel):
-    type: PartnerEventType
-    description: str
-
-
-class AttemptPublic(SQLModel):
-    attempted_at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-
-
-class DeliveryPublic(SQLModel):
-    id: str
-    endpoint_id: str
-    event_id: str
-    event_type: str
-    status: DeliveryStatus
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    last_error: str | None
-    created_at: datetime
-    finished_at: datetime | None
-
-
-class DeliveryDetail(DeliveryPublic):
-    body: str
-    attempt_log: list[AttemptPublic]
-
-
-class MessageLogEntry(SQLModel):
-    """A message as the delivery log shows it to staff (without its text: the recipient's business)."""
-
-    id: str
-    source_event_id: str
-    person_id: str | None
-    channel: Channel
-    kind: Kind
-    status: MessageStatus
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
+    id: str = Field(default_factory=new_id, primary_key=True)
+    company_id: str = Field(max_length=64)
+    client: str = Field(max_length=64)
+    created_at: datetime = timestamp()
