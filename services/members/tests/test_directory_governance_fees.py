@@ -165,3 +165,27 @@ async def test_fees_are_assessed_paid_and_overdue_ones_listed(members: MembersAp
         "members.fee.payment_recorded",
         "members.fee.payment_recorded",
     ]
+
+
+async def test_buyers_find_companies_as_they_type_them_in_italian_or_english(members: MembersApi) -> None:
+    await members.active_company(
+        "a@example.com",
+        legal_name="Gomma e Cuoio Lammari S.p.A.",
+        capabilities=["soles"],
+        export_markets=["DE", "AT"],
+        description_it="",
+        description_en="",
+    )
+    await members.active_company(
+        "b@example.com", legal_name="Tomaificio Marlia S.n.c.", capabilities=["uppers"], export_markets=["FR"]
+    )
+
+    async def found(text: str, lang: str = "it") -> list[str]:
+        page = (await members.client.get("/directory", params={"q": text, "lang": lang})).json()
+        return [item["legal_name"] for item in page["items"]]
+
+    for text in ("sole maker", "suolificio", "soles Germany", "Germania", "suole Austria", "gomma e cuoio"):
+        assert await found(text) == ["Gomma e Cuoio Lammari S.p.A."], text
+    assert await found("sole makers exporting to Germany", "en") == ["Gomma e Cuoio Lammari S.p.A."]
+    assert await found("tomaie") == await found("uppers") == ["Tomaificio Marlia S.n.c."]
+    assert await found("suole Giappone") == []

@@ -39,12 +39,13 @@ async def members_service(
         outbox_poll_interval_seconds=0.5,
         scheduler_interval_seconds=scheduler_interval_seconds,
     )
-    app = create_app(settings, clock=clock or utc_now)
+    clock = clock or MovableClock()  # left where it is, the real time
+    app = create_app(settings, clock=clock)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client,
     ):
-        yield MembersApi(client, settings), app.state.runtime
+        yield MembersApi(client, settings, clock), app.state.runtime
 
 
 async def assess(

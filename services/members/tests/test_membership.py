@@ -193,3 +193,22 @@ async def test_null_clears_an_optional_field_and_is_refused_for_a_required_one(m
     refused = await members.client.patch(f"/companies/{company['id']}", headers=admin, json={"legal_name": None})
     assert refused.status_code == 422
     assert "legal_name cannot be null" in refused.json()["detail"][0]["msg"]
+
+
+async def test_fields_a_company_admin_may_not_change_are_refused_by_name_never_ignored(members: MembersApi) -> None:
+    company, admin = await members.active_company("owner@example.com")
+    path = f"/companies/{company['id']}"
+    partita_iva = await members.client.patch(path, headers=admin, json={"employees": 30, "partita_iva": "01234560462"})
+    assert partita_iva.status_code == 403
+    assert partita_iva.json()["detail"].startswith("partita_iva may be changed only by network staff")
+    status = await members.client.patch(path, headers=admin, json={"status": "active"})
+    assert status.status_code == 422
+    assert "status cannot be edited: membership changes through its own steps" in status.text
+    unknown = await members.client.patch(path, headers=admin, json={"turnover": 1})
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "turnover"]
+    unchanged = (await members.client.get(path, headers=admin)).json()
+    assert (unchanged["employees"], unchanged["partita_iva"]) == (company["employees"], company["partita_iva"])
+
+    corrected = await members.client.patch(path, headers=await members.staff(), json={"partita_iva": "IT01234560462"})
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["partita_iva"] == "01234560462"

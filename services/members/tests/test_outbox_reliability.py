@@ -15,6 +15,7 @@ from deploy.local.kafka import KafkaBroker
 from services.members.app import create_app
 from services.members.settings import MembersSettings
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PARTITE_IVA, MembersApi, application
+from tests.support.clock import MovableClock
 from tests.support.infrastructure import KafkaReader
 
 
@@ -36,12 +37,13 @@ async def members_on_own_broker(database_url: str, own_broker: KafkaBroker) -> A
         first_admin_password=ADMIN_PASSWORD,
         outbox_poll_interval_seconds=0.5,
     )
-    app = create_app(settings)
+    clock = MovableClock()
+    app = create_app(settings, clock=clock)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://members") as client,
     ):
-        yield MembersApi(client, settings)
+        yield MembersApi(client, settings, clock)
 
 
 async def test_writes_made_while_kafka_is_down_are_published_when_it_returns(
