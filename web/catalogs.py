@@ -1,5 +1,5 @@
 """Keeping the catalogs in step with the code: `python -m web.catalogs update` adds the words of each area's
-templates (templates/<area>/) and routes (routes/<area>.py or the package routes/<area>/, words marked with N_)
+templates (templates/<area>/) and routes (routes/<area>*.py or the package routes/<area>/, words marked with N_)
 to translations/<lang>/LC_MESSAGES/<area>.po, keeping what is translated and dropping what nothing says any more;
 `check` lists what is still untranslated in Italian (a unit test runs it).
 English is the source language, so the English catalogs only hold what English says differently."""
@@ -33,8 +33,11 @@ def said_in(area: str, templates: Path = TEMPLATES) -> Iterator[tuple[str | tupl
     found = list(extract_from_dir(templates / area, JINJA, options_map=JINJA_OPTIONS))
     if (package := ROUTES / area).is_dir():
         found += extract_from_dir(package, PYTHON, keywords=KEYWORDS)
-    if (module := ROUTES / f"{area}.py").exists():
+    # routes/<area>.py and routes/<area>_<part>.py (members_area.py, members_funding.py for templates/members/).
+    for module in sorted(ROUTES.glob(f"{area}*.py")):
         found += extract_from_dir(ROUTES, [(module.name, "python")], keywords=KEYWORDS)
+    if area == "base":  # the words of the modules every area uses (web/forms.py...)
+        found += extract_from_dir(ROUTES.parent, [("*.py", "python")], keywords=KEYWORDS)
     for _file, _line, message, _comments, context in found:
         yield message, context
 

@@ -140,6 +140,13 @@ class Formats:
         name: str = Locale.parse(self.locale).territories.get(code.upper(), code)
         return name
 
+    def language_name(self, code: str | None) -> str:
+        """A language's name from its ISO 639-1 code: de is tedesco in Italian and German in English."""
+        if not code:
+            return ""
+        name: str = Locale.parse(self.locale).languages.get(code.lower(), code)
+        return name
+
 
 def as_date_or_moment(value: dt.date | dt.datetime | str | None) -> dt.date | dt.datetime | None:
     """The API's ISO-8601 strings as Python values (a bare date stays a date)."""

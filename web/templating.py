@@ -54,6 +54,7 @@ def environment(language: str, translations: gettext.NullTranslations, folder: P
         money=formats.money,
         number=formats.number,
         country=formats.country,
+        language_name=formats.language_name,
         localized=lambda item, name: in_language(item, name, language),
     )
     env.globals.update(language=language, language_names=LANGUAGE_NAMES, csrf_field=CSRF_FIELD)

@@ -2,7 +2,10 @@
 
 from fastapi import APIRouter
 
-from web.routes.public import home
+from web.routes.public import applications, directory, events, home
 
 router = APIRouter()
 router.include_router(home.router)
+router.include_router(directory.router)
+router.include_router(events.router)
+router.include_router(applications.router)
