@@ -186,3 +186,58 @@ async def test_a_login_never_sends_people_to_another_site(
         "/login", data={"csrf_token": csrf_of(form), "email": "a@b.example", "password": "x", "next": target}
     )
     assert answer.headers["location"] == "/dashboard"
+
+
+async def test_an_invitation_sets_ones_own_password_and_signs_in(
+    browser: httpx.AsyncClient, fake_gateway: FakeGateway
+) -> None:
+    token = "i" * 40
+    invitation = {"email": ME["email"], "company_name": "Suolificio Lammari", "expires_at": "2026-12-11T08:30:00Z"}
+    fake_gateway.answer("GET", f"/members/invitations/{token}", invitation)
+    fake_gateway.answer("POST", f"/members/invitations/{token}/accept", ME, status=201)
+    fake_gateway.answer("POST", "/members/auth/token", token_answer(200, {"access_token": "t", "expires_in": 900}))
+    fake_gateway.answer("GET", "/members/people/me", ME)
+    page = await browser.get(f"/invitations/{token}")
+    assert "Suolificio Lammari" in page.text and "11 dicembre 2026, ore 09:30" in page.text
+    short = await browser.post(
+        f"/invitations/{token}", data={"csrf_token": csrf_of(page.text), "given_name": "Anna", "password": "corta"}
+    )
+    assert short.status_code == 422 and 'id="password-error">Almeno 12 caratteri.' in short.text
+    assert 'id="family_name-error"' in short.text
+    joined = await browser.post(
+        f"/invitations/{token}",
+        data={"csrf_token": csrf_of(page.text), "given_name": "Anna", "family_name": "Rossi",
+              "password": "una-password-lunga", "language": "en"},
+    )  # fmt: skip
+    assert joined.status_code == 303 and joined.headers["location"] == "/dashboard"
+    [accepted] = fake_gateway.sent("POST", f"/members/invitations/{token}/accept")
+    assert FakeGateway.json_of(accepted) == {
+        "given_name": "Anna",
+        "family_name": "Rossi",
+        "password": "una-password-lunga",
+        "language": "en",
+    }
+
+
+async def test_a_used_or_expired_link_says_so_without_saying_which(
+    browser: httpx.AsyncClient, fake_gateway: FakeGateway
+) -> None:
+    fake_gateway.answer("GET", f"/members/invitations/{'u' * 40}", {"detail": "gone"}, status=410)
+    page = await browser.get(f"/invitations/{'u' * 40}")
+    assert page.status_code == 410 and "Questo link non si può usare" in page.text
+
+
+async def test_a_password_reset_never_tells_whether_the_address_has_an_account(
+    browser: httpx.AsyncClient, fake_gateway: FakeGateway
+) -> None:
+    fake_gateway.answer("POST", "/members/password-resets", httpx.Response(202))
+    fake_gateway.answer("POST", f"/members/password-resets/{'r' * 40}", httpx.Response(204))
+    page = await browser.get("/password-reset")
+    asked = await browser.post("/password-reset", data={"csrf_token": csrf_of(page.text), "email": "x@y.example"})
+    assert "Se x@y.example corrisponde a un account" in asked.text
+    form = await browser.get(f"/password-reset/{'r' * 40}")
+    done = await browser.post(
+        f"/password-reset/{'r' * 40}", data={"csrf_token": csrf_of(form.text), "password": "nuova-password-lunga"}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert "La nuova password è impostata" in (await browser.get("/login")).text
