@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from icalendar import Calendar
-
 from services.notifications.models import KnownEvent
 from shared.calendar import CalendarEntry, calendar_of
 
@@ -58,11 +56,6 @@ def _calendar(
         url=url,
         cancelled=cancelled or known.status == "cancelled",
         categories=[known.event_type],
+        sequence=sequence,
     )
-    # shared.calendar writes no METHOD, and SEQUENCE always 0: both are set here on what it wrote.
-    calendar = Calendar.from_ical(calendar_of([entry], known.title_it))
-    calendar["method"] = method.value
-    for component in calendar.walk("VEVENT"):
-        component["sequence"] = sequence
-    ical: bytes = calendar.to_ical()
-    return ical.decode()
+    return calendar_of([entry], known.title_it, method.value).decode()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, StrictBool
+from pydantic import BeforeValidator, EmailStr, StrictBool, StringConstraints
 from pydantic_core import PydanticCustomError
 from sqlmodel import Field, SQLModel
 
@@ -138,29 +138,48 @@ class MessageLogEntry(SQLModel):
     sent_at: datetime | None
 
 
-def _plain(message: str) -> Callable[[str], str]:
-    """A check that the text, stripped, is not empty; refused with `message`, in words a form can show."""
+# What a line and a paragraph may hold (as shared.text's Line and Paragraph), and what makes one not blank: a
+# character that is neither a space nor a control character. Spelled out rather than \s (see shared.text).
+_LINE = "\x00-\x1f\x7f"
+_PARAGRAPH = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_VISIBLE = "\x00-\x20\x7f"
 
-    def check(text: str) -> str:
-        text = text.strip()
-        if not text:
-            raise PydanticCustomError("blank", message)
-        return text
 
-    return check
+def _with_visible_character(allowed_controls: str) -> str:
+    return f"^[^{allowed_controls}]*[^{_VISIBLE}][^{allowed_controls}]*$"
+
+
+def _refuse_blank(blank: str) -> BeforeValidator:
+    """Text holding no visible character refused with `blank`, in words a form can show (before the pattern,
+    which says the same to clients, would refuse it in its own words)."""
+
+    def refuse(value: object) -> object:
+        if isinstance(value, str) and not re.search(f"[^{_VISIBLE}]", value):
+            raise PydanticCustomError("blank", blank)
+        return value
+
+    return BeforeValidator(refuse)
+
+
+WrittenName = Annotated[
+    str, StringConstraints(pattern=_with_visible_character(_LINE)), _refuse_blank("please write your name")
+]
+WrittenMessage = Annotated[
+    str,
+    StringConstraints(pattern=_with_visible_character(_PARAGRAPH)),
+    _refuse_blank("please write your message to the company"),
+]
 
 
 class InquiryCreate(SQLModel):
     """A buyer's message to a company of the directory, from its page's contact form."""
 
     company_id: Id
-    name: Annotated[Line, AfterValidator(_plain("please write your name"))] = Field(max_length=200)
+    name: WrittenName = Field(max_length=200)
     email: EmailStr = Field(description="Where the company answers, and where the buyer's copy goes")
     company: Line | None = Field(default=None, max_length=200, description="The buyer's company")
     country: Line | None = Field(default=None, max_length=100, description="Where the buyer is")
-    message: Annotated[Paragraph, AfterValidator(_plain("please write your message to the company"))] = Field(
-        max_length=5000
-    )
+    message: WrittenMessage = Field(max_length=5000)
     language: Language = Field(default=Language.IT, description="The language of the buyer's copy")
     website: str = Field(
         default="",

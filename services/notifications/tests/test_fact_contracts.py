@@ -75,9 +75,17 @@ def samples() -> list[PublishedFact]:
         facts.registration_waitlisted(facts.registration_summary(event["id"], person, "waitlisted"), event, 3),
         facts.registration_offered(offered, event),
         facts.registration_checked_in(facts.registration_summary(event["id"], person, checked_in_at=starts_at), event),
+        facts.registration_promoted(facts.registration_summary(event["id"], None, guest_language="en"), event),
+        facts.registration_cancelled(facts.registration_summary(event["id"], person, "cancelled"), event),
         facts.match_found(call, company_id, ["PMI"]),
         facts.call_closing_soon(facts.call_summary(deadlines=[datetime.now(UTC) + timedelta(days=3)]), 3, [company_id]),
         facts.search_matched("Innovazione Toscana", person_id, call),
+        facts.invitation_sent("luca@example.com", company_id, "Calzaturificio Lunata S.r.l.", "en"),
+        facts.password_reset_requested(person_id, "giulia@example.com"),
+        facts.application_decided(company_id, "Calzaturificio Lunata S.r.l.", "approved", "marco@example.com"),
+        facts.application_decided(
+            company_id, "Calzaturificio Lunata S.r.l.", "rejected", "marco@example.com", "en", "not a footwear firm"
+        ),
     ]
 
 
