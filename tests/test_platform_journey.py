@@ -1,6 +1,7 @@
 """The platform's journey end to end, as its clients and partners meet it: only through the gateway and the public
 topics. The four services run as their own processes on their own PostgreSQL databases behind nginx, with a mail
-catcher for their email, a recorded EU Funding & Tenders feed and a partner's webhook receiver on this machine."""
+catcher for their email, a recorded EU Funding & Tenders feed and a partner's webhook receiver on this machine
+(tests/support/platform.py), and the web client beside them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,18 +21,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from standardwebhooks import Webhook
 
-from deploy.local.feeds import serving
-from deploy.local.gateway import Gateway
-from deploy.local.mailcatcher import MailCatcher
-from deploy.local.ports import free_port
 from services.events.tests.conftest import event_body
 from services.funding.tests.conftest import FakeSources, fixture
 from services.members.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, APPLICANT_PASSWORD, PARTITE_IVA, application
-from services.notifications.tests.conftest import Receiver, webhook_receiver
 from tests.support.emails import attachment_types, calendar_entry, one_email
-from tests.support.infrastructure import service_process
+from tests.support.platform import Platform, running_platform
 
-WEB_ORIGIN = "https://app.filiera.example"
 ROME = ZoneInfo("Europe/Rome")
 OWNER_EMAIL = "titolare@calzaturificio-pianacce.example"
 COLLEAGUE_EMAIL = "chiara.lencioni@calzaturificio-pianacce.example"
@@ -44,73 +37,10 @@ NOTHING_NEW = json.dumps(
 ).encode()
 
 
-@dataclass
-class Platform:
-    gateway: Gateway
-    services: dict[str, str]  # inside the network: what Prometheus scrapes
-    logs: dict[str, Path]
-    mail: Path
-    eu_feed: FakeSources
-    partner_receiver: Receiver
-    kafka_bootstrap: str
-
-    def client(self, request_id: str | None = None) -> httpx.AsyncClient:
-        headers = {"X-Request-ID": request_id} if request_id else {}
-        return httpx.AsyncClient(base_url=f"{self.gateway.url}/api", timeout=15, headers=headers)
-
-
 @pytest.fixture
 def platform(postgres: Any, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Platform]:
-    logs = {name: tmp_path / f"{name}.log" for name in ("members", "events", "funding", "notifications")}
-    eu_feed = FakeSources(eu_pages=[NOTHING_NEW])
-    with ExitStack() as running:
-        feeds = running.enter_context(serving(eu_feed.respond))
-        receiver = running.enter_context(webhook_receiver())
-        mail = MailCatcher(tmp_path / "mail", free_port())
-        mail.start()
-        running.callback(mail.stop)
-
-        def start(name: str, env: dict[str, str]) -> str:
-            prefix = name.upper()
-            common = {
-                f"{prefix}_DATABASE_URL": postgres.new_database(),
-                f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                f"{prefix}_OUTBOX_POLL_INTERVAL_SECONDS": "0.2",
-                f"{prefix}_CONSUMER_LAG_INTERVAL_SECONDS": "1",
-            }
-            return running.enter_context(
-                service_process(f"services.{name}.app:create_app", {**common, **env}, logs[name])
-            )
-
-        members = start(
-            "members", {"MEMBERS_FIRST_ADMIN_EMAIL": ADMIN_EMAIL, "MEMBERS_FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD}
-        )
-        jwks = f"{members}/.well-known/jwks.json"
-        events = start("events", {"EVENTS_JWKS_URL": jwks})
-        funding = start(
-            "funding",
-            {"FUNDING_JWKS_URL": jwks, "FUNDING_EU_SEARCH_URL": f"{feeds}/eu/search", "FUNDING_EU_POLL_MINUTES": "600"},
-        )
-        notifications = start(
-            "notifications",
-            {
-                "NOTIFICATIONS_JWKS_URL": jwks,
-                "NOTIFICATIONS_SMTP_PORT": str(mail.port),
-                "NOTIFICATIONS_DISPATCH_INTERVAL_SECONDS": "0.2",
-                "NOTIFICATIONS_INBOX_STREAM_POLL_SECONDS": "0.2",
-                "NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
-            },
-        )
-        upstreams = {"members": members, "events": events, "funding": funding, "notifications": notifications}
-        gateway = Gateway(
-            tmp_path / "gateway",
-            free_port(),
-            {name: url.removeprefix("http://") for name, url in upstreams.items()},
-            WEB_ORIGIN,
-        )
-        gateway.start()
-        running.callback(gateway.stop)
-        yield Platform(gateway, upstreams, logs, mail.folder, eu_feed, receiver, kafka_bootstrap)
+    with running_platform(postgres, kafka_bootstrap, tmp_path, FakeSources(eu_pages=[NOTHING_NEW])) as running:
+        yield running
 
 
 async def test_from_application_to_erasure_through_the_gateway_and_the_public_topics(platform: Platform) -> None:
