@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from services.members import commands
-from services.members.domain import TokenErrorCode, TokenRefused
+from services.members.domain import TokenRefused
 from services.members.identity import KeyRing, token_claims
 from services.members.models import (
+    REVOCATION_FORM_SCHEMA,
     TOKEN_FORM_SCHEMA,
     InvitationAcceptance,
     InvitationPublic,
@@ -21,6 +22,7 @@ from services.members.models import (
     PartnerClientCreated,
     PasswordResetRequest,
     PersonPublic,
+    RevocationRequest,
     TokenErrorResponse,
     TokenRequest,
     TokenResponse,
@@ -98,16 +100,16 @@ async def token(request: Request, uow: UnitOfWorkDep, config: SettingsDep[Member
     response_class=Response,
     responses={200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"}, 400: TOKEN_ERRORS[400]},
     summary="End a session: revoke a refresh token and every token rotated from its login (RFC 7009)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": REVOCATION_FORM_SCHEMA}},
+        }
+    },
 )
-async def revoke(
-    uow: UnitOfWorkDep,
-    # Long enough for an access token too (a JWT), which is accepted and left to lapse.
-    token: Annotated[str | None, Form(max_length=4096)] = None,
-    token_type_hint: Annotated[str | None, Form(max_length=40)] = None,
-) -> Response:
+async def revoke(request: Request, uow: UnitOfWorkDep) -> Response:
     # The hint may be ignored (§2.1): only refresh tokens can be revoked, and the token is looked up as one.
-    if not token:
-        raise TokenRefused(TokenErrorCode.INVALID_REQUEST, "token is required")
+    token = RevocationRequest.of((await request.form()).multi_items()).token
     async with uow:
         await commands.revoke_token(uow, token)
     return Response(status_code=status.HTTP_200_OK, headers=NO_STORE)

@@ -2,6 +2,7 @@
 module per topic; every name is importable from here too (the migrations and other areas do so)."""
 
 from services.members.models.access import (
+    REVOCATION_FORM_SCHEMA,
     TOKEN_FORM_SCHEMA,
     Invitation,
     InvitationAcceptance,
@@ -13,6 +14,7 @@ from services.members.models.access import (
     PasswordReset,
     PasswordResetRequest,
     RefreshToken,
+    RevocationRequest,
     TokenErrorResponse,
     TokenRequest,
     TokenResponse,
@@ -55,6 +57,7 @@ from services.members.models.people import (
 )
 
 __all__ = [
+    "REVOCATION_FORM_SCHEMA",
     "TOKEN_FORM_SCHEMA",
     "ApplicantCreate",
     "AtecoCode",
@@ -98,6 +101,7 @@ __all__ = [
     "PersonUpdate",
     "ReasonedMembershipDecision",
     "RefreshToken",
+    "RevocationRequest",
     "SigningKey",
     "StaffCreate",
     "TokenErrorResponse",

@@ -173,6 +173,30 @@ TOKEN_FORM_SCHEMA: dict[str, Any] = {
 }
 
 
+# RFC 7009 §2.1; the token may be an access token too (a JWT), accepted and left to lapse.
+REVOCATION_FORM_LIMITS: dict[str, int] = {"token": 4096, "token_type_hint": 40}
+REVOCATION_FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["token"],
+    "properties": {
+        "token": {"type": "string", "minLength": 1, "maxLength": REVOCATION_FORM_LIMITS["token"]},
+        "token_type_hint": {"type": "string", "maxLength": REVOCATION_FORM_LIMITS["token_type_hint"]},
+    },
+}
+
+
+@dataclass(frozen=True)
+class RevocationRequest:
+    token: str
+
+    @classmethod
+    def of(cls, form: Sequence[tuple[str, object]]) -> RevocationRequest:
+        parameters = _form_parameters(form, REVOCATION_FORM_LIMITS)
+        if not parameters.get("token"):
+            raise _invalid_request("token is required")
+        return cls(parameters["token"])
+
+
 @dataclass(frozen=True)
 class TokenRequest:
     """A token request as RFC 6749 reads it: the grant, its parameters, and the client's credentials, sent by
@@ -185,16 +209,7 @@ class TokenRequest:
 
     @classmethod
     def of(cls, form: Sequence[tuple[str, object]], authorization: str | None) -> TokenRequest:
-        parameters: dict[str, str] = {}
-        for name, value in form:
-            if not isinstance(value, str):
-                raise _invalid_request(f"{name} must be a form field, not a file")
-            if name in parameters:
-                raise _invalid_request(f"{name} is given more than once")  # §3.2
-            parameters[name] = value
-        for name, limit in TOKEN_FORM_LIMITS.items():
-            if len(parameters.get(name, "")) > limit:
-                raise _invalid_request(f"{name} is longer than {limit} characters")
+        parameters = _form_parameters(form, TOKEN_FORM_LIMITS)
         grant_type = grant_type_of(parameters.get("grant_type"))
         client_id, client_secret = _client_credentials(parameters, authorization)
         return cls(grant_type, parameters, client_id, client_secret)
@@ -208,6 +223,23 @@ class TokenRequest:
     @property
     def scopes(self) -> set[str]:
         return set(self.parameters.get("scope", "").split())
+
+
+def _form_parameters(form: Sequence[tuple[str, object]], limits: dict[str, int]) -> dict[str, str]:
+    """An OAuth form's parameters: each known one text, given at most once and within its length; others are
+    ignored (RFC 6749 §3.2, RFC 7009 §2.1)."""
+    parameters: dict[str, str] = {}
+    for name, value in form:
+        if name not in limits:
+            continue
+        if not isinstance(value, str):
+            raise _invalid_request(f"{name} must be a form field, not a file")
+        if name in parameters:
+            raise _invalid_request(f"{name} is given more than once")
+        if len(value) > limits[name]:
+            raise _invalid_request(f"{name} is longer than {limits[name]} characters")
+        parameters[name] = value
+    return parameters
 
 
 def _invalid_request(description: str) -> TokenRefused:
