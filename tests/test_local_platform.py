@@ -69,6 +69,7 @@ def local_platform(data_dir: Path, port_base: int, demo: bool = False) -> Iterat
         FILIERA_PORT_BASE=str(port_base),
         FILIERA_MAIL_PORT=str(free_port()),
         FILIERA_GATEWAY_PORT=str(free_port()),
+        FILIERA_WEB_PORT=str(free_port()),
         FILIERA_DEMO="1" if demo else "0",
     )
     # A session of its own: if the test fails, the runner's children (Kafka, services, nginx) go with it instead
@@ -130,6 +131,13 @@ async def test_the_local_platform_runs_on_sqlite_and_keeps_its_data_across_resta
 
     with local_platform(tmp_path, port_base) as platform:
         platform.wait_until_running()
+        # The site's address is said first, and the gateway serves the site there, in Italian unless asked.
+        running = "".join(platform.output).split("Filiera is running", 1)[1].splitlines()[1]
+        assert running.split() == ["web", f"{platform.gateway_url}/", *running.split()[2:]]
+        async with httpx.AsyncClient(base_url=platform.gateway_url) as browser:
+            home = await browser.get("/", headers={"Accept-Language": "en-GB,en"})
+            assert home.status_code == 200 and "The footwear network of Capannori" in home.text
+            assert (await browser.get("/static/vendor/htmx.min.js")).status_code == 200
         async with httpx.AsyncClient(base_url=f"{platform.gateway_url}/api/members") as members:  # via the gateway
             login = await members.post(
                 "/auth/token",
