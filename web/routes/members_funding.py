@@ -107,10 +107,13 @@ class CallFilters:
         return None if "deadline_before" in self.problems else parse_day(self.deadline_before)
 
     def search_params(self, page: int) -> dict[str, Any]:
-        params = {key: value for key, value in self.criteria.items() if value and key != "status"}
-        if self.status:
-            params["status"] = self.status
-        params["q"] = params.pop("text", None)
+        """The filters as GET /calls's query: the criteria's text is its `q`, one status its `status`."""
+        criteria = self.criteria
+        params = {
+            "q": criteria["text"],
+            "status": self.status,
+            **{key: criteria[key] for key in ("region", "size", "ateco", "deadline_before")},
+        }
         return {key: value for key, value in params.items() if value} | {"page": page, "page_size": CALLS_PER_PAGE}
 
     def query(self) -> str:
