@@ -13,6 +13,8 @@ from web.gateway import ApiError, Caller, Gateway
 from web.i18n import LANGUAGES, N_
 from web.session import Session, SignedInPerson
 
+# A form shown again with its messages answers 200, as every page of this site does: browsers log a page answered
+# with 4xx as a console error, and htmx swaps no 4xx answer in. A link that cannot be used, opened, is a 410.
 router = APIRouter()
 AFTER_LOGIN = "/dashboard"
 MIN_PASSWORD_LENGTH = 12  # as the members service asks
@@ -52,7 +54,6 @@ async def login(
         return pages.render(
             request,
             "account/login.html.j2",
-            status_code=error.status if error.status in (400, 401, 403, 429) else 503,
             next=safe_next(next),
             email=email,
             error=login_error(error),
@@ -123,7 +124,7 @@ async def accept_invitation(
     """The invited person sets their own password and joins; then they are signed in."""
     invitation = await open_link(api, caller, f"/members/invitations/{token}")
     if invitation is None:
-        return pages.render(request, "account/link_unusable.html.j2", status_code=410)
+        return pages.render(request, "account/link_unusable.html.j2")
     typed = {"given_name": given_name.strip(), "family_name": family_name.strip(), "language": language}
     errors = password_problems(password) | {name: REQUIRED for name in ("given_name", "family_name") if not typed[name]}
     if not errors:
@@ -132,13 +133,12 @@ async def accept_invitation(
             await api.post(f"/members/invitations/{token}/accept", caller, acceptance)
         except ApiError as error:
             if error.status in (404, 410):
-                return pages.render(request, "account/link_unusable.html.j2", status_code=410)
+                return pages.render(request, "account/link_unusable.html.j2")
             errors = field_messages(error)
     if errors:
         return pages.render(
             request,
             "account/invitation.html.j2",
-            status_code=422,
             invitation=invitation,
             token=token,
             typed=typed,
@@ -204,7 +204,6 @@ async def ask_for_reset(
     return pages.render(
         request,
         "account/password_reset_ask.html.j2",
-        status_code=422 if errors else 200,
         email=email,
         asked=not errors,
         errors=errors,
@@ -232,10 +231,10 @@ async def reset(
             await api.request("POST", f"/members/password-resets/{token}", caller, json={"password": password})
         except ApiError as error:
             if error.status in (404, 410) or (error.status == 422 and "token" in error.fields):
-                return pages.render(request, "account/link_unusable.html.j2", status_code=410)
+                return pages.render(request, "account/link_unusable.html.j2")
             errors = field_messages(error)
     if errors:
-        return pages.render(request, "account/password_reset_set.html.j2", status_code=422, token=token, errors=errors)
+        return pages.render(request, "account/password_reset_set.html.j2", token=token, errors=errors)
     session.sign_out()  # every session of the person has ended at the members service
     session.tell(N_("Your new password is set. Log in with it."))
     return RedirectResponse("/login", status_code=303)

@@ -61,11 +61,11 @@ async def apply(request: Request, pages: PagesDep, api: GatewayDep, caller: Call
     typed = {name: str(form.get(name, "")).strip() for name in TEXT_FIELDS}
     errors = form_problems(typed, str(form.get("applicant.password", "")))
     if errors:
-        return application_form(request, pages, caller.language, typed, errors, form, status_code=422)
+        return application_form(request, pages, caller.language, typed, errors, form)
     try:
         created = await api.post("/members/companies/applications", caller, application_body(typed, form))
     except ApiError as error:
-        return application_form(request, pages, caller.language, typed, api_problems(error), form, status_code=422)
+        return application_form(request, pages, caller.language, typed, api_problems(error), form)
     return pages.render(request, "public/applied.html.j2", company=created, email=typed["applicant.email"])
 
 
@@ -76,13 +76,13 @@ def application_form(
     typed: dict[str, str],
     errors: dict[str, str],
     form: FormData | None = None,
-    status_code: int = 200,
 ) -> HTMLResponse:
+    """The form, empty or again with what was typed (never the password) and each message beside its field; 200
+    either way (see web/routes/account.py)."""
     chosen = {name: form.getlist(name) if form else [] for name in ("capabilities", "export_markets", "languages")}
     return pages.render(
         request,
         "public/apply.html.j2",
-        status_code=status_code,
         typed=typed,
         chosen=chosen,
         errors=errors,

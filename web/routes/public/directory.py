@@ -215,7 +215,6 @@ async def send_inquiry(
     return pages.render(
         request,
         "public/company.html.j2",
-        status_code=status_of(errors),
         company=listed,
         countries=countries_by_name(caller.language),
         sent=not errors,
@@ -226,14 +225,6 @@ async def send_inquiry(
 
 def countries_by_name(language: str) -> list[tuple[str, str]]:
     return sorted(country_names(language).items(), key=lambda country: country[1])
-
-
-def status_of(errors: dict[str, str]) -> int:
-    if not errors:
-        return 200
-    if "form" not in errors:
-        return 422
-    return 429 if errors["form"] == TOO_MANY else 503
 
 
 TOO_MANY = N_("You have sent several messages in a short time. Please wait a while before sending another.")

@@ -102,7 +102,6 @@ async def register(
     return pages.render(
         request,
         "public/event.html.j2",
-        status_code=200 if registration else 422 if "form" not in errors else 409,
         event=event,
         form=form,
         errors=errors,
