@@ -1,7 +1,9 @@
 """The members' area: what every page of it stands on (the signed-in member, the APIs read on their behalf).
 
 Its pages live beside it in members_*.py, one module per part of the area. Words are in the templates
-(templates/members/), never in Python: the routes hand codes and API answers to the pages, which say them."""
+(templates/members/), never in Python: the routes hand codes and API answers to the pages, which say them. A form
+shown again with its messages answers 200, like the rest of the site: browsers log any 4xx page as a console error,
+and htmx swaps no 4xx answer."""
 
 from __future__ import annotations
 

@@ -56,7 +56,6 @@ async def colleagues_page(
     return pages.render(
         request,
         "members/colleagues.html.j2",
-        status_code=422 if errors or refused else 200,
         done=done,
         people=await people_of(api, company_id),
         editable=api.member.is_company_admin,

@@ -120,7 +120,6 @@ def company_page(
     return pages.render(
         request,
         "members/company.html.j2",
-        status_code=422 if errors or refused else 200,
         done=done,
         company=found,
         form=form,

@@ -42,7 +42,7 @@ async def first_confirmation(
 ) -> HTMLResponse:
     """The first yes: the checkbox. The page that follows asks for the second."""
     if confirm != UNDERSTOOD:
-        return pages.render(request, "members/my_data.html.j2", status_code=422, done="", error="confirm")
+        return pages.render(request, "members/my_data.html.j2", done="", error="confirm")
     return pages.render(request, "members/erasure_confirmation.html.j2", done="", error="")
 
 
@@ -58,9 +58,7 @@ async def erase(
     """The second yes: one's own email typed again. Then the erasure, and the session ends (its refresh token
     revoked at the members service, the cookie emptied)."""
     if email.strip().casefold() != api.member.person.email.casefold():
-        return pages.render(
-            request, "members/erasure_confirmation.html.j2", status_code=422, done="", error="email_differs"
-        )
+        return pages.render(request, "members/erasure_confirmation.html.j2", done="", error="email_differs")
     try:
         await api.post(f"/members/people/{api.member.person.person_id}/erasure")
     except ApiError as error:

@@ -181,7 +181,6 @@ async def funding_page(
     return pages.render(
         request,
         "members/funding.html.j2",
-        status_code=400 if search_errors else 200,
         done=done,
         has_company=company_id is not None,
         matches=matches,

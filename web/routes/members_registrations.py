@@ -53,7 +53,6 @@ def registration_page(
     return pages.render(
         request,
         "members/registration.html.j2",
-        status_code=409 if refused else 200,
         done=done,
         registration=found,
         event=found["event"],
