@@ -6,6 +6,7 @@ scrolling at 375 px; and a screenshot of it is saved under web/tests/screenshots
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,13 +45,16 @@ class District:
     staff: dict[str, str]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform(postgres: Any, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """For the browser tests alone, stopped after the last of them: its services share their consumer groups'
+    names with every other platform on the test run's broker, and two running at once would split the partitions
+    between them (tests/test_platform_journey.py's would miss facts)."""
     with running_platform(postgres, kafka_bootstrap, tmp_path_factory.mktemp("web-platform"), FakeSources()) as up:
         yield up
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def district(platform: Platform) -> District:
     """Two member companies in the directory (a sole maker exporting to Germany, a shoe factory), known to
     notifications (their approval emails have gone out), and a public event open for registration."""
@@ -172,9 +176,17 @@ class Visit:
         assert not self.problems, "\n".join(self.problems)
 
 
+# Each test is a person at a machine of their own. Here every browser shares the web client's address, from which
+# the gateway believes X-Forwarded-For: so each context says its own, and the gateway's limits per client (five
+# logins a minute) count each test's person, as they count each person in front of the site.
+PEOPLES_ADDRESSES = (f"198.51.100.{n % 254 + 1}" for n in itertools.count())  # documentation addresses
+
+
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["375px", "1280px"])
 def visit(browser: Browser, platform: Platform, request: pytest.FixtureRequest) -> Iterator[Visit]:
-    context = browser.new_context(viewport=request.param, locale="it-IT")
+    context = browser.new_context(
+        viewport=request.param, locale="it-IT", extra_http_headers={"X-Forwarded-For": next(PEOPLES_ADDRESSES)}
+    )
     page = context.new_page()
     seen = Visit(page, platform.gateway.url, request.node.name)
     gateway_host = urlsplit(platform.gateway.url).netloc

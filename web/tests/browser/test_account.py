@@ -24,7 +24,7 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link_and_the_old_one_
 ) -> None:
     with httpx.Client(base_url=f"{platform.gateway.url}/api", timeout=30) as api:
         approved_company(
-            api, district.staff, application("03456780463", OWNER_EMAIL, legal_name="Formificio Marlia S.r.l.")
+            api, district.staff, application("07890120467", OWNER_EMAIL, legal_name="Formificio Marlia S.r.l.")
         )
     page = visit.open("/login?lang=en")
     page.get_by_role("link", name="Forgotten your password?").click()
