@@ -4,7 +4,14 @@ bench/results/. Options (--profile...) are left for the benchmarks that read the
 import sys
 from collections.abc import Callable
 
-from bench import events_registrations, funding_matching, members_writes, notifications_fanout, system_gateway
+from bench import (
+    events_registrations,
+    funding_matching,
+    members_writes,
+    notifications_fanout,
+    system_gateway,
+    web_portal,
+)
 
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "members_writes": members_writes.main,
@@ -12,6 +19,7 @@ BENCHMARKS: dict[str, Callable[[], None]] = {
     "funding_matching": funding_matching.main,
     "notifications_fanout": notifications_fanout.main,
     "system_gateway": system_gateway.main,
+    "web_portal": web_portal.main,
 }
 
 if __name__ == "__main__":
