@@ -135,6 +135,13 @@ def test_everything_outside_the_apis_and_the_docs_is_the_web_clients(gateway: Ga
     assert answer.json()["service"] == "web" and answer.json()["path"] == path
 
 
+def test_answers_travel_compressed(gateway: Gateway) -> None:
+    long_path = "/" + "calzature-" * 120  # the stand-in echoes it: a JSON answer over gzip's 1 KB threshold
+    answer = httpx.get(f"{gateway.url}/api/members{long_path}", headers={"Accept-Encoding": "gzip"})
+    assert answer.headers["content-encoding"] == "gzip"
+    assert answer.json()["path"] == long_path
+
+
 def from_address(address: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address))
 
@@ -226,6 +233,7 @@ async def test_server_sent_events_pass_through_as_they_are_written(gateway: Gate
         httpx.AsyncClient(timeout=2 * STREAM_TIMEOUT) as client,
         client.stream("GET", f"{gateway.url}/api/notifications/inbox/stream") as stream,
     ):
+        assert "content-encoding" not in stream.headers, "a compressed stream would be held back"
         async for line in stream.aiter_lines():
             if line.startswith("data: "):
                 arrivals.append(line)
