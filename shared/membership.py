@@ -30,6 +30,26 @@ class Role(StrEnum):
     COMPANY_MEMBER = "company_member"
 
 
+class Capability(StrEnum):
+    """What a company does, in the district's own terms: members keeps it, the directory and the web client offer it."""
+
+    FINISHED_SHOES = "finished_shoes"
+    SOLES = "soles"
+    UPPERS = "uppers"
+    PATTERN_MAKING = "pattern_making"
+    LEATHER_CUTTING = "leather_cutting"
+    COMPONENTS = "components"
+    LASTS = "lasts"
+    HEELS = "heels"
+    STITCHING = "stitching"
+    FINISHING = "finishing"
+    DESIGN = "design"
+    PROTOTYPING = "prototyping"
+    LEATHER_GOODS = "leather_goods"
+    MACHINERY = "machinery"
+    LOGISTICS = "logistics"
+
+
 # The `role` claim of a partner system's client-credentials token: not a person's role.
 PARTNER_ROLE = "partner"
 

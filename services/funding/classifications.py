@@ -7,8 +7,9 @@ however a source or a company spells them.
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
+from typing import get_args
 
+from shared.italy import ItalianRegion
 from shared.text import fold
 
 ATECO_PATTERN = r"^\d{2}(\.\d{1,2}){0,2}$"
@@ -30,29 +31,6 @@ def ateco_prefixes(code: str) -> list[str]:
     digits = code.replace(".", "")
     return [digits[:length] for length in range(2, len(digits) + 1)]
 
-
-ItalianRegion = Literal[
-    "Abruzzo",
-    "Basilicata",
-    "Calabria",
-    "Campania",
-    "Emilia-Romagna",
-    "Friuli-Venezia Giulia",
-    "Lazio",
-    "Liguria",
-    "Lombardia",
-    "Marche",
-    "Molise",
-    "Piemonte",
-    "Puglia",
-    "Sardegna",
-    "Sicilia",
-    "Toscana",
-    "Trentino-Alto Adige",
-    "Umbria",
-    "Valle d'Aosta",
-    "Veneto",
-]
 
 # Every spelling seen in the sources and companies' profiles, folded, to the region's name.
 _REGIONS: dict[str, ItalianRegion] = {

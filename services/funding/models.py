@@ -18,12 +18,13 @@ from pydantic import Field as PydanticField
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.funding.classifications import ATECO_PATTERN, ItalianRegion, canonical_region, is_ateco_code
+from services.funding.classifications import ATECO_PATTERN, canonical_region, is_ateco_code
 from services.funding.domain import CallStatus, SizeClass, Source, check_call_terms
 from shared.clock import utc_now
 from shared.columns import datetime_list, enum_column, json_list, timestamp
 from shared.errors import DomainError
 from shared.ids import new_id
+from shared.italy import ItalianRegion
 from shared.membership import MembershipStatus, PublishedCompany
 from shared.text import Line, Moment, Paragraph, PartialUpdate, WebUrl
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from shared.membership import Capability
 from web.dependencies import PagesDep
 from web.gateway import ApiError
 from web.routes.members_area import NOT_FOUND, UNAVAILABLE_FROM, MemberApi, MemberApiDep, page_error
@@ -34,23 +35,7 @@ CLEARABLE = frozenset({"frazione", "website"})
 LIST_FIELDS = ("ateco_secondary", "certifications", "languages", "interests")
 EURO_FIELDS = ("turnover_eur", "balance_sheet_eur")
 REQUIRED = frozenset({"legal_name", "ateco_primary", "employees", "turnover_eur"})
-CAPABILITIES = (
-    "finished_shoes",
-    "soles",
-    "uppers",
-    "pattern_making",
-    "leather_cutting",
-    "components",
-    "lasts",
-    "heels",
-    "stitching",
-    "finishing",
-    "design",
-    "prototyping",
-    "leather_goods",
-    "machinery",
-    "logistics",
-)
+CAPABILITIES = tuple(Capability)
 
 
 def company_of(api: MemberApi) -> str:

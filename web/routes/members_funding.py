@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shared.ids import Id
+from shared.italy import ITALIAN_REGION_NAMES
 from web.dependencies import PagesDep
 from web.gateway import ApiError
 from web.i18n import ROME
@@ -24,28 +25,7 @@ router = APIRouter()
 CALLS_PER_PAGE = 10
 CALL_STATUSES = ("open", "forthcoming", "closed")
 SIZES = ("micro", "small", "medium", "large")
-REGIONS = (
-    "Abruzzo",
-    "Basilicata",
-    "Calabria",
-    "Campania",
-    "Emilia-Romagna",
-    "Friuli-Venezia Giulia",
-    "Lazio",
-    "Liguria",
-    "Lombardia",
-    "Marche",
-    "Molise",
-    "Piemonte",
-    "Puglia",
-    "Sardegna",
-    "Sicilia",
-    "Toscana",
-    "Trentino-Alto Adige",
-    "Umbria",
-    "Valle d'Aosta",
-    "Veneto",
-)
+REGIONS = ITALIAN_REGION_NAMES
 # The funding service says why a call fits in fixed English sentences (services/funding/domain.py, match());
 # read back into their parts, the page says them in the person's language.
 REASONS = (

@@ -12,6 +12,7 @@ from stdnum.it import codicefiscale, iva
 
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, Forbidden
+from shared.membership import Capability as Capability  # named here for members' own modules
 from shared.membership import MembershipStatus
 
 
@@ -52,26 +53,6 @@ def check_may_join(company_status: MembershipStatus) -> None:
     """People join the network through an active member company, and only then."""
     if company_status != MembershipStatus.ACTIVE:
         raise Conflict(f"people can be added only to an active company; this one is {company_status}")
-
-
-class Capability(StrEnum):
-    """What a company does, in the district's own terms."""
-
-    FINISHED_SHOES = "finished_shoes"
-    SOLES = "soles"
-    UPPERS = "uppers"
-    PATTERN_MAKING = "pattern_making"
-    LEATHER_CUTTING = "leather_cutting"
-    COMPONENTS = "components"
-    LASTS = "lasts"
-    HEELS = "heels"
-    STITCHING = "stitching"
-    FINISHING = "finishing"
-    DESIGN = "design"
-    PROTOTYPING = "prototyping"
-    LEATHER_GOODS = "leather_goods"
-    MACHINERY = "machinery"
-    LOGISTICS = "logistics"
 
 
 class SizeClass(StrEnum):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
+from shared.membership import Capability
 from web.dependencies import CallerDep, GatewayDep, PagesDep
 from web.forms import ateco_problem, comma_list, euros, partita_iva_problem, whole_number
 from web.gateway import ApiError
@@ -17,10 +18,7 @@ from web.i18n import LANGUAGES, N_, country_names
 from web.templating import Pages
 
 router = APIRouter()
-CAPABILITIES = (
-    "finished_shoes", "soles", "uppers", "pattern_making", "leather_cutting", "components", "lasts", "heels",
-    "stitching", "finishing", "design", "prototyping", "leather_goods", "machinery", "logistics",
-)  # fmt: skip
+CAPABILITIES = tuple(Capability)
 LEGAL_FORMS = ("S.r.l.", "S.r.l.s.", "S.p.A.", "S.n.c.", "S.a.s.", "Ditta individuale", "Società cooperativa")
 WORKING_LANGUAGES = ("it", "en", "de", "fr", "es", "pt", "ru", "zh", "ja", "ar")
 TEXT_FIELDS = (
